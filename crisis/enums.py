@@ -1,0 +1,75 @@
+"""Statuses, severities, permissions and roles, stored as their string values."""
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+
+class IncidentStatus(StrEnum):
+    DECLARED = "declared"
+    TRIAGE = "triage"
+    RESPONDING = "responding"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (
+    IncidentStatus.DECLARED,
+    IncidentStatus.TRIAGE,
+    IncidentStatus.RESPONDING,
+    IncidentStatus.MONITORING,
+)
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+
+
+FINISHED_STEP_STATUSES = (StepStatus.DONE, StepStatus.SKIPPED)
+
+
+class Permission(StrEnum):
+    ADMIN = "admin"
+    DECLARE = "declare"
+    RESPOND = "respond"
+    APPROVE = "approve"
+    PUBLISH = "publish"
+    VIEW = "view"
+
+
+class ResponseRole(StrEnum):
+    """The response roles a playbook may name; rosters hold a primary and backups for each."""
+
+    TRIAGE_LEAD = "triage-lead"
+    SOCIAL_MEDIA_MANAGER = "social-media-manager"
+    CUSTOMER_CARE = "customer-care"
+    LEGAL = "legal"
+    MARKETING = "marketing"
+    SPOKESPERSON = "spokesperson"
+    EXEC_SPONSOR = "exec-sponsor"
+    SECURITY = "security"
+    COMMUNITY_MODERATOR = "community-moderator"
+    HR = "hr"
+    COMMS_LEAD = "comms-lead"
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    IN_APP = "in_app"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retry cap; visible to admins

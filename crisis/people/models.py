@@ -1,0 +1,107 @@
+"""People, their system permissions, response-role memberships and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crisis import clock
+from crisis.database import Base
+from crisis.enums import Permission
+
+
+class Person(UserMixin, Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased; the functional index below keeps uniqueness case-insensitive even
+    # for rows written around the service.
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Bumped to end every session of this person server-side (logout everywhere, disabling).
+    session_version: Mapped[int] = mapped_column(default=1)
+    notify_email: Mapped[bool] = mapped_column(default=True)
+    notify_in_app: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    permissions: Mapped[list[PersonPermission]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+    roles: Mapped[list[RoleMembership]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (Index("uq_people_email_lower", func.lower(email), unique=True),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def permission_names(self) -> set[str]:
+        return {p.permission for p in self.permissions}
+
+    def can(self, permission: Permission | str) -> bool:
+        """Return whether the person holds a system permission (admin holds all)."""
+        names = self.permission_names
+        return Permission.ADMIN.value in names or str(permission) in names
+
+    def holds_role(self, role: str) -> bool:
+        return any(m.role == role for m in self.roles)
+
+    def __repr__(self) -> str:
+        return f"<Person {self.email}>"
+
+
+class PersonPermission(Base):
+    __tablename__ = "person_permissions"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    person: Mapped[Person] = relationship(back_populates="permissions")
+
+
+class RoleMembership(Base):
+    """A person's place on a response-role roster: the primary, or a backup in rank order."""
+
+    __tablename__ = "role_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64), index=True)
+    is_backup: Mapped[bool] = mapped_column(default=False)
+    # Lower ranks are asked first among backups.
+    rank: Mapped[int] = mapped_column(default=0)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+    __table_args__ = (UniqueConstraint("person_id", "role", name="uq_role_memberships_person_role"),)
+
+
+class ApiToken(Base):
+    """A bearer token: shown once at creation, only its SHA-256 kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    # "api": the whole JSON API within the person's permissions; "alerts": alert intake only.
+    scope: Mapped[str] = mapped_column(String(16), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()

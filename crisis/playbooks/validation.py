@@ -508,11 +508,10 @@ class _Checker:
         levels: list[EscalationLevel] = []
         ok = True
         raw_levels = data.get("levels")
-        if "levels" in data:
-            if not isinstance(raw_levels, list) or not raw_levels:
-                self.report(path + ("levels",), "levels must be a non-empty list of levels")
-                ok = False
-                raw_levels = []
+        if "levels" in data and (not isinstance(raw_levels, list) or not raw_levels):
+            self.report(path + ("levels",), "levels must be a non-empty list of levels")
+            ok = False
+            raw_levels = []
         previous: timedelta | None = None
         for i, item in enumerate(raw_levels or []):
             level_path = path + ("levels", i)

@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/python run.py
 
 test: $(STAMP)
-	bash scripts/install-browser.sh
+	bash scripts/install-system-deps.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
@@ -17,9 +17,8 @@ class Person(UserMixin, Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored lower-cased; the functional index below keeps uniqueness case-insensitive even
-    # for rows written around the service.
-    email: Mapped[str] = mapped_column(String(254))
+    # Always stored lower-cased (people.service normalises), so the unique key is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -36,8 +35,6 @@ class Person(UserMixin, Base):
     roles: Mapped[list[RoleMembership]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
-
-    __table_args__ = (Index("uq_people_email_lower", func.lower(email), unique=True),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this

@@ -1,0 +1,105 @@
+"""crisis: a social media crisis response desk.
+
+`create_app` reads like a table of contents of the application.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from crisis.config import PROJECT_ROOT, load_config
+from crisis.errors import ConfigError
+
+# Each domain's faces; importing an api module registers its endpoints on the api blueprint.
+API_MODULES = (
+    "crisis.api.openapi",
+    "crisis.people.api",
+    "crisis.playbooks.api", "crisis.incidents.api", "crisis.statements.api", "crisis.alerts.api")
+WEB_MODULES = (
+    "crisis.people.web",
+    "crisis.playbooks.web",
+    "crisis.incidents.web",
+    "crisis.statements.web",
+    "crisis.executive.web",
+    "crisis.alerts.web",
+    "crisis.notifications.web",
+    "crisis.health",
+)
+CLI_MODULES = ("crisis.people.cli", "crisis.playbooks.cli", "crisis.incidents.cli", "crisis.escalation.cli", "crisis.demo")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then the environment, then `config` (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    try:
+        app.config.update(load_config(Path(app.instance_path), config))
+    except ConfigError as error:
+        if config is None:
+            # Called by an entry point (flask CLI, gunicorn): one clear line, non-zero exit.
+            raise SystemExit(f"crisis: configuration error: {error}") from None
+        raise
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from crisis import models  # noqa: F401 - every model must be known before the first query
+    from crisis.extensions import csrf, db, login_manager, migrate
+    from crisis.people.auth import configure_login
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    configure_login(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from crisis.api import api
+    from crisis.extensions import csrf
+
+    for name in API_MODULES:
+        importlib.import_module(name)
+    # Machine clients authenticate with bearer tokens, never cookies, so CSRF cannot apply.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    for name in WEB_MODULES:
+        app.register_blueprint(importlib.import_module(name).bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from crisis.web.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    for name in CLI_MODULES:
+        for command in importlib.import_module(name).commands:
+            app.cli.add_command(command)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crisis.web.formatting import register_template_helpers as register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from crisis.web.security import add_security_headers
+
+    app.after_request(add_security_headers)

@@ -1,0 +1,1 @@
+"""JSON API endpoints for alerts (filled in by the alerts work)."""

@@ -1,0 +1,5 @@
+"""Web pages for alerts."""
+
+from flask import Blueprint
+
+bp = Blueprint("alerts", __name__)

@@ -1,0 +1,98 @@
+"""The OpenAPI 3 document, generated from the same pydantic schemas that validate requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from pydantic import BaseModel
+
+from crisis.api.routing import ENDPOINTS, api_route
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def build_openapi() -> dict:
+    """Return the OpenAPI document for every endpoint registered with `api_route`."""
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, dict] = {}
+    error_response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for endpoint in ENDPOINTS:
+        operation: dict[str, Any] = {
+            "summary": endpoint.summary,
+            "operationId": f"{endpoint.method}_{endpoint.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "tags": [endpoint.tag] if endpoint.tag else [],
+            "responses": {
+                str(endpoint.status): {"description": "OK"},
+                "400": {"description": "Bad request", **error_response},
+                "401": {"description": "Missing or bad token", **error_response},
+                "403": {"description": "Not allowed", **error_response},
+                "404": {"description": "Not found", **error_response},
+                "409": {"description": "Conflict", **error_response},
+            },
+        }
+        if endpoint.public:
+            operation["security"] = []
+            for status in ("401", "403"):
+                operation["responses"].pop(status)
+        if endpoint.permission:
+            operation["description"] = f"Needs the `{endpoint.permission}` permission."
+        if endpoint.response is not None:
+            operation["responses"][str(endpoint.status)]["content"] = {
+                "application/json": {"schema": _schema_ref(endpoint.response, components)}
+            }
+        if endpoint.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema_ref(endpoint.body, components)}},
+            }
+        parameters = [
+            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for part in endpoint.path.split("/")
+            if part.startswith("{")
+        ]
+        parameters += [
+            {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+            for name, text in endpoint.query.items()
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(endpoint.path, {})[endpoint.method] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "crisis API", "version": "1.0.0", "description": "Social media crisis response desk."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@api_route("/openapi.json", summary="This OpenAPI document", permission=None, public=True, tag="meta")
+def openapi_document():
+    return jsonify(build_openapi())

@@ -1,0 +1,146 @@
+"""The api blueprint, the `api_route` decorator and request helpers for endpoints."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import Blueprint, g, request
+from pydantic import BaseModel, ValidationError
+
+from crisis import clock
+from crisis.errors import DomainError, Forbidden
+from crisis.people.models import ApiToken, Person
+from crisis.people.service import person_for_token
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+@dataclass
+class EndpointDoc:
+    """What the OpenAPI document says of one endpoint."""
+
+    path: str
+    method: str
+    summary: str
+    permission: str | None
+    scope: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tag: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+    public: bool = False
+
+
+ENDPOINTS: list[EndpointDoc] = []
+
+
+def api_route(
+    path: str,
+    *,
+    method: str = "GET",
+    summary: str,
+    permission: str | None,
+    body: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    tag: str = "",
+    scope: str = "api",
+    query: dict[str, str] | None = None,
+    public: bool = False,
+) -> Callable:
+    """Register an API endpoint: bearer auth, a system permission, OpenAPI documentation.
+
+    `permission=None` with `public=False` still needs a valid token; `public=True` needs none.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not public:
+                authenticate_request(permission=permission, scope=scope)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]
+        openapi_path = path.replace("<", "{").replace(">", "}")
+        for converter in ("int:", "string:", "path:"):
+            openapi_path = openapi_path.replace("{" + converter, "{")
+        ENDPOINTS.append(
+            EndpointDoc(
+                path="/api/v1" + openapi_path, method=method.lower(), summary=summary,
+                permission=permission, scope=scope, body=body, response=response, status=status,
+                tag=tag, query=query or {}, public=public,
+            )
+        )
+        api.add_url_rule(path, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        return wrapper
+
+    return decorate
+
+
+def authenticate_request(*, permission: str | None, scope: str = "api") -> Person:
+    """Resolve the bearer token to a person and check scope and permission."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    found = person_for_token(secret.strip())
+    if found is None:
+        raise Unauthorized("the bearer token is unknown or revoked")
+    person, token = found
+    if token.scope != scope and token.scope != "api":
+        raise Forbidden(f"this token is scoped to {token.scope!r} and cannot call this endpoint")
+    if permission is not None and not person.can(permission):
+        raise Forbidden(f"this needs the {permission!r} permission")
+    g.api_person = person
+    g.api_token = token
+    token.last_used_at = clock.now()
+    return person
+
+
+def current_actor() -> Person:
+    """Return the person the current API request acts for."""
+    return g.api_person
+
+
+def current_token() -> ApiToken:
+    return g.api_token
+
+
+def parse_body(model: type[ModelT]) -> ModelT:
+    """Parse the JSON body into a schema, or raise a 400 naming the offending field."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the request body is not valid JSON", field="body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object", field="body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "body"
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise BadRequest(f"{location}: {message}", field=location) from None

@@ -1,0 +1,50 @@
+"""Demo data: a small response team with every role, so a new install can be tried at once."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from crisis.extensions import db
+from crisis.people.service import create_person, find_person
+
+DEMO_PASSWORD = "crisis-demo-2026"
+
+# email, name, permissions, response roles
+DEMO_PEOPLE = [
+    ("admin@example.com", "Alex Admin", ["admin"], []),
+    ("comms.lead@example.com", "Casey Comms", ["declare", "respond", "approve", "view"], ["triage-lead", "comms-lead"]),
+    ("triage.backup@example.com", "Taylor Triage", ["declare", "respond", "view"], ["triage-lead:backup"]),
+    ("social@example.com", "Sam Social", ["declare", "respond", "view"], ["social-media-manager", "community-moderator"]),
+    ("care@example.com", "Chris Care", ["respond", "view"], ["customer-care"]),
+    ("legal@example.com", "Lee Legal", ["respond", "approve", "view"], ["legal"]),
+    ("marketing@example.com", "Morgan Marketing", ["respond", "approve", "view"], ["marketing"]),
+    ("spokesperson@example.com", "Pat Spokes", ["respond", "publish", "view"], ["spokesperson"]),
+    ("security@example.com", "Sky Security", ["respond", "view"], ["security"]),
+    ("hr@example.com", "Harper HR", ["respond", "view"], ["hr"]),
+    ("exec@example.com", "Erin Exec", ["view"], ["exec-sponsor"]),
+]
+
+
+def seed_demo() -> list[str]:
+    """Create the demo people that do not exist yet; return the emails created."""
+    created = []
+    for email, name, permissions, roles in DEMO_PEOPLE:
+        if find_person(email) is None:
+            create_person(email=email, name=name, password=DEMO_PASSWORD, permissions=permissions, roles=roles)
+            created.append(email)
+    db.session.commit()
+    return created
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create demo people (idempotent)."""
+    created = seed_demo()
+    for email in created:
+        click.echo(f"created {email}")
+    click.echo(f"{len(created)} demo people created; password for each: {DEMO_PASSWORD}")
+
+
+commands = [seed_demo_command]

@@ -1,0 +1,5 @@
+"""CLI commands for escalation."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,1 @@
+"""JSON API endpoints for incidents (filled in by the incidents work)."""

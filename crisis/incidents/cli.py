@@ -1,0 +1,5 @@
+"""CLI commands for incidents."""
+
+import click
+
+commands: list[click.Command] = []

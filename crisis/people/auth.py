@@ -1,0 +1,27 @@
+"""Flask-Login wiring: sessions carry the person's session version, so bumping it ends them."""
+
+from __future__ import annotations
+
+from flask_login import LoginManager
+
+from crisis.extensions import db
+from crisis.people.models import Person
+
+
+def load_person(session_id: str) -> Person | None:
+    """Return the person of a session id `<id>:<session_version>`, if the session is still valid."""
+    person_id, _, version = session_id.partition(":")
+    if not person_id.isdigit() or not version.isdigit():
+        return None
+    person = db.session.get(Person, int(person_id))
+    if person is None or not person.active or person.session_version != int(version):
+        return None
+    return person
+
+
+def configure_login(manager: LoginManager) -> None:
+    manager.login_view = "people.login"
+    manager.login_message = "Sign in to continue."
+    manager.login_message_category = "info"
+    manager.session_protection = "strong"
+    manager.user_loader(load_person)

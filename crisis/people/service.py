@@ -1,0 +1,197 @@
+"""People: accounts, passwords, permissions, response-role rosters and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crisis import clock
+from crisis.enums import Permission, ResponseRole
+from crisis.errors import Conflict, InvalidInput, NotFound
+from crisis.extensions import db
+from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "crisis_"
+TOKEN_SCOPES = ("api", "alerts")
+# A short list of the passwords attackers try first; rejected whatever their length.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password12", "password123", "password1234", "123456789",
+        "1234567890", "12345678910", "qwertyuiop", "qwerty1234", "1q2w3e4r5t", "iloveyou12",
+        "letmein123", "welcome123", "admin12345", "administrator", "changeme123", "passw0rd123",
+        "football123", "baseball123", "sunshine123", "princess123", "trustno1234", "abc1234567",
+        "monkey12345", "dragon12345", "superman123", "11111111111", "00000000000", "aaaaaaaaaa",
+    }
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    """Raise InvalidInput when a password is too short or too common."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if password.lower() in COMMON_PASSWORDS:
+        raise InvalidInput("password is on the list of commonly used passwords", field="password")
+
+
+def parse_role(spec: str) -> tuple[str, bool]:
+    """Parse `ROLE` or `ROLE:backup` (or `ROLE:primary`) into (role, is_backup)."""
+    role, _, rank = spec.partition(":")
+    role = role.strip()
+    if role not in {r.value for r in ResponseRole}:
+        known = ", ".join(r.value for r in ResponseRole)
+        raise InvalidInput(f"unknown response role {role!r} (known: {known})", field="role")
+    if rank not in ("", "primary", "backup"):
+        raise InvalidInput(f"role rank must be 'primary' or 'backup', not {rank!r}", field="role")
+    return role, rank == "backup"
+
+
+def create_person(
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    permissions: Iterable[str] = (),
+    roles: Iterable[str] = (),
+    timezone: str | None = None,
+) -> Person:
+    """Create a person with permissions and role memberships (`ROLE` or `ROLE:backup`)."""
+    email = normalise_email(email)
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise InvalidInput(f"{email!r} is not an email address", field="email")
+    if not name.strip():
+        raise InvalidInput("name must not be empty", field="name")
+    if find_person(email) is not None:
+        raise Conflict(f"a person with email {email} already exists", field="email")
+    known_permissions = {p.value for p in Permission}
+    for permission in permissions:
+        if permission not in known_permissions:
+            raise InvalidInput(
+                f"unknown permission {permission!r} (known: {', '.join(sorted(known_permissions))})",
+                field="permission",
+            )
+    parsed_roles = [parse_role(spec) for spec in roles]
+    person = Person(email=email, name=name.strip(), timezone=timezone)
+    if password is not None:
+        check_password_rules(password)
+        person.password_hash = _hash_password(password)
+    person.permissions = [PersonPermission(permission=p) for p in dict.fromkeys(permissions)]
+    for role, is_backup in parsed_roles:
+        rank = _next_rank(role) if is_backup else 0
+        person.roles.append(RoleMembership(role=role, is_backup=is_backup, rank=rank))
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def _next_rank(role: str) -> int:
+    highest = db.session.scalar(select(func.max(RoleMembership.rank)).where(RoleMembership.role == role))
+    return (highest or 0) + 1
+
+
+def _hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def set_password(*, person: Person, password: str) -> None:
+    """Set a new password (rules checked) and end the person's other sessions."""
+    check_password_rules(password)
+    person.password_hash = _hash_password(password)
+    person.session_version += 1
+
+
+def find_person(email: str) -> Person | None:
+    return db.session.scalar(select(Person).where(Person.email == normalise_email(email)))
+
+
+def get_person(email: str, *, field: str = "email") -> Person:
+    """Return the person with this email or raise NotFound naming the field."""
+    person = find_person(email)
+    if person is None:
+        raise NotFound(f"no person with email {email!r}", field=field)
+    return person
+
+
+def authenticate(*, email: str, password: str) -> Person | None:
+    """Return the active person whose password matches, else None (same answer for every failure)."""
+    person = find_person(email)
+    if person is None or not person.active or not person.password_hash:
+        # Spend the same time as a real check so response times do not reveal who exists.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(person.password_hash, password):
+        return None
+    return person
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+def set_active(*, person: Person, active: bool) -> None:
+    """Enable or disable a person; disabling ends every session and revokes their tokens."""
+    person.active = active
+    if not active:
+        person.session_version += 1
+        for token in db.session.scalars(select(ApiToken).where(ApiToken.person_id == person.id)):
+            token.revoked_at = token.revoked_at or clock.now()
+
+
+def role_holders(role: str) -> list[Person]:
+    """Return the active people on a role's roster: the primary first, then backups by rank."""
+    rows = db.session.scalars(
+        select(Person)
+        .join(RoleMembership)
+        .where(RoleMembership.role == role, Person.active.is_(True))
+        .order_by(RoleMembership.is_backup, RoleMembership.rank, Person.id)
+    )
+    return list(rows)
+
+
+def role_primary(role: str) -> Person | None:
+    """Return who should act for a role now: the primary, else the first backup."""
+    holders = role_holders(role)
+    return holders[0] if holders else None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(*, person: Person, name: str = "", scope: str = "api") -> tuple[ApiToken, str]:
+    """Create an API token and return it with its secret, which is never stored or shown again."""
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"token scope must be one of {', '.join(TOKEN_SCOPES)}", field="scope")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        person_id=person.id, name=name, token_hash=hash_token(secret), prefix=secret[:12], scope=scope
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(*, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token with id {token_id}", field="token")
+    token.revoked_at = token.revoked_at or clock.now()
+    return token
+
+
+def person_for_token(secret: str) -> tuple[Person, ApiToken] | None:
+    """Return the active person and live token for a bearer secret, else None."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked_at is not None or not token.person.active:
+        return None
+    return token.person, token

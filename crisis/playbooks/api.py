@@ -1,0 +1,1 @@
+"""JSON API endpoints for playbooks (filled in by the playbooks work)."""

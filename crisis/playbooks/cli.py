@@ -1,0 +1,5 @@
+"""CLI commands for playbooks."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,1 @@
+"""JSON API endpoints for statements (filled in by the statements work)."""

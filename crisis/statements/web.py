@@ -1,0 +1,5 @@
+"""Web pages for statements."""
+
+from flask import Blueprint
+
+bp = Blueprint("statements", __name__)

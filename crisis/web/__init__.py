@@ -1,0 +1,1 @@
+"""Shared pieces of the server-rendered UI: access rules, formatting, error pages."""

@@ -1,0 +1,81 @@
+"""Jinja filters: times in the viewer's time zone, relative times, durations, safe Markdown."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from crisis import clock
+
+# html=False escapes raw HTML in guidance; validateLink (default) drops javascript: and data: links.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def viewer_zone() -> ZoneInfo:
+    """Return the signed-in person's time zone, else the configured default."""
+    name = None
+    if current_user and getattr(current_user, "is_authenticated", False):
+        name = current_user.timezone
+    try:
+        return ZoneInfo(name or current_app.config["TIMEZONE"])
+    except (KeyError, ValueError):
+        return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(viewer_zone()).strftime(fmt)
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """Say a positive duration the way a person would: '45 s', '12 min', '3 h 5 min', '2 days'."""
+    seconds = int(abs(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def relative(value: datetime | None) -> str:
+    """'in 12 min' or '5 min ago', against the crisis clock."""
+    if value is None:
+        return "—"
+    delta = value - clock.now()
+    if abs(delta.total_seconds()) < 30:
+        return "just now"
+    text = humanize_delta(delta)
+    return f"in {text}" if delta.total_seconds() > 0 else f"{text} ago"
+
+
+def due_phrase(due_at: datetime | None) -> str:
+    """'due in 12 min' or 'overdue by 5 min'."""
+    if due_at is None:
+        return ""
+    delta = due_at - clock.now()
+    if delta.total_seconds() >= 0:
+        return f"due in {humanize_delta(delta)}"
+    return f"overdue by {humanize_delta(delta)}"
+
+
+def markdown(text: str | None) -> Markup:
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["relative"] = relative
+    app.jinja_env.filters["due_phrase"] = due_phrase
+    app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["isoformat"] = lambda v: v.isoformat() if v else ""
+    app.jinja_env.globals["now"] = clock.now

@@ -1,0 +1,200 @@
+"""Fixtures: a fresh app and database per test, an injected clock, people and API clients.
+
+The database is SQLite (a new file per test) unless CRISIS_TEST_POSTGRES_URL names a
+PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/postgres): then the session
+creates a throw-away database there, every test starts from empty tables, and the database
+is dropped at the end.
+
+Call domain functions inside `with app.app_context():`. Don't keep an app context pushed
+around test-client requests: the request would share its `g` (and signed-in person).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crisis import clock as crisis_clock
+from crisis import create_app, models  # noqa: F401 - the whole schema, for create_all
+from crisis.extensions import db
+
+POSTGRES_SERVER_URL = os.environ.get("CRISIS_TEST_POSTGRES_URL", "")
+PASSWORD = "correct-horse-battery"
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+def _postgres_admin_url() -> str:
+    url = make_url(POSTGRES_SERVER_URL)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    """Create a throw-away PostgreSQL database for this session (None when running on SQLite)."""
+    if not POSTGRES_SERVER_URL:
+        yield None
+        return
+    admin_url = _postgres_admin_url()
+    name = f"crisis_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure here means no PostgreSQL run
+        pytest.exit(f"PostgreSQL at {POSTGRES_SERVER_URL} is unreachable: {error}", returncode=3)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    schema_engine = create_engine(url)
+    db.metadata.create_all(schema_engine)
+    schema_engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(postgres_database, tmp_path) -> str:
+    """A URL of an empty database with the current schema, for this test only."""
+    if postgres_database is None:
+        return f"sqlite:///{tmp_path / 'crisis.sqlite3'}"
+    engine = create_engine(postgres_database)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return postgres_database
+
+
+@pytest.fixture
+def is_postgres(postgres_database) -> bool:
+    return postgres_database is not None
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[crisis_clock.FrozenClock]:
+    """Freeze crisis time at START for every test; tests move it with clock.advance(...)."""
+    frozen = crisis_clock.FrozenClock(START)
+    crisis_clock.set_source(frozen)
+    yield frozen
+    crisis_clock.set_source(None)
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "SCHEDULER": "off",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "TIMEZONE": "UTC",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 1,
+    }
+
+
+@pytest.fixture
+def app(app_config, postgres_database):
+    app = create_app(app_config)
+    with app.app_context():
+        if postgres_database is None:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_person(app):
+    """Create and commit a person; returns the email. Roles as 'legal' or 'legal:backup'."""
+    from crisis.people.service import create_person
+
+    def make(
+        email: str,
+        *,
+        permissions: tuple[str, ...] | list[str] = ("view",),
+        roles: tuple[str, ...] | list[str] = (),
+        name: str | None = None,
+        password: str | None = PASSWORD,
+    ) -> str:
+        with app.app_context():
+            person = create_person(
+                email=email,
+                name=name or email.split("@")[0].replace(".", " ").title(),
+                password=password,
+                permissions=permissions,
+                roles=roles,
+            )
+            db.session.commit()
+            return person.email
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in through the login form."""
+
+    def do_login(email: str, password: str = PASSWORD):
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
+        return response
+
+    return do_login
+
+
+class ApiClient:
+    """A test client that sends a bearer token with every request."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, headers: dict | None) -> dict:
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def patch(self, path: str, json=None, **kwargs):
+        return self.client.patch(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.client.delete(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+
+@pytest.fixture
+def api_client(app, client):
+    """Return an ApiClient acting for the person with this email (token created on the fly)."""
+    from crisis.people.service import create_token, get_person
+
+    def for_person(email: str, scope: str = "api") -> ApiClient:
+        with app.app_context():
+            _, secret = create_token(person=get_person(email), name="test", scope=scope)
+            db.session.commit()
+        return ApiClient(client, secret)
+
+    return for_person

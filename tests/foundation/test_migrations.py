@@ -1,0 +1,46 @@
+"""The migrations build the same schema as the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from crisis import create_app
+from crisis.extensions import db
+
+
+def _empty_database(url: str, is_postgres: bool) -> None:
+    if is_postgres:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+def _restore_schema(url: str, is_postgres: bool) -> None:
+    """Put the session's shared PostgreSQL database back the way the other tests expect."""
+    if is_postgres:
+        _empty_database(url, is_postgres)
+        engine = create_engine(url)
+        db.metadata.create_all(engine)
+        engine.dispose()
+
+
+def test_upgrade_on_an_empty_database_matches_the_models(app_config, database_url, is_postgres):
+    _empty_database(database_url, is_postgres)
+    app = create_app(app_config)
+    try:
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            with db.engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                differences = compare_metadata(context, db.metadata)
+                tables = set(inspect(connection).get_table_names())
+            assert differences == [], f"models and migrations disagree: {differences}"
+            assert {t.name for t in db.metadata.sorted_tables} <= tables
+            db.engine.dispose()
+    finally:
+        _restore_schema(database_url, is_postgres)

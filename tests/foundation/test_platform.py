@@ -1,0 +1,133 @@
+"""Errors, headers, CLI for people and tokens, configuration failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crisis import create_app
+from crisis.errors import ConfigError
+from crisis.extensions import db
+from crisis.people.models import Person
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_wrong_method_on_api_is_json_405(client):
+    response = client.delete("/api/v1/me")
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_unknown_page_is_an_html_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert b"Not found" in response.data
+
+
+def test_security_headers_on_every_response(client):
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_openapi_document_lists_endpoints(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/me" in document["paths"]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_users_create_and_tokens_create_through_the_cli(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "Lee@Example.com", "--name", "Lee Legal", "--password", "a-long-passphrase",
+              "--permission", "approve", "--role", "legal", "--role", "marketing:backup"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["tokens", "create", "lee@example.com"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1]
+    assert secret.startswith("crisis_")
+    with app.app_context():
+        person = db.session.scalar(db.select(Person).filter_by(email="lee@example.com"))
+        assert person.permission_names == {"approve"}
+        assert {(m.role, m.is_backup) for m in person.roles} == {("legal", False), ("marketing", True)}
+    response = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.json["roles"] == ["legal", "marketing:backup"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--permission", "superuser"], "unknown permission 'superuser'"),
+        (["--role", "astronaut"], "unknown response role 'astronaut'"),
+        (["--password", "short"], "at least 10 characters"),
+        (["--password", "password123"], "commonly used"),
+    ],
+)
+def test_users_create_rejects_bad_input_and_creates_nothing(app, runner, args, message):
+    result = runner.invoke(args=["users", "create", "x@example.com", "--name", "X", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Person.id))) == 0
+
+
+def test_duplicate_email_differing_in_case_is_refused(runner, make_person):
+    make_person("casey@example.com")
+    result = runner.invoke(args=["users", "create", "CASEY@example.com", "--name", "Other"])
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+
+
+def test_tokens_create_for_unknown_person_fails(runner):
+    result = runner.invoke(args=["tokens", "create", "nobody@example.com"])
+    assert result.exit_code != 0
+    assert "no person with email" in result.output
+
+
+def test_bad_database_url_raises_config_error_in_the_factory():
+    with pytest.raises(ConfigError, match="not a database URL"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "not a url", "SECRET_KEY": "x"})
+    with pytest.raises(ConfigError, match="supports sqlite and postgresql"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "mysql://localhost/x", "SECRET_KEY": "x"})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("garbage", "is not a database URL"),
+        ("postgresql://nobody@127.0.0.1:1/nothing", "cannot connect to the database"),
+    ],
+)
+def test_run_py_with_bad_database_url_prints_one_line_and_exits_non_zero(url, expected, tmp_path):
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x", "CRISIS_SCHEDULER": "off"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "--port", "1"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_production_mode_requires_a_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        create_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})

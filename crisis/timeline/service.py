@@ -1,0 +1,61 @@
+"""The one way anything is written to an incident's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from crisis import clock
+from crisis.extensions import db
+from crisis.people.models import Person
+from crisis.timeline.models import TimelineEvent
+
+
+def record(
+    *,
+    incident_id: int,
+    kind: str,
+    summary: str,
+    actor: Person | None = None,
+    actor_label: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    """Append one event to an incident's timeline, in the caller's transaction.
+
+    `kind` is a dotted name (incident.declared, step.completed, ...). A step's events carry
+    data["step"]; changes carry data["before"] and data["after"].
+    """
+    event = TimelineEvent(
+        incident_id=incident_id,
+        kind=kind,
+        summary=summary[:1000],
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label,
+        data=data or {},
+        at=at or clock.now(),
+    )
+    db.session.add(event)
+    return event
+
+
+def events_for(incident_id: int, *, kinds: Sequence[str] | None = None) -> list[TimelineEvent]:
+    """Return an incident's events, oldest first, optionally only some kinds (prefixes allowed)."""
+    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+    if kinds:
+        query = query.where(or_(*[TimelineEvent.kind.startswith(k) for k in kinds]))
+    return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id)))
+
+
+def event_dict(event: TimelineEvent) -> dict[str, Any]:
+    """The API shape of an event: {at, kind, actor, summary, data}."""
+    return {
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "actor": event.actor_name,
+        "summary": event.summary,
+        "data": event.data,
+    }

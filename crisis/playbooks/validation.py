@@ -178,7 +178,10 @@ def _parse(text: str, *, source: str) -> tuple[Playbook, int | None]:
         mark = exc.problem_mark or exc.context_mark
         message = "YAML syntax error: " + (exc.problem or "cannot parse")
         if exc.context:
-            message += f" ({exc.context})"
+            context = exc.context
+            if exc.context_mark is not None and exc.context_mark is not mark:
+                context += f" started on line {exc.context_mark.line + 1}"
+            message += f" ({context})"
         line = mark.line + 1 if mark is not None else None
         raise PlaybookInvalid([PlaybookProblem(source, line, None, None, message)]) from None
     except yaml.YAMLError as exc:
@@ -223,7 +226,7 @@ class _Checker:
         self.loader = loader
         self.lines: dict[Path_, int] = {}
         self.key_lines: dict[Path_, int] = {}
-        self._raw: list[tuple[Path_, str, bool]] = []
+        self._raw: list[tuple[Path_, str, bool, int | None]] = []
         self._step_keys: dict[int, str] = {}
         self._question_keys: dict[int, str] = {}
         self.problems: list[PlaybookProblem] = []
@@ -245,11 +248,9 @@ class _Checker:
                     key = str(key)
                 line = key_node.start_mark.line + 1
                 if key in result:
-                    self._raw.append(
-                        (path + (key,), f"duplicate key '{key}' (first on line {first_line[key]})",
-                         True)
-                    )
-                    self.key_lines.setdefault(path + (key,), line)
+                    self.report(path + (key,),
+                                f"duplicate key '{key}' (first on line {first_line[key]})",
+                                line=line)
                     continue
                 first_line[key] = line
                 self.key_lines[path + (key,)] = line
@@ -265,8 +266,9 @@ class _Checker:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def report(self, path: Path_, message: str, *, at_key: bool = False) -> None:
-        self._raw.append((path, message, at_key))
+    def report(self, path: Path_, message: str, *, at_key: bool = False,
+               line: int | None = None) -> None:
+        self._raw.append((path, message, at_key, line))
 
     def _line(self, path: Path_, at_key: bool) -> int | None:
         if at_key and path in self.key_lines:
@@ -306,10 +308,10 @@ class _Checker:
 
     def finish(self) -> None:
         seen = set()
-        for path, message, at_key in self._raw:
+        for path, message, at_key, line in self._raw:
             step, field_name, prefix = self._where(path)
             problem = PlaybookProblem(
-                self.source, self._line(path, at_key), step, field_name, prefix + message
+                self.source, line or self._line(path, at_key), step, field_name, prefix + message
             )
             if problem not in seen:
                 seen.add(problem)

@@ -5,6 +5,7 @@ from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, Inc
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
+from crisis.reviews.models import PostIncidentReview, ReviewAction
 from crisis.timeline.models import TimelineEvent
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "Person",
     "PersonPermission",
     "PlaybookVersion",
+    "PostIncidentReview",
+    "ReviewAction",
     "RoleMembership",
     "SchedulerHeartbeat",
     "StepEscalation",

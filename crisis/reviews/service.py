@@ -1,0 +1,148 @@
+"""Post-incident reviews: write one after resolution; SEV1/SEV2 incidents need one to close."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import exists, select
+
+from crisis import clock
+from crisis.enums import IncidentStatus, Permission, Severity
+from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.extensions import db
+from crisis.incidents.models import Incident
+from crisis.people.models import Person
+from crisis.people.service import find_person
+from crisis.reviews.models import PostIncidentReview, ReviewAction
+from crisis.timeline import service as timeline
+
+# Severities whose incidents may not be closed before a review is written.
+REVIEW_REQUIRED_SEVERITIES = (Severity.SEV1.value, Severity.SEV2.value)
+REVIEWABLE_STATUSES = (IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value)
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """A follow-up action as submitted: owner by email, due date as given."""
+
+    description: str
+    owner_email: str
+    due_on: date | str | None
+
+
+def has_review(incident: Incident) -> bool:
+    """Return whether the incident has a post-incident review."""
+    return bool(db.session.scalar(select(exists().where(PostIncidentReview.incident_id == incident.id))))
+
+
+def review_required_to_close(incident: Incident) -> bool:
+    """Return whether closing this incident needs a review it does not have yet."""
+    return incident.severity in REVIEW_REQUIRED_SEVERITIES and not has_review(incident)
+
+
+def get_review(incident: Incident) -> PostIncidentReview | None:
+    """Return the incident's review, or None when none is written yet."""
+    return db.session.scalar(select(PostIncidentReview).where(PostIncidentReview.incident_id == incident.id))
+
+
+def can_write_review(person: Person) -> bool:
+    """Return whether a person may write or edit reviews (responders, declarers, admins)."""
+    return person.can(Permission.RESPOND) or person.can(Permission.DECLARE)
+
+
+def _text(value: str | None, field: str, *, required: bool = False) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field.replace('_', ' ')} must not be empty", field=field)
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{field.replace('_', ' ')} is longer than {MAX_TEXT} characters", field=field)
+    return text
+
+
+def _due(value: date | str | None, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput(f"due date {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def _actions(actions: Sequence[ActionInput]) -> list[ReviewAction]:
+    result = []
+    for index, action in enumerate(actions):
+        field = f"actions[{index}]"
+        description = _text(action.description, f"{field}.description", required=True)
+        if not action.owner_email.strip():
+            raise InvalidInput("every follow-up action needs an owner", field=f"{field}.owner")
+        owner = find_person(action.owner_email)
+        if owner is None:
+            raise InvalidInput(f"no person with email {action.owner_email!r}", field=f"{field}.owner")
+        due_on = _due(action.due_on, f"{field}.due_on")
+        result.append(ReviewAction(position=index, description=description, owner_id=owner.id, due_on=due_on))
+    return result
+
+
+def write_review(
+    *,
+    incident: Incident,
+    actor: Person,
+    what_happened: str,
+    went_well: str = "",
+    to_change: str = "",
+    training_needs: str = "",
+    actions: Sequence[ActionInput] = (),
+) -> PostIncidentReview:
+    """Write (or rewrite) the incident's post-incident review; one timeline event either way."""
+    if not can_write_review(actor):
+        raise Forbidden("only responders and declarers write post-incident reviews")
+    if incident.status not in REVIEWABLE_STATUSES:
+        raise InvalidInput(
+            f"{incident.ref} is {incident.status}; a review is written after it is resolved", field="status"
+        )
+    fields = {
+        "what_happened": _text(what_happened, "what_happened", required=True),
+        "went_well": _text(went_well, "went_well"),
+        "to_change": _text(to_change, "to_change"),
+        "training_needs": _text(training_needs, "training_needs"),
+    }
+    new_actions = _actions(actions)
+    review = get_review(incident)
+    kind = "review.updated" if review is not None else "review.written"
+    if review is None:
+        review = PostIncidentReview(incident_id=incident.id, author_id=actor.id, created_at=clock.now(), **fields)
+        db.session.add(review)
+    else:
+        for name, value in fields.items():
+            setattr(review, name, value)
+        review.actions.clear()
+    review.updated_at = clock.now()
+    review.actions.extend(new_actions)
+    db.session.flush()
+    verb = "updated" if kind == "review.updated" else "wrote"
+    timeline.record(
+        incident_id=incident.id,
+        kind=kind,
+        summary=f"{actor.name} {verb} the post-incident review ({len(new_actions)} follow-up actions)",
+        actor=actor,
+        data={"review": review.id, "actions": len(new_actions)},
+    )
+    return review
+
+
+def list_reviews() -> list[PostIncidentReview]:
+    """Return every review, newest first, for the learning and training overview."""
+    return list(db.session.scalars(select(PostIncidentReview).order_by(PostIncidentReview.updated_at.desc())))
+
+
+def review_of(ref: str) -> PostIncidentReview:
+    """Return the review of incident `ref` or raise NotFound."""
+    review = db.session.scalar(
+        select(PostIncidentReview).join(Incident, Incident.id == PostIncidentReview.incident_id).where(Incident.ref == ref)
+    )
+    if review is None:
+        raise NotFound(f"{ref} has no post-incident review", field="ref")
+    return review

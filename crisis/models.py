@@ -1,19 +1,30 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
+from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
 from crisis.reviews.models import PostIncidentReview, ReviewAction
+from crisis.statements.models import (
+    HoldingStatement,
+    SpokespersonAuthorisation,
+    Statement,
+    StatementApproval,
+    StatementVersion,
+)
 from crisis.timeline.models import TimelineEvent
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
+    "HoldingStatement",
     "Incident",
     "IncidentCounter",
     "IncidentLink",
     "IncidentStep",
+    "LoginFailure",
     "Notification",
     "Person",
     "PersonPermission",
@@ -22,6 +33,10 @@ __all__ = [
     "ReviewAction",
     "RoleMembership",
     "SchedulerHeartbeat",
+    "SpokespersonAuthorisation",
+    "Statement",
+    "StatementApproval",
+    "StatementVersion",
     "StepEscalation",
     "TimelineEvent",
     "Webhook",

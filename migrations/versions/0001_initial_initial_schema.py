@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-21 07:38:38.644766
+Create Date: 2026-11-21 07:38:58.731835
 
 """
 from alembic import op
@@ -23,6 +23,16 @@ def upgrade():
     sa.Column('last_number', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_incident_counters'))
     )
+    op.create_table('login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
+    )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index('ix_login_failures_email_ip_at', ['email', 'ip', 'at'], unique=False)
+
     op.create_table('people',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -87,6 +97,34 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_person_id'), ['person_id'], unique=False)
 
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_label', sa.String(length=200), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target', sa.String(length=300), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['people.id'], name=op.f('fk_audit_events_actor_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
+
+    op.create_table('holding_statements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('platform', sa.String(length=50), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('retired_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['people.id'], name=op.f('fk_holding_statements_approved_by_id_people')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_holding_statements_created_by_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_holding_statements'))
+    )
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ref', sa.String(length=20), nullable=False),
@@ -131,6 +169,21 @@ def upgrade():
     with op.batch_alter_table('role_memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_memberships_role'), ['role'], unique=False)
 
+    op.create_table('spokesperson_authorisations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=50), nullable=False),
+    sa.Column('trained_at', sa.DateTime(), nullable=True),
+    sa.Column('granted_by_id', sa.Integer(), nullable=True),
+    sa.Column('granted_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['granted_by_id'], ['people.id'], name=op.f('fk_spokesperson_authorisations_granted_by_id_people')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_spokesperson_authorisations_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spokesperson_authorisations'))
+    )
+    with op.batch_alter_table('spokesperson_authorisations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_spokesperson_authorisations_person_id'), ['person_id'], unique=False)
+
     op.create_table('incident_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
@@ -157,6 +210,8 @@ def upgrade():
     sa.Column('completed_at', sa.DateTime(), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('applies', sa.Boolean(), nullable=True),
+    sa.Column('blocked_reason', sa.Text(), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('next_escalation_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['completed_by_id'], ['people.id'], name=op.f('fk_incident_steps_completed_by_id_people')),
@@ -212,6 +267,33 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_post_incident_reviews')),
     sa.UniqueConstraint('incident_id', name=op.f('uq_post_incident_reviews_incident_id'))
     )
+    op.create_table('statements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('step_key', sa.String(length=64), nullable=True),
+    sa.Column('platform', sa.String(length=50), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('holding_statement_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(), nullable=True),
+    sa.Column('rejected_reason', sa.Text(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_url', sa.String(length=2000), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_statements_created_by_id_people')),
+    sa.ForeignKeyConstraint(['holding_statement_id'], ['holding_statements.id'], name=op.f('fk_statements_holding_statement_id_holding_statements')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_statements_incident_id_incidents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['published_by_id'], ['people.id'], name=op.f('fk_statements_published_by_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statements'))
+    )
+    with op.batch_alter_table('statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statements_incident_id'), ['incident_id'], unique=False)
+
     op.create_table('timeline_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
@@ -242,6 +324,40 @@ def upgrade():
     with op.batch_alter_table('review_actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_actions_review_id'), ['review_id'], unique=False)
 
+    op.create_table('statement_approvals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('statement_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
+    sa.Column('escalation_level', sa.Integer(), nullable=False),
+    sa.Column('next_escalation_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['people.id'], name=op.f('fk_statement_approvals_decided_by_id_people')),
+    sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_statement_approvals_statement_id_statements'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_approvals')),
+    sa.UniqueConstraint('statement_id', 'role', name='uq_statement_approvals_statement_role')
+    )
+    with op.batch_alter_table('statement_approvals', schema=None) as batch_op:
+        batch_op.create_index('ix_statement_approvals_next_escalation_at', ['next_escalation_at'], unique=False)
+
+    op.create_table('statement_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('statement_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('platform', sa.String(length=50), nullable=False),
+    sa.Column('edited_by_id', sa.Integer(), nullable=True),
+    sa.Column('edited_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['edited_by_id'], ['people.id'], name=op.f('fk_statement_versions_edited_by_id_people')),
+    sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_statement_versions_statement_id_statements'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_versions')),
+    sa.UniqueConstraint('statement_id', 'number', name='uq_statement_versions_statement_number')
+    )
     op.create_table('step_escalations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('step_id', sa.Integer(), nullable=False),
@@ -258,6 +374,11 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('step_escalations')
+    op.drop_table('statement_versions')
+    with op.batch_alter_table('statement_approvals', schema=None) as batch_op:
+        batch_op.drop_index('ix_statement_approvals_next_escalation_at')
+
+    op.drop_table('statement_approvals')
     with op.batch_alter_table('review_actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_actions_review_id'))
 
@@ -266,6 +387,10 @@ def downgrade():
         batch_op.drop_index('ix_timeline_events_incident_at')
 
     op.drop_table('timeline_events')
+    with op.batch_alter_table('statements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statements_incident_id'))
+
+    op.drop_table('statements')
     op.drop_table('post_incident_reviews')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_status_next_attempt_at')
@@ -281,6 +406,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_incident_links_incident_id'))
 
     op.drop_table('incident_links')
+    with op.batch_alter_table('spokesperson_authorisations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spokesperson_authorisations_person_id'))
+
+    op.drop_table('spokesperson_authorisations')
     with op.batch_alter_table('role_memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_role_memberships_role'))
 
@@ -291,6 +420,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_incidents_declared_at'))
 
     op.drop_table('incidents')
+    op.drop_table('holding_statements')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_events_at'))
+
+    op.drop_table('audit_events')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_person_id'))
 
@@ -302,5 +436,9 @@ def downgrade():
 
     op.drop_table('playbook_versions')
     op.drop_table('people')
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failures_email_ip_at')
+
+    op.drop_table('login_failures')
     op.drop_table('incident_counters')
     # ### end Alembic commands ###

@@ -1,1 +1,227 @@
-"""JSON API endpoints for statements (filled in by the statements work)."""
+"""JSON API for public statements: draft, edit, submit, approve or send back, publish."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crisis.api import api_route, current_actor, parse_body
+from crisis.extensions import db
+from crisis.incidents.models import Incident
+from crisis.statements import service
+from crisis.statements.models import Statement
+
+
+class StatementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=50, description="where it will be posted: x, instagram, website ...")
+    body: str | None = Field(default=None, max_length=10_000, description="the wording; omit to fill the step's template")
+    step: str | None = Field(default=None, max_length=64, description="the playbook step it is drafted for")
+    holding_statement: int | None = Field(default=None, description="draft from this library entry")
+    submit: bool = Field(default=False, description="submit for approval at once")
+
+
+class StatementEditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str | None = Field(default=None, max_length=10_000)
+    platform: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(default=None, description="approve for this approver role only")
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+    role: str | None = None
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2000, description="the address of the live post")
+
+
+class ApprovalOut(BaseModel):
+    role: str
+    status: str
+    version: int | None
+    decided_by: str | None
+    decided_at: str | None
+    reason: str | None
+    due_at: str | None
+    escalation_level: int
+
+
+class VersionOut(BaseModel):
+    number: int
+    body: str
+    platform: str
+    edited_by: str | None
+    edited_at: str
+
+
+class StatementOut(BaseModel):
+    id: int
+    incident: str
+    step: str | None
+    platform: str
+    body: str
+    status: str
+    version: int
+    created_by: str | None
+    created_at: str
+    updated_at: str
+    submitted_at: str | None
+    approved_at: str | None
+    rejected_reason: str | None
+    published_at: str | None
+    published_by: str | None
+    published_url: str | None
+    holding_statement: int | None
+    approvals: list[ApprovalOut]
+    versions: list[VersionOut]
+
+
+class StatementListOut(BaseModel):
+    statements: list[StatementOut]
+
+
+class HoldingStatementOut(BaseModel):
+    id: int
+    title: str
+    platform: str
+    body: str
+    approved_by: str | None
+    approved_at: str
+
+
+class HoldingStatementListOut(BaseModel):
+    holding_statements: list[HoldingStatementOut]
+
+
+def _incident(ref: str) -> Incident:
+    from crisis.incidents.service import get_incident
+
+    return get_incident(ref)
+
+
+def _statement(ref: str, statement_id: int) -> Statement:
+    return service.get_statement(incident=_incident(ref), statement_id=statement_id)
+
+
+@api_route(
+    "/incidents/<ref>/statements", summary="List an incident's public statements", permission="view",
+    response=StatementListOut, tag="statements",
+)
+def list_statements(ref: str):
+    statements = service.list_statements(incident=_incident(ref))
+    return {"statements": [service.statement_dict(s) for s in statements]}
+
+
+@api_route(
+    "/incidents/<ref>/statements", method="POST", summary="Draft a public statement (blank, from a step template or the library)",
+    permission="respond", body=StatementIn, response=StatementOut, status=201, tag="statements",
+)
+def draft_statement(ref: str):
+    data = parse_body(StatementIn)
+    statement = service.draft_statement(
+        incident=_incident(ref), actor=current_actor(), platform=data.platform, body=data.body,
+        step_key=data.step, holding_statement_id=data.holding_statement,
+    )
+    if data.submit:
+        service.submit_statement(statement=statement, actor=current_actor())
+    db.session.commit()
+    return service.statement_dict(statement), 201
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>", summary="One statement with its approvals and versions",
+    permission="view", response=StatementOut, tag="statements",
+)
+def get_statement(ref: str, statement_id: int):
+    return service.statement_dict(_statement(ref, statement_id))
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>", method="PATCH",
+    summary="Edit a statement (a new version; resets approvals given so far)", permission="respond",
+    body=StatementEditIn, response=StatementOut, tag="statements",
+)
+def edit_statement(ref: str, statement_id: int):
+    data = parse_body(StatementEditIn)
+    statement = service.edit_statement(
+        statement=_statement(ref, statement_id), actor=current_actor(), body=data.body, platform=data.platform
+    )
+    db.session.commit()
+    return service.statement_dict(statement)
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>/submit", method="POST",
+    summary="Submit a draft for approval", permission="respond", response=StatementOut, tag="statements",
+)
+def submit_statement(ref: str, statement_id: int):
+    statement = service.submit_statement(statement=_statement(ref, statement_id), actor=current_actor())
+    db.session.commit()
+    return service.statement_dict(statement)
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>/approve", method="POST",
+    summary="Approve the current version for the approver roles you hold", permission="approve",
+    body=ApproveIn, response=StatementOut, tag="statements",
+)
+def approve_statement(ref: str, statement_id: int):
+    data = parse_body(ApproveIn)
+    statement = service.approve_statement(statement=_statement(ref, statement_id), actor=current_actor(), role=data.role)
+    db.session.commit()
+    return service.statement_dict(statement)
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>/reject", method="POST",
+    summary="Send a statement back with a reason", permission="approve", body=RejectIn,
+    response=StatementOut, tag="statements",
+)
+def reject_statement(ref: str, statement_id: int):
+    data = parse_body(RejectIn)
+    statement = service.reject_statement(
+        statement=_statement(ref, statement_id), actor=current_actor(), reason=data.reason, role=data.role
+    )
+    db.session.commit()
+    return service.statement_dict(statement)
+
+
+@api_route(
+    "/incidents/<ref>/statements/<int:statement_id>/publish", method="POST",
+    summary="Mark an approved statement published (authorised spokespeople only)", permission="publish",
+    body=PublishIn, response=StatementOut, tag="statements",
+)
+def publish_statement(ref: str, statement_id: int):
+    data = parse_body(PublishIn)
+    statement = service.publish_statement(statement=_statement(ref, statement_id), actor=current_actor(), url=data.url)
+    db.session.commit()
+    return service.statement_dict(statement)
+
+
+@api_route(
+    "/holding-statements", summary="The holding-statement library (approved reusable wording)",
+    permission="view", response=HoldingStatementListOut, tag="statements",
+)
+def list_holding_statements():
+    return {
+        "holding_statements": [
+            {
+                "id": entry.id, "title": entry.title, "platform": entry.platform, "body": entry.body,
+                "approved_by": entry.approved_by.email if entry.approved_by else None,
+                "approved_at": entry.approved_at.isoformat(),
+            }
+            for entry in service.list_holding_statements()
+        ]
+    }

@@ -1,0 +1,762 @@
+"""Public statements: draft, edit (every edit a version), approve or send back, publish.
+
+Flow: draft -> in_review (submit) -> approved (every approver role signed the current
+version) -> published (by an authorised, trained spokesperson, with the live URL).
+A rejection sends the statement back ("rejected", with the reason); an edit of a rejected
+statement returns it to draft. An edit of a statement in review or approved resets every
+approval to pending and asks the approvers again (they approve words, not a statement id).
+
+Approvers are the roles the step names in `approval`; a statement drafted for no step, or
+for a step that names none, needs DEFAULT_APPROVERS[severity]. An approval not given by
+`due_at` escalates on the incident playbook's escalation timings: the approver role's
+primary, then its backups and the triage owner, then the executive sponsor (see
+`escalation_targets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from crisis import clock
+from crisis.enums import Permission, ResponseRole, Severity, StepStatus
+from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crisis.escalation import engine
+from crisis.escalation.policy import escalation_time, first_escalation_at, level_for
+from crisis.extensions import db
+from crisis.incidents.models import Incident
+from crisis.notifications.service import notify
+from crisis.people.models import Person
+from crisis.people.service import role_holders, role_primary
+from crisis.playbooks.definition import TEMPLATE_FIELDS, Playbook, StepDef, render_template
+from crisis.statements.models import (
+    ApprovalStatus,
+    HoldingStatement,
+    SpokespersonAuthorisation,
+    Statement,
+    StatementApproval,
+    StatementStatus,
+    StatementVersion,
+)
+from crisis.timeline.service import record
+
+MAX_BODY = 10_000
+MAX_PLATFORM = 50
+ANY_PLATFORM = "*"
+
+# Who signs off a statement whose step names no approvers.
+DEFAULT_APPROVERS: dict[str, tuple[str, ...]] = {
+    Severity.SEV1.value: (ResponseRole.LEGAL.value, ResponseRole.MARKETING.value),
+    Severity.SEV2.value: (ResponseRole.LEGAL.value, ResponseRole.MARKETING.value),
+    Severity.SEV3.value: (ResponseRole.MARKETING.value,),
+    Severity.SEV4.value: (ResponseRole.MARKETING.value,),
+}
+
+# How long approvers have before the approval escalates, by severity.
+APPROVAL_DUE: dict[str, timedelta] = {
+    Severity.SEV1.value: timedelta(minutes=15),
+    Severity.SEV2.value: timedelta(minutes=30),
+    Severity.SEV3.value: timedelta(hours=2),
+    Severity.SEV4.value: timedelta(hours=4),
+}
+
+EDITABLE = (
+    StatementStatus.DRAFT.value,
+    StatementStatus.IN_REVIEW.value,
+    StatementStatus.APPROVED.value,
+    StatementStatus.REJECTED.value,
+)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_statement(*, incident: Incident, statement_id: int) -> Statement:
+    """Return a statement of this incident, or raise NotFound."""
+    statement = db.session.get(Statement, statement_id)
+    if statement is None or statement.incident_id != incident.id:
+        raise NotFound(f"incident {incident.ref} has no statement {statement_id}", field="statement")
+    return statement
+
+
+def list_statements(*, incident: Incident) -> list[Statement]:
+    """Return an incident's statements, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Statement).where(Statement.incident_id == incident.id).order_by(Statement.id)
+        )
+    )
+
+
+def template_values(*, incident: Incident, platform: str = "", spokesperson: Person | None = None) -> dict[str, str]:
+    """Return the values for every TEMPLATE_FIELDS placeholder, taken from the incident."""
+    link = next((item for item in incident.links if not platform or item.platform == platform), None)
+    link = link or (incident.links[0] if incident.links else None)
+    values = {
+        "incident_ref": incident.ref,
+        "incident_title": incident.title,
+        "summary": incident.summary,
+        "severity": incident.severity,
+        "platform": platform or (link.platform if link else ""),
+        "link": link.url if link else "",
+        "company": current_app.config.get("COMPANY_NAME", ""),
+        "declared_at": incident.declared_at.strftime("%d %b %Y %H:%M UTC"),
+        "triage_owner": incident.triage_owner.name if incident.triage_owner else "",
+        "spokesperson": spokesperson.name if spokesperson else "",
+    }
+    # A field added to TEMPLATE_FIELDS later stays visible as "[field]" until filled here.
+    return {name: values.get(name, "") for name in TEMPLATE_FIELDS}
+
+
+def approver_roles(*, incident: Incident, step_key: str | None) -> tuple[str, ...]:
+    """Return the roles that must approve a statement drafted for this step (or none)."""
+    step = _step_def(incident, step_key) if step_key else None
+    if step is not None and step.approval:
+        return tuple(step.approval)
+    return DEFAULT_APPROVERS.get(incident.severity, DEFAULT_APPROVERS[Severity.SEV1.value])
+
+
+def statement_steps(*, incident: Incident) -> list[StepDef]:
+    """Return the incident's steps a statement can be drafted for (a template, or publishing)."""
+    playbook = _playbook(incident)
+    present = {step.key for step in incident.steps}
+    return [s for s in playbook.steps if s.key in present and (s.template or s.publishes)]
+
+
+def is_spokesperson(person: Person, platform: str) -> bool:
+    """Return whether the person may publish on this platform now (authorised, trained, permitted)."""
+    if not person.active or not person.can(Permission.PUBLISH):
+        return False
+    return _live_authorisation(person, platform) is not None
+
+
+def can_approve(person: Person, statement: Statement) -> bool:
+    """Return whether the person may decide at least one pending approval of the statement."""
+    return bool(_decidable(person, statement))
+
+
+# ---------------------------------------------------------------- drafting and editing
+
+
+def draft_statement(
+    *,
+    incident: Incident,
+    actor: Person,
+    platform: str,
+    body: str | None = None,
+    step_key: str | None = None,
+    holding_statement_id: int | None = None,
+) -> Statement:
+    """Draft a statement: from `body`, else from a holding statement, else from the step's template."""
+    platform = _clean_platform(platform)
+    if not incident.is_open:
+        raise Conflict(f"incident {incident.ref} is {incident.status}; statements are closed", field="incident")
+    step = None
+    if step_key:
+        step = _step_def(incident, step_key)
+        if step is None or incident.step(step_key) is None:
+            raise InvalidInput(f"incident {incident.ref} has no step {step_key!r}", field="step")
+    holding = None
+    if holding_statement_id is not None:
+        holding = db.session.get(HoldingStatement, holding_statement_id)
+        if holding is None or holding.retired_at is not None:
+            raise InvalidInput(f"no holding statement {holding_statement_id} in the library", field="holding_statement")
+    if body is None or not body.strip():
+        source = holding.body if holding else (step.template if step and step.template else None)
+        if source is None:
+            raise InvalidInput("body must not be empty (or draft from a step template or the library)", field="body")
+        body = render_template(source, template_values(incident=incident, platform=platform))
+    body = _clean_body(body)
+    now = clock.now()
+    statement = Statement(
+        incident_id=incident.id, step_key=step_key or None, platform=platform, body=body,
+        status=StatementStatus.DRAFT.value, version=1, created_by_id=actor.id, created_at=now,
+        updated_at=now, holding_statement_id=holding.id if holding else None,
+    )
+    statement.versions.append(
+        StatementVersion(number=1, body=body, platform=platform, edited_by_id=actor.id, edited_at=now)
+    )
+    db.session.add(statement)
+    db.session.flush()
+    source_note = f" from library entry {holding.title!r}" if holding else (f" for step {step_key}" if step_key else "")
+    record(
+        incident_id=incident.id, kind="statement.drafted", actor=actor,
+        summary=f"Statement #{statement.id} drafted for {platform}{source_note}",
+        data={"statement": statement.id, "step": step_key, "platform": platform, "version": 1, "body": body},
+    )
+    return statement
+
+
+def edit_statement(*, statement: Statement, actor: Person, body: str | None = None, platform: str | None = None) -> Statement:
+    """Save new wording as a new version; any approval given or asked so far is reset."""
+    if statement.status not in EDITABLE:
+        raise Conflict(f"statement #{statement.id} is {statement.status} and can no longer be edited", field="statement")
+    new_body = statement.body if body is None else _clean_body(body)
+    new_platform = statement.platform if platform is None else _clean_platform(platform)
+    if new_body == statement.body and new_platform == statement.platform:
+        raise InvalidInput("nothing changed: the body and platform are the same as the current version", field="body")
+    now = clock.now()
+    before = statement.status
+    statement.version += 1
+    statement.body = new_body
+    statement.platform = new_platform
+    statement.updated_at = now
+    statement.approved_at = None
+    statement.versions.append(
+        StatementVersion(number=statement.version, body=new_body, platform=new_platform, edited_by_id=actor.id, edited_at=now)
+    )
+    reset = False
+    if before in (StatementStatus.IN_REVIEW.value, StatementStatus.APPROVED.value):
+        # Approvers signed off words; new words need their sign-off again.
+        _ask_approvals(statement, now=now)
+        statement.status = StatementStatus.IN_REVIEW.value
+        reset = True
+    elif before == StatementStatus.REJECTED.value:
+        statement.status = StatementStatus.DRAFT.value
+    summary = f"Statement #{statement.id} edited (version {statement.version})"
+    if reset:
+        summary += "; approvals reset"
+    record(
+        incident_id=statement.incident_id, kind="statement.edited", actor=actor, summary=summary,
+        data={
+            "statement": statement.id, "step": statement.step_key, "version": statement.version,
+            "platform": new_platform, "body": new_body, "approvals_reset": reset,
+            "before": before, "after": statement.status,
+        },
+    )
+    return statement
+
+
+def submit_statement(*, statement: Statement, actor: Person) -> Statement:
+    """Ask the approvers to review the current version."""
+    if statement.status != StatementStatus.DRAFT.value:
+        raise Conflict(
+            f"statement #{statement.id} is {statement.status}; only a draft can be submitted for review",
+            field="statement",
+        )
+    now = clock.now()
+    roles = approver_roles(incident=statement.incident, step_key=statement.step_key)
+    existing = {a.role for a in statement.approvals}
+    for role in roles:
+        if role not in existing:
+            statement.approvals.append(StatementApproval(role=role, round=0))
+    _ask_approvals(statement, now=now)
+    statement.status = StatementStatus.IN_REVIEW.value
+    statement.submitted_at = now
+    statement.updated_at = now
+    record(
+        incident_id=statement.incident_id, kind="statement.submitted", actor=actor,
+        summary=f"Statement #{statement.id} submitted for approval by {', '.join(roles)}",
+        data={"statement": statement.id, "step": statement.step_key, "version": statement.version, "approvers": list(roles)},
+    )
+    return statement
+
+
+# ---------------------------------------------------------------- approving
+
+
+def approve_statement(*, statement: Statement, actor: Person, role: str | None = None) -> Statement:
+    """Approve the current version for every pending approver role the actor holds (or `role`)."""
+    if statement.status != StatementStatus.IN_REVIEW.value:
+        raise Conflict(_not_in_review(statement), field="statement")
+    if not actor.can(Permission.APPROVE):
+        raise Forbidden("approving statements needs the 'approve' permission")
+    approvals = _decidable(actor, statement)
+    if role is not None:
+        approvals = [a for a in approvals if a.role == role]
+    if not approvals:
+        raise Forbidden(_not_an_approver(statement, actor, role))
+    now = clock.now()
+    roles = []
+    for approval in approvals:
+        # Compare-and-set: a concurrent approve or an edit's reset wins, and this one writes nothing.
+        claimed = db.session.execute(
+            update(StatementApproval)
+            .where(
+                StatementApproval.id == approval.id,
+                StatementApproval.status == ApprovalStatus.PENDING.value,
+                StatementApproval.round == approval.round,
+            )
+            .values(
+                status=ApprovalStatus.APPROVED.value, version=statement.version, decided_by_id=actor.id,
+                decided_at=now, reason="", next_escalation_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise Conflict(f"the {approval.role} approval of statement #{statement.id} was decided meanwhile", field="statement")
+        db.session.refresh(approval)
+        roles.append(approval.role)
+    complete = all(a.status == ApprovalStatus.APPROVED.value for a in statement.approvals)
+    if complete:
+        statement.status = StatementStatus.APPROVED.value
+        statement.approved_at = now
+    statement.updated_at = now
+    waiting = [a.role for a in statement.approvals if a.status != ApprovalStatus.APPROVED.value]
+    summary = f"Statement #{statement.id} approved by {actor.name} for {', '.join(roles)}"
+    summary += "; ready to publish" if complete else f"; still waiting for {', '.join(waiting)}"
+    record(
+        incident_id=statement.incident_id, kind="statement.approved", actor=actor, summary=summary,
+        data={
+            "statement": statement.id, "step": statement.step_key, "version": statement.version,
+            "roles": roles, "fully_approved": complete, "waiting": waiting,
+        },
+    )
+    return statement
+
+
+def reject_statement(*, statement: Statement, actor: Person, reason: str, role: str | None = None) -> Statement:
+    """Send a statement back to its drafter with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why the statement is sent back (reason)", field="reason")
+    if len(reason) > 2000:
+        raise InvalidInput("reason must be at most 2000 characters", field="reason")
+    if statement.status != StatementStatus.IN_REVIEW.value:
+        raise Conflict(_not_in_review(statement), field="statement")
+    if not actor.can(Permission.APPROVE):
+        raise Forbidden("sending statements back needs the 'approve' permission")
+    approvals = _decidable(actor, statement)
+    if role is not None:
+        approvals = [a for a in approvals if a.role == role]
+    if not approvals:
+        raise Forbidden(_not_an_approver(statement, actor, role))
+    now = clock.now()
+    claimed = db.session.execute(
+        update(Statement)
+        .where(Statement.id == statement.id, Statement.status == StatementStatus.IN_REVIEW.value, Statement.version == statement.version)
+        .values(status=StatementStatus.REJECTED.value, rejected_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"statement #{statement.id} changed meanwhile; reload and decide again", field="statement")
+    for approval in approvals:
+        approval.status = ApprovalStatus.REJECTED.value
+        approval.version = statement.version
+        approval.decided_by_id = actor.id
+        approval.decided_at = now
+        approval.reason = reason
+    for approval in statement.approvals:
+        approval.next_escalation_at = None
+    db.session.refresh(statement, attribute_names=["status", "rejected_reason", "updated_at"])
+    roles = [a.role for a in approvals]
+    record(
+        incident_id=statement.incident_id, kind="statement.rejected", actor=actor,
+        summary=f"Statement #{statement.id} sent back by {actor.name} ({', '.join(roles)}): {reason}",
+        data={"statement": statement.id, "step": statement.step_key, "version": statement.version, "roles": roles, "reason": reason},
+    )
+    return statement
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def publish_statement(*, statement: Statement, actor: Person, url: str) -> Statement:
+    """Mark an approved statement published at `url`; its publishing step completes itself."""
+    url = _clean_url(url)
+    if statement.status == StatementStatus.PUBLISHED.value:
+        raise Conflict(f"statement #{statement.id} was already published", field="statement")
+    if statement.status != StatementStatus.APPROVED.value or not _fully_approved(statement):
+        waiting = [a.role for a in statement.approvals if a.status != ApprovalStatus.APPROVED.value]
+        detail = f"; waiting for {', '.join(waiting)}" if waiting and statement.status == StatementStatus.IN_REVIEW.value else ""
+        raise Forbidden(
+            f"statement #{statement.id} is {statement.status.replace('_', ' ')}, not approved{detail}: "
+            "nothing goes out in the company's name before it is approved",
+            field="statement",
+        )
+    if not is_spokesperson(actor, statement.platform):
+        raise Forbidden(
+            f"{actor.email} is not an authorised, trained spokesperson for {statement.platform}: "
+            "only they may publish in the company's name",
+            field="actor",
+        )
+    now = clock.now()
+    claimed = db.session.execute(
+        update(Statement)
+        .where(Statement.id == statement.id, Statement.status == StatementStatus.APPROVED.value, Statement.version == statement.version)
+        .values(status=StatementStatus.PUBLISHED.value, published_at=now, published_by_id=actor.id, published_url=url, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"statement #{statement.id} changed meanwhile; reload before publishing", field="statement")
+    db.session.refresh(statement)
+    approvers = sorted({a.decided_by.email for a in statement.approvals if a.decided_by is not None})
+    record(
+        incident_id=statement.incident_id, kind="statement.published", actor=actor,
+        summary=f"Statement #{statement.id} published on {statement.platform} by {actor.name}: {url}",
+        data={
+            "statement": statement.id, "step": statement.step_key, "version": statement.version,
+            "platform": statement.platform, "url": url, "body": statement.body, "approved_by": approvers,
+        },
+    )
+    _complete_publishing_step(statement, actor)
+    return statement
+
+
+def _complete_publishing_step(statement: Statement, actor: Person) -> None:
+    # Deferred import: the incidents service imports playbooks and escalation, never statements,
+    # but keeping the edge one-way at import time avoids a cycle if that changes.
+    from crisis.incidents.service import complete_step
+
+    incident = statement.incident
+    if statement.step_key:
+        keys = [statement.step_key]
+    else:
+        playbook = _playbook(incident)
+        keys = [s.key for s in playbook.steps if s.publishes]
+    for key in keys:
+        step = incident.step(key)
+        if step is not None and step.status == StepStatus.ACTIVE.value:
+            complete_step(
+                incident=incident, step_key=key, actor=actor,
+                note=f"Statement #{statement.id} published: {statement.published_url}", via="statement",
+            )
+            return
+
+
+# ---------------------------------------------------------------- spokespeople and the library
+
+
+def authorise_spokesperson(*, person: Person, platform: str, trained_at: datetime | None, granted_by: Person) -> SpokespersonAuthorisation:
+    """Authorise a person to publish on a platform ("*" for all); they must be trained to publish."""
+    platform = ANY_PLATFORM if platform.strip() == ANY_PLATFORM else _clean_platform(platform)
+    existing = db.session.scalar(
+        select(SpokespersonAuthorisation).where(
+            SpokespersonAuthorisation.person_id == person.id,
+            SpokespersonAuthorisation.platform == platform,
+            SpokespersonAuthorisation.revoked_at.is_(None),
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{person.email} is already authorised for {platform}", field="platform")
+    if trained_at is not None and trained_at > clock.now():
+        raise InvalidInput("the training date cannot be in the future", field="trained_at")
+    authorisation = SpokespersonAuthorisation(
+        person_id=person.id, platform=platform, trained_at=trained_at, granted_by_id=granted_by.id, granted_at=clock.now()
+    )
+    db.session.add(authorisation)
+    db.session.flush()
+    return authorisation
+
+
+def revoke_spokesperson(*, authorisation_id: int) -> SpokespersonAuthorisation:
+    """Withdraw a spokesperson authorisation."""
+    authorisation = db.session.get(SpokespersonAuthorisation, authorisation_id)
+    if authorisation is None:
+        raise NotFound(f"no spokesperson authorisation {authorisation_id}", field="authorisation")
+    if authorisation.revoked_at is not None:
+        raise Conflict("this authorisation was already revoked", field="authorisation")
+    authorisation.revoked_at = clock.now()
+    return authorisation
+
+
+def list_spokespeople(*, include_revoked: bool = False) -> list[SpokespersonAuthorisation]:
+    """Return spokesperson authorisations, live ones first."""
+    query = select(SpokespersonAuthorisation).order_by(
+        SpokespersonAuthorisation.revoked_at.is_not(None), SpokespersonAuthorisation.platform, SpokespersonAuthorisation.id
+    )
+    if not include_revoked:
+        query = query.where(SpokespersonAuthorisation.revoked_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def add_holding_statement(*, title: str, body: str, platform: str, approved_by: Person) -> HoldingStatement:
+    """Add approved wording to the library; the approver must hold the 'approve' permission."""
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("title must be 1 to 200 characters", field="title")
+    body = _clean_body(body)
+    platform = (platform or "").strip()
+    if len(platform) > MAX_PLATFORM:
+        raise InvalidInput(f"platform must be at most {MAX_PLATFORM} characters", field="platform")
+    if not approved_by.can(Permission.APPROVE):
+        raise Forbidden("only a person with the 'approve' permission can approve library wording")
+    now = clock.now()
+    entry = HoldingStatement(
+        title=title, body=body, platform=platform, approved_by_id=approved_by.id, approved_at=now,
+        created_by_id=approved_by.id, created_at=now,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def retire_holding_statement(*, holding_statement_id: int) -> HoldingStatement:
+    """Take wording out of the library (statements drafted from it keep their text)."""
+    entry = db.session.get(HoldingStatement, holding_statement_id)
+    if entry is None:
+        raise NotFound(f"no holding statement {holding_statement_id}", field="holding_statement")
+    if entry.retired_at is not None:
+        raise Conflict("this holding statement was already retired", field="holding_statement")
+    entry.retired_at = clock.now()
+    return entry
+
+
+def list_holding_statements(*, include_retired: bool = False) -> list[HoldingStatement]:
+    """Return the library, newest first."""
+    query = select(HoldingStatement).order_by(HoldingStatement.approved_at.desc(), HoldingStatement.id.desc())
+    if not include_retired:
+        query = query.where(HoldingStatement.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- escalation of overdue approvals
+
+
+def escalation_targets(approval: StatementApproval, notify: Sequence[str]) -> list[Person]:
+    """Translate a playbook escalation level's targets for an overdue approval.
+
+    owner: the approver role's primary; role_lead: its backups (the approver's backup);
+    triage_owner: the incident's triage owner; exec_sponsor: the exec-sponsor primary;
+    role:<name>: that role's primary.
+    """
+    incident = approval.statement.incident
+    people: list[Person] = []
+    holders = role_holders(approval.role)
+    for target in notify:
+        if target == "owner":
+            people += holders[:1]
+        elif target == "role_lead":
+            people += holders[1:]
+        elif target == "triage_owner" and incident.triage_owner is not None:
+            people.append(incident.triage_owner)
+        elif target == "exec_sponsor":
+            people += [p for p in [role_primary(ResponseRole.EXEC_SPONSOR.value)] if p]
+        elif target.startswith("role:"):
+            people += [p for p in [role_primary(target.removeprefix("role:"))] if p]
+    unique: dict[int, Person] = {}
+    for person in people:
+        if person.active:
+            unique.setdefault(person.id, person)
+    return list(unique.values())
+
+
+def sweep_overdue_approvals(now: datetime | None = None) -> int:
+    """Escalate every pending approval whose next escalation is due; return how many levels fired."""
+    now = now or clock.now()
+    due = db.session.scalars(
+        select(StatementApproval)
+        .join(Statement)
+        .where(
+            StatementApproval.next_escalation_at.is_not(None),
+            StatementApproval.next_escalation_at <= now,
+            StatementApproval.status == ApprovalStatus.PENDING.value,
+            Statement.status == StatementStatus.IN_REVIEW.value,
+        )
+        .order_by(StatementApproval.next_escalation_at, StatementApproval.id)
+        .limit(500)
+    ).all()
+    fired = 0
+    for approval in due:
+        statement = approval.statement
+        policy = _playbook(statement.incident).escalation
+        seen = approval.escalation_level
+        level = seen + 1
+        following = escalation_time(policy, approval.due_at, level + 1) if approval.due_at else None
+        # Compare-and-set: only the process that moves the level from `seen` writes anything.
+        claimed = db.session.execute(
+            update(StatementApproval)
+            .where(
+                StatementApproval.id == approval.id,
+                StatementApproval.escalation_level == seen,
+                StatementApproval.round == approval.round,
+                StatementApproval.status == ApprovalStatus.PENDING.value,
+            )
+            .values(escalation_level=level, next_escalation_at=following)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            db.session.rollback()
+            continue
+        rule = level_for(policy, level)
+        recipients = escalation_targets(approval, rule.notify if rule else ("owner", "role_lead"))
+        channels = rule.channels if rule else ("email", "in_app", "webhook")
+        incident = statement.incident
+        subject = f"[{incident.ref}] {approval.role} approval of statement #{statement.id} is overdue"
+        body = (
+            f"The {approval.role} sign-off of statement #{statement.id} on {incident.ref} "
+            f"({incident.title}) was due at {approval.due_at:%H:%M UTC} and is still missing "
+            f"(escalation level {level}).\n\n{statement.body}"
+        )
+        notify(
+            recipients=recipients, subject=subject, body=body, incident=incident,
+            dedup_key=f"statement-approval:{approval.id}:r{approval.round}:l{level}",
+            channels=channels,
+            link=f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident.ref}#statement-{statement.id}",
+        )
+        record(
+            incident_id=incident.id, kind="statement.escalated", actor_label="scheduler",
+            summary=f"The {approval.role} approval of statement #{statement.id} is overdue; escalation level {level}",
+            data={
+                "statement": statement.id, "step": statement.step_key, "role": approval.role,
+                "level": level, "notified": [p.email for p in recipients],
+            },
+            at=now,
+        )
+        db.session.commit()
+        fired += 1
+    return fired
+
+
+# ---------------------------------------------------------------- API shape
+
+
+def statement_dict(statement: Statement) -> dict:
+    """The API shape of a statement."""
+    return {
+        "id": statement.id,
+        "incident": statement.incident.ref,
+        "step": statement.step_key,
+        "platform": statement.platform,
+        "body": statement.body,
+        "status": statement.status,
+        "version": statement.version,
+        "created_by": statement.created_by.email if statement.created_by else None,
+        "created_at": statement.created_at.isoformat(),
+        "updated_at": statement.updated_at.isoformat(),
+        "submitted_at": _iso(statement.submitted_at),
+        "approved_at": _iso(statement.approved_at),
+        "rejected_reason": statement.rejected_reason or None,
+        "published_at": _iso(statement.published_at),
+        "published_by": statement.published_by.email if statement.published_by else None,
+        "published_url": statement.published_url or None,
+        "holding_statement": statement.holding_statement_id,
+        "approvals": [
+            {
+                "role": a.role,
+                "status": a.status,
+                "version": a.version,
+                "decided_by": a.decided_by.email if a.decided_by else None,
+                "decided_at": _iso(a.decided_at),
+                "reason": a.reason or None,
+                "due_at": _iso(a.due_at),
+                "escalation_level": a.escalation_level,
+            }
+            for a in statement.approvals
+        ],
+        "versions": [
+            {
+                "number": v.number,
+                "body": v.body,
+                "platform": v.platform,
+                "edited_by": v.edited_by.email if v.edited_by else None,
+                "edited_at": v.edited_at.isoformat(),
+            }
+            for v in statement.versions
+        ],
+    }
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _playbook(incident: Incident) -> Playbook:
+    return Playbook.from_dict(incident.playbook_version.definition)
+
+
+def _step_def(incident: Incident, step_key: str | None) -> StepDef | None:
+    if not step_key:
+        return None
+    try:
+        return _playbook(incident).step(step_key)
+    except KeyError:
+        return None
+
+
+def _ask_approvals(statement: Statement, *, now: datetime) -> None:
+    """Set every approval of the statement to pending with a fresh deadline and escalation clock."""
+    incident = statement.incident
+    due_at = now + APPROVAL_DUE.get(incident.severity, APPROVAL_DUE[Severity.SEV1.value])
+    policy = _playbook(incident).escalation
+    for approval in statement.approvals:
+        approval.status = ApprovalStatus.PENDING.value
+        approval.version = None
+        approval.decided_by_id = None
+        approval.decided_at = None
+        approval.reason = ""
+        approval.round += 1
+        approval.due_at = due_at
+        approval.escalation_level = 0
+        approval.next_escalation_at = first_escalation_at(policy, due_at) if policy.levels else due_at
+
+
+def _decidable(person: Person, statement: Statement) -> list[StatementApproval]:
+    if statement.status != StatementStatus.IN_REVIEW.value or not person.can(Permission.APPROVE):
+        return []
+    # Only holders of the approver role sign off, admins included: sign-off is a role, not a rank.
+    return [a for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]
+
+
+def _fully_approved(statement: Statement) -> bool:
+    return bool(statement.approvals) and all(
+        a.status == ApprovalStatus.APPROVED.value and a.version == statement.version for a in statement.approvals
+    )
+
+
+def _live_authorisation(person: Person, platform: str) -> SpokespersonAuthorisation | None:
+    return db.session.scalar(
+        select(SpokespersonAuthorisation).where(
+            SpokespersonAuthorisation.person_id == person.id,
+            SpokespersonAuthorisation.platform.in_([platform, ANY_PLATFORM]),
+            SpokespersonAuthorisation.revoked_at.is_(None),
+            SpokespersonAuthorisation.trained_at.is_not(None),
+        ).limit(1)
+    )
+
+
+def _not_in_review(statement: Statement) -> str:
+    return f"statement #{statement.id} is {statement.status.replace('_', ' ')}, not in review: there is nothing to decide"
+
+
+def _not_an_approver(statement: Statement, actor: Person, role: str | None) -> str:
+    waiting = [a.role for a in statement.approvals if a.status == ApprovalStatus.PENDING.value]
+    if role is not None and role not in waiting:
+        return f"statement #{statement.id} awaits no {role} approval (waiting for: {', '.join(waiting) or 'nobody'})"
+    return (
+        f"{actor.email} holds none of the approver roles statement #{statement.id} waits for "
+        f"({', '.join(waiting) or 'none'})"
+    )
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise InvalidInput("body must not be empty", field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"body must be at most {MAX_BODY} characters", field="body")
+    return body
+
+
+def _clean_platform(platform: str) -> str:
+    platform = (platform or "").strip()
+    if not platform:
+        raise InvalidInput("platform must not be empty (e.g. x, instagram, facebook, website)", field="platform")
+    if len(platform) > MAX_PLATFORM or platform == ANY_PLATFORM:
+        raise InvalidInput(f"platform must be a name of at most {MAX_PLATFORM} characters", field="platform")
+    return platform
+
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise InvalidInput("url must be the http(s) address of the live post", field="url")
+    return url
+
+
+# The escalation scheduler runs this after its step sweep.
+if sweep_overdue_approvals not in engine.EXTRA_SWEEPS:
+    engine.EXTRA_SWEEPS.append(sweep_overdue_approvals)
+
+
+def holding_statement_values(entry: HoldingStatement, values: Mapping[str, str]) -> str:
+    """Return a library entry's wording filled for an incident (a preview)."""
+    return render_template(entry.body, values)

@@ -8,9 +8,16 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from crisis.admin.service import (
+    TooManyAttempts,
+    check_login_allowed,
+    clear_login_failures,
+    record_login_failure,
+)
+from crisis.errors import InvalidInput
 from crisis.extensions import db
-from crisis.people.forms import AccountForm, LoginForm
-from crisis.people.service import authenticate
+from crisis.people.forms import AccountForm, LoginForm, PasswordForm
+from crisis.people.service import authenticate, set_password
 from crisis.web.access import permission_required, public
 
 bp = Blueprint("people", __name__)
@@ -21,6 +28,11 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("executive.dashboard")
+
+
+def _client_address() -> str:
+    # Behind a proxy, wrap the app in werkzeug's ProxyFix so this is the client, not the proxy.
+    return request.remote_addr or "unknown"
 
 
 @bp.route("/")
@@ -36,10 +48,19 @@ def index():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        address = _client_address()
+        try:
+            check_login_allowed(email=form.email.data, ip=address)
+        except TooManyAttempts as error:
+            flash(error.message, "error")
+            return render_template("people/login.html", form=form), 429
         person = authenticate(email=form.email.data, password=form.password.data)
         if person is None:
+            record_login_failure(email=form.email.data, ip=address)
+            db.session.commit()
             flash("Email or password is wrong, or the account is disabled.", "error")
             return render_template("people/login.html", form=form), 401
+        clear_login_failures(email=form.email.data, ip=address)
         # A fresh session at login: nothing planted before sign-in survives it.
         session.clear()
         login_user(person, remember=form.remember.data)
@@ -73,4 +94,30 @@ def account():
         db.session.commit()
         flash("Account settings saved.", "success")
         return redirect(url_for("people.account"))
-    return render_template("people/account.html", form=form)
+    return render_template("people/account.html", form=form, password_form=PasswordForm(formdata=None))
+
+
+@bp.route("/account/password", methods=["POST"])
+@permission_required(None)
+def change_password():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(url_for("people.account"))
+    if authenticate(email=current_user.email, password=form.current.data) is None:
+        flash("The current password is wrong.", "error")
+        return redirect(url_for("people.account"))
+    person = current_user._get_current_object()
+    try:
+        set_password(person=person, password=form.new.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message.capitalize() + ".", "error")
+        return redirect(url_for("people.account"))
+    db.session.commit()
+    # set_password ended every session, this one included; start a fresh one here.
+    session.clear()
+    login_user(person)
+    flash("Password changed; you were signed out everywhere else.", "success")
+    return redirect(url_for("people.account"))

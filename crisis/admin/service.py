@@ -1,0 +1,258 @@
+"""Admin actions (each on the audit trail) and the database-backed login rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from crisis import clock
+from crisis.admin.models import AuditEvent, LoginFailure
+from crisis.enums import Permission
+from crisis.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.extensions import db
+from crisis.people import service as people
+from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
+from crisis.statements import service as statements
+from crisis.statements.models import HoldingStatement, SpokespersonAuthorisation
+
+# Five wrong passwords for one email from one address lock that pair out for fifteen minutes.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+# ---------------------------------------------------------------- audit trail
+
+
+def audit(*, actor: Person | None, action: str, target: str = "", data: dict[str, Any] | None = None, actor_label: str = "") -> AuditEvent:
+    """Append one admin action to the audit trail, in the caller's transaction."""
+    event = AuditEvent(
+        actor_id=actor.id if actor else None, actor_label=actor_label, at=clock.now(), action=action,
+        target=target[:300], data=data or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def list_audit_events(*, limit: int = 200, action: str | None = None) -> list[AuditEvent]:
+    """Return the newest audit events first."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- login rate limit
+
+
+def check_login_allowed(*, email: str, ip: str) -> None:
+    """Raise TooManyAttempts while this email+address pair has too many recent failures."""
+    email = people.normalise_email(email)[:254]
+    since = clock.now() - LOGIN_WINDOW
+    failures = db.session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.email == email, LoginFailure.ip == ip[:64], LoginFailure.at > since)
+        .order_by(LoginFailure.at)
+    ).all()
+    if len(failures) >= LOGIN_MAX_FAILURES:
+        retry_at = failures[-LOGIN_MAX_FAILURES] + LOGIN_WINDOW
+        minutes = max(1, int((retry_at - clock.now()).total_seconds() // 60) + 1)
+        raise TooManyAttempts(
+            f"Too many failed sign-ins for this account from your address; try again in {minutes} min.",
+            field="email",
+        )
+
+
+def record_login_failure(*, email: str, ip: str) -> None:
+    """Remember a failed sign-in (and forget this pair's failures older than the window)."""
+    email = people.normalise_email(email)[:254]
+    now = clock.now()
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip[:64], LoginFailure.at <= now - LOGIN_WINDOW)
+    )
+    db.session.add(LoginFailure(email=email, ip=ip[:64], at=now))
+
+
+def clear_login_failures(*, email: str, ip: str) -> None:
+    """Forget a pair's failures after a successful sign-in."""
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.email == people.normalise_email(email)[:254], LoginFailure.ip == ip[:64])
+    )
+
+
+# ---------------------------------------------------------------- people, roles, rosters
+
+
+def list_people() -> list[Person]:
+    """Return everyone, active first, by name."""
+    return list(db.session.scalars(select(Person).order_by(Person.active.desc(), Person.name, Person.id)))
+
+
+def get_person_by_id(person_id: int) -> Person:
+    """Return the person with this id, or raise NotFound."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id}", field="person")
+    return person
+
+
+def create_person(
+    *, actor: Person, email: str, name: str, password: str | None, permissions: Iterable[str], roles: Iterable[str]
+) -> Person:
+    """Create a person (password rules apply) and audit it."""
+    person = people.create_person(
+        email=email, name=name, password=password or None, permissions=list(permissions), roles=list(roles)
+    )
+    audit(
+        actor=actor, action="person.created", target=person.email,
+        data={"permissions": sorted(person.permission_names), "roles": _role_specs(person)},
+    )
+    return person
+
+
+def update_person(*, actor: Person, person: Person, name: str, permissions: Iterable[str], roles: Iterable[str]) -> Person:
+    """Replace a person's name, system permissions and response roles, and audit the change."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name must be 1 to 200 characters", field="name")
+    known = {p.value for p in Permission}
+    wanted = list(dict.fromkeys(permissions))
+    for permission in wanted:
+        if permission not in known:
+            raise InvalidInput(f"unknown permission {permission!r}", field="permissions")
+    if person.id == actor.id and Permission.ADMIN.value not in wanted:
+        raise Conflict("you cannot take the admin permission away from yourself", field="permissions")
+    parsed = [people.parse_role(spec) for spec in roles if spec.strip()]
+    before = {"name": person.name, "permissions": sorted(person.permission_names), "roles": _role_specs(person)}
+    person.name = name
+    person.permissions = [p for p in person.permissions if p.permission in wanted] + [
+        PersonPermission(permission=p) for p in wanted if p not in person.permission_names
+    ]
+    kept = {m.role: m for m in person.roles}
+    memberships = []
+    for role, is_backup in dict(parsed).items():
+        membership = kept.get(role)
+        if membership is None:
+            membership = RoleMembership(role=role, is_backup=is_backup, rank=_next_rank(role) if is_backup else 0)
+        elif membership.is_backup != is_backup:
+            membership.is_backup = is_backup
+            membership.rank = _next_rank(role) if is_backup else 0
+        memberships.append(membership)
+    person.roles = memberships
+    db.session.flush()
+    after = {"name": person.name, "permissions": sorted(person.permission_names), "roles": _role_specs(person)}
+    if before != after:
+        audit(actor=actor, action="person.updated", target=person.email, data={"before": before, "after": after})
+    return person
+
+
+def set_person_active(*, actor: Person, person: Person, active: bool) -> Person:
+    """Enable or disable a person; disabling ends their sessions and revokes their tokens."""
+    if person.id == actor.id and not active:
+        raise Conflict("you cannot disable your own account", field="person")
+    if person.active == active:
+        raise Conflict(f"{person.email} is already {'active' if active else 'disabled'}", field="person")
+    people.set_active(person=person, active=active)
+    audit(actor=actor, action="person.enabled" if active else "person.disabled", target=person.email)
+    return person
+
+
+def reset_password(*, actor: Person, person: Person, password: str) -> Person:
+    """Set a new password for a person (rules checked); their sessions end."""
+    people.set_password(person=person, password=password)
+    audit(actor=actor, action="person.password_reset", target=person.email)
+    return person
+
+
+def rosters() -> dict[str, list[RoleMembership]]:
+    """Return each response role's roster: primary first, then backups by rank."""
+    from crisis.enums import ResponseRole
+
+    result: dict[str, list[RoleMembership]] = {role.value: [] for role in ResponseRole}
+    rows = db.session.scalars(
+        select(RoleMembership).join(Person).order_by(RoleMembership.role, RoleMembership.is_backup, RoleMembership.rank, Person.name)
+    )
+    for membership in rows:
+        result.setdefault(membership.role, []).append(membership)
+    return result
+
+
+def _role_specs(person: Person) -> list[str]:
+    return sorted(f"{m.role}:backup" if m.is_backup else m.role for m in person.roles)
+
+
+def _next_rank(role: str) -> int:
+    highest = db.session.scalar(select(func.max(RoleMembership.rank)).where(RoleMembership.role == role))
+    return (highest or 0) + 1
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def list_tokens() -> list[ApiToken]:
+    """Return every API token, live ones first."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def create_token(*, actor: Person, person: Person, name: str, scope: str) -> tuple[ApiToken, str]:
+    """Create an API token for a person; the secret is returned once."""
+    if len(name or "") > 100:
+        raise InvalidInput("name must be at most 100 characters", field="name")
+    if not person.active:
+        raise Conflict(f"{person.email} is disabled; enable them before creating a token", field="person")
+    token, secret = people.create_token(person=person, name=name or "", scope=scope)
+    audit(actor=actor, action="token.created", target=person.email, data={"token": token.id, "name": token.name, "scope": scope})
+    return token, secret
+
+
+def revoke_token(*, actor: Person, token_id: int) -> ApiToken:
+    """Revoke an API token."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token with id {token_id}", field="token")
+    if token.revoked_at is not None:
+        raise Conflict(f"token {token_id} was already revoked", field="token")
+    people.revoke_token(token_id=token_id)
+    audit(actor=actor, action="token.revoked", target=token.person.email, data={"token": token.id, "name": token.name})
+    return token
+
+
+# ---------------------------------------------------------------- spokespeople and the library
+
+
+def authorise_spokesperson(*, actor: Person, person: Person, platform: str, trained_at: datetime | None) -> SpokespersonAuthorisation:
+    """Authorise a person to publish on a platform, and audit it."""
+    authorisation = statements.authorise_spokesperson(person=person, platform=platform, trained_at=trained_at, granted_by=actor)
+    audit(
+        actor=actor, action="spokesperson.authorised", target=person.email,
+        data={"platform": authorisation.platform, "trained_at": trained_at.isoformat() if trained_at else None},
+    )
+    return authorisation
+
+
+def revoke_spokesperson(*, actor: Person, authorisation_id: int) -> SpokespersonAuthorisation:
+    """Withdraw a spokesperson authorisation, and audit it."""
+    authorisation = statements.revoke_spokesperson(authorisation_id=authorisation_id)
+    audit(actor=actor, action="spokesperson.revoked", target=authorisation.person.email, data={"platform": authorisation.platform})
+    return authorisation
+
+
+def add_holding_statement(*, actor: Person, title: str, body: str, platform: str) -> HoldingStatement:
+    """Add approved wording to the library, and audit it."""
+    entry = statements.add_holding_statement(title=title, body=body, platform=platform, approved_by=actor)
+    audit(actor=actor, action="holding_statement.added", target=entry.title, data={"id": entry.id, "platform": entry.platform})
+    return entry
+
+
+def retire_holding_statement(*, actor: Person, holding_statement_id: int) -> HoldingStatement:
+    """Retire library wording, and audit it."""
+    entry = statements.retire_holding_statement(holding_statement_id=holding_statement_id)
+    audit(actor=actor, action="holding_statement.retired", target=entry.title, data={"id": entry.id})
+    return entry

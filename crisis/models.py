@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
 from crisis.admin.models import AuditEvent, LoginFailure
+from crisis.alerts.models import Alert, AlertRateWindow
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
@@ -17,6 +18,8 @@ from crisis.statements.models import (
 from crisis.timeline.models import TimelineEvent
 
 __all__ = [
+    "Alert",
+    "AlertRateWindow",
     "ApiToken",
     "AuditEvent",
     "HoldingStatement",

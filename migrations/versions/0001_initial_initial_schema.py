@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-21 07:38:58.731835
+Create Date: 2026-11-21 07:41:07.377009
 
 """
 from alembic import op
@@ -183,6 +183,59 @@ def upgrade():
     )
     with op.batch_alter_table('spokesperson_authorisations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_spokesperson_authorisations_person_id'), ['person_id'], unique=False)
+
+    op.create_table('alert_rate_windows',
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.DateTime(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_alert_rate_windows_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_id', 'window_start', name=op.f('pk_alert_rate_windows'))
+    )
+    op.create_table('alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('intake', sa.String(length=16), nullable=False),
+    sa.Column('dedup_key', sa.String(length=255), nullable=False),
+    sa.Column('live_key', sa.String(length=300), nullable=True),
+    sa.Column('group_hash', sa.String(length=64), nullable=False),
+    sa.Column('disposition', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=1024), nullable=False),
+    sa.Column('source_name', sa.String(length=255), nullable=False),
+    sa.Column('raw_severity', sa.String(length=32), nullable=False),
+    sa.Column('severity', sa.String(length=8), nullable=False),
+    sa.Column('rule', sa.String(length=64), nullable=False),
+    sa.Column('playbook_key', sa.String(length=64), nullable=True),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('triage_owner_email', sa.String(length=254), nullable=True),
+    sa.Column('triage_role', sa.String(length=64), nullable=False),
+    sa.Column('routing_note', sa.Text(), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('links', sa.JSON(), nullable=False),
+    sa.Column('received_by_id', sa.Integer(), nullable=True),
+    sa.Column('reported_by_id', sa.Integer(), nullable=True),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('occurrences', sa.Integer(), nullable=False),
+    sa.Column('first_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('dismiss_reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['people.id'], name=op.f('fk_alerts_decided_by_id_people')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_alerts_incident_id_incidents')),
+    sa.ForeignKeyConstraint(['received_by_id'], ['people.id'], name=op.f('fk_alerts_received_by_id_people')),
+    sa.ForeignKeyConstraint(['reported_by_id'], ['people.id'], name=op.f('fk_alerts_reported_by_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts')),
+    sa.UniqueConstraint('live_key', name=op.f('uq_alerts_live_key'))
+    )
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.create_index('ix_alerts_disposition_first_seen_at', ['disposition', 'first_seen_at'], unique=False)
+        batch_op.create_index('ix_alerts_first_seen_at', ['first_seen_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_group_hash'), ['group_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_reported_by_id'), ['reported_by_id'], unique=False)
 
     op.create_table('incident_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -406,6 +459,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_incident_links_incident_id'))
 
     op.drop_table('incident_links')
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alerts_reported_by_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_incident_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_group_hash'))
+        batch_op.drop_index('ix_alerts_first_seen_at')
+        batch_op.drop_index('ix_alerts_disposition_first_seen_at')
+
+    op.drop_table('alerts')
+    op.drop_table('alert_rate_windows')
     with op.batch_alter_table('spokesperson_authorisations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_spokesperson_authorisations_person_id'))
 

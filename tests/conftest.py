@@ -198,3 +198,86 @@ def api_client(app, client):
         return ApiClient(client, secret)
 
     return for_person
+
+
+# --- incidents: synced playbooks, a standard team, an incident factory ------------------------
+
+
+@pytest.fixture
+def synced(app):
+    """Sync the shipped playbooks into the test database (committed)."""
+    from crisis.playbooks.service import sync_playbooks
+
+    with app.app_context():
+        sync_playbooks(directory=app.config["PLAYBOOKS_DIR"])
+        db.session.commit()
+    return app
+
+
+class Team:
+    """The emails of a standard response team; every role has a primary (triage-lead a backup too)."""
+
+    admin = "admin@example.com"
+    lead = "lead@example.com"  # triage-lead and comms-lead primary; declares
+    triage_backup = "triage.backup@example.com"
+    social = "social@example.com"  # social-media-manager, community-moderator
+    care = "care@example.com"
+    legal = "legal@example.com"
+    marketing = "marketing@example.com"
+    spokes = "spokes@example.com"
+    security = "security@example.com"
+    hr = "hr@example.com"
+    exec = "exec@example.com"
+    viewer = "viewer@example.com"  # view only, no role
+
+    MEMBERS = [
+        (admin, ["admin"], []),
+        (lead, ["declare", "respond", "approve", "view"], ["triage-lead", "comms-lead"]),
+        (triage_backup, ["declare", "respond", "view"], ["triage-lead:backup"]),
+        (social, ["respond", "view"], ["social-media-manager", "community-moderator"]),
+        (care, ["respond", "view"], ["customer-care"]),
+        (legal, ["respond", "approve", "view"], ["legal"]),
+        (marketing, ["respond", "approve", "view"], ["marketing"]),
+        (spokes, ["respond", "publish", "view"], ["spokesperson"]),
+        (security, ["respond", "view"], ["security"]),
+        (hr, ["respond", "view"], ["hr"]),
+        (exec, ["view"], ["exec-sponsor"]),
+        (viewer, ["view"], []),
+    ]
+
+
+@pytest.fixture
+def team(make_person) -> Team:
+    """Create the standard team (see Team); returns the Team with its emails as attributes."""
+    for email, permissions, roles in Team.MEMBERS:
+        make_person(email, permissions=permissions, roles=roles)
+    return Team()
+
+
+@pytest.fixture
+def incident_factory(app, synced):
+    """Declare and commit an incident through the domain service; returns its ref.
+
+    declared_by is an email (default: the team's lead; None or an unknown email: declared by
+    nobody); other keyword arguments go to declare_incident.
+    """
+    from crisis.incidents.service import declare_incident
+    from crisis.people.service import find_person
+
+    def declare(
+        playbook: str = "viral-complaint",
+        *,
+        title: str = "Customer video about a broken kettle is going viral",
+        severity: str = "SEV2",
+        declared_by: str | None = Team.lead,
+        **kwargs,
+    ) -> str:
+        with app.app_context():
+            person = find_person(declared_by) if declared_by else None
+            incident = declare_incident(
+                playbook_key=playbook, title=title, severity=severity, declared_by=person, **kwargs
+            )
+            db.session.commit()
+            return incident.ref
+
+    return declare

@@ -93,6 +93,11 @@ class IncidentStep(Base):
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # Whether the step's `when` holds: "applies"; "excluded" (then it is skipped automatically
+    # and counts as finished); "undecided" while it waits on an unanswered triage question (it
+    # stays pending and holds up its dependents). Re-evaluated when severity or answers change.
+    applicability: Mapped[str] = mapped_column(String(16), default="applies")
+    blocked_reason: Mapped[str] = mapped_column(Text, default="")
     # Escalation state; the sweep claims a level with a compare-and-set on escalation_level.
     escalation_level: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
@@ -110,3 +115,8 @@ class IncidentStep(Base):
     @property
     def is_finished(self) -> bool:
         return self.status in (StepStatus.DONE, StepStatus.SKIPPED)
+
+    @property
+    def applies(self) -> bool | None:
+        """True, False, or None while the triage answers it depends on are missing."""
+        return {"applies": True, "excluded": False}.get(self.applicability)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-21 07:41:07.377009
+Create Date: 2026-11-21 07:41:17.589337
 
 """
 from alembic import op
@@ -263,7 +263,7 @@ def upgrade():
     sa.Column('completed_at', sa.DateTime(), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('applies', sa.Boolean(), nullable=True),
+    sa.Column('applicability', sa.String(length=16), nullable=False),
     sa.Column('blocked_reason', sa.Text(), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('next_escalation_at', sa.DateTime(), nullable=True),

@@ -25,6 +25,7 @@ WEB_MODULES = (
     "crisis.incidents.web",
     "crisis.statements.web",
     "crisis.executive.web",
+    "crisis.reviews.web",
     "crisis.alerts.web",
     "crisis.notifications.web",
     "crisis.health",

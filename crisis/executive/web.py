@@ -1,40 +1,168 @@
-"""The executive view: dashboard and the incident timeline."""
+"""The executive view: dashboard, incident timeline, metrics and reports. Read-only pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from sqlalchemy import select
+from datetime import date, datetime, time, timedelta
 
-from crisis.enums import OPEN_STATUSES
-from crisis.errors import NotFound
-from crisis.extensions import db
-from crisis.incidents.models import Incident
-from crisis.timeline.service import events_for
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from crisis import clock
+from crisis.errors import InvalidInput
+from crisis.executive import reports
+from crisis.executive.metrics import compute_metrics, load_board
+from crisis.executive.service import check_kind, filter_events, load_incident_view
+from crisis.executive.svg import bar_chart, is_late, timeline_chart
 from crisis.web.access import permission_required
+from crisis.web.formatting import humanize_delta, viewer_zone
 
 bp = Blueprint("executive", __name__)
 
+REFRESH_SECONDS = 15
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 3 * 366
+# The quick filters above the event list; any other prefix works through ?kind= too.
+KIND_FILTERS = (
+    ("", "All"),
+    ("step.", "Steps"),
+    ("step.escalated", "Escalations"),
+    ("incident.", "Incident changes"),
+    ("statement.", "Statements"),
+    ("alert.", "Alerts"),
+    ("review.", "Review"),
+)
 
-def _incident(ref: str) -> Incident:
-    incident = db.session.scalar(select(Incident).where(Incident.ref == ref))
-    if incident is None:
-        raise NotFound(f"No incident {ref}.", field="ref")
-    return incident
+
+@bp.app_template_filter("span")
+def span_filter(delta: timedelta | None) -> str:
+    """Say a duration ('12 min'), or '—' when it has not happened."""
+    return humanize_delta(delta) if delta is not None else "—"
 
 
 @bp.route("/dashboard")
 @permission_required("view")
 def dashboard():
-    incidents = db.session.scalars(
-        select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.severity, Incident.declared_at)
-    ).all()
-    return render_template("executive/dashboard.html", incidents=incidents)
+    return render_template("executive/dashboard.html", board=load_board())
+
+
+@bp.route("/dashboard/live")
+@permission_required("view")
+def dashboard_fragment():
+    return render_template("executive/_board.html", board=load_board())
+
+
+def _timeline_context(ref: str) -> dict:
+    kind = check_kind(request.args.get("kind"))
+    view = load_incident_view(ref=ref)
+    chart = timeline_chart(
+        incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone()
+    )
+    return {
+        "view": view,
+        "incident": view.incident,
+        "kind": kind,
+        "events": filter_events(view.events, kind),
+        "chart": chart,
+        "kind_filters": KIND_FILTERS,
+        "is_late": is_late,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
 
 
 @bp.route("/incidents/<ref>/timeline")
 @permission_required("view")
 def incident_timeline(ref):
-    incident = _incident(ref)
-    kind = request.args.get("kind", "").strip()
-    events = events_for(incident.id, kinds=[kind] if kind else None)
-    return render_template("incidents/timeline.html", incident=incident, events=events, kind=kind)
+    return render_template("incidents/timeline.html", **_timeline_context(ref))
+
+
+@bp.route("/incidents/<ref>/timeline/live")
+@permission_required("view")
+def incident_timeline_fragment(ref):
+    return render_template("executive/_timeline_live.html", **_timeline_context(ref))
+
+
+def _download(body: str, *, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/incidents/<ref>/timeline.csv")
+@permission_required("view")
+def timeline_csv(ref):
+    kind = check_kind(request.args.get("kind"))
+    view = load_incident_view(ref=ref)
+    body = reports.timeline_csv(filter_events(view.events, kind))
+    return _download(body, mimetype="text/csv", filename=f"{view.incident.ref}-timeline.csv")
+
+
+@bp.route("/incidents/<ref>/timeline.json")
+@permission_required("view")
+def timeline_json(ref):
+    kind = check_kind(request.args.get("kind"))
+    view = load_incident_view(ref=ref)
+    response = jsonify(reports.timeline_json(view, filter_events(view.events, kind)))
+    response.headers["Content-Disposition"] = f'attachment; filename="{view.incident.ref}-timeline.json"'
+    return response
+
+
+@bp.route("/incidents/<ref>/report.md")
+@permission_required("view")
+def report_markdown(ref):
+    view = load_incident_view(ref=ref)
+    body = reports.report_markdown(view, zone=viewer_zone())
+    return _download(body, mimetype="text/markdown", filename=f"{view.incident.ref}-report.md")
+
+
+@bp.route("/incidents/<ref>/report")
+@permission_required("view")
+def report_page(ref):
+    view = load_incident_view(ref=ref)
+    body = reports.report_markdown(view, zone=viewer_zone())
+    return render_template("executive/report.html", view=view, incident=view.incident, report=body)
+
+
+def _parse_day(name: str, default: date) -> date:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a date as YYYY-MM-DD, not {value!r}", field=name) from None
+
+
+@bp.route("/metrics")
+@permission_required("view")
+def metrics():
+    zone = viewer_zone()
+    today = clock.now().astimezone(zone).date()
+    last = _parse_day("to", today)
+    first = _parse_day("from", last - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+    if first > last:
+        raise InvalidInput("'from' must not be after 'to'", field="from")
+    if (last - first).days > MAX_PERIOD_DAYS:
+        raise InvalidInput(f"the period may span at most {MAX_PERIOD_DAYS} days", field="from")
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    figures = compute_metrics(start=start, end=end)
+
+    def chart(title: str, groups, attr: str, css: str = ""):
+        items = []
+        for group in groups:
+            value = getattr(group, attr)
+            if attr == "on_time_share":
+                items.append((group.label, None if value is None else value * 100, "—" if value is None else f"{value:.0%}"))
+            else:
+                items.append((group.label, None if value is None else value.total_seconds(), span_filter(value)))
+        return bar_chart(title=title, items=items, css=css)
+
+    charts = [
+        chart("Median time to acknowledge, by severity", figures.by_severity, "median_ack"),
+        chart("Median time to holding statement, by severity", figures.by_severity, "median_response"),
+        chart("Median time to resolve, by severity", figures.by_severity, "median_resolve"),
+        chart("Steps done on time, by severity", figures.by_severity, "on_time_share", "bc-share"),
+    ]
+    if figures.by_playbook:
+        charts.append(chart("Steps done on time, by playbook", figures.by_playbook, "on_time_share", "bc-share"))
+        charts.append(chart("Median time to acknowledge, by playbook", figures.by_playbook, "median_ack"))
+    return render_template("executive/metrics.html", m=figures, first=first, last=last, charts=charts)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
 from crisis.database import Base
+from crisis.incidents.models import Incident
 from crisis.people.models import Person
 
 
@@ -27,6 +28,7 @@ class PostIncidentReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
+    incident: Mapped[Incident] = relationship(lazy="joined")
     author: Mapped[Person | None] = relationship(foreign_keys=[author_id], lazy="joined")
     actions: Mapped[list[ReviewAction]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewAction.position", lazy="selectin"

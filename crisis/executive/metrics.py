@@ -1,0 +1,301 @@
+"""Response figures, aggregated in SQL: the open-incident board and metrics over a period.
+
+Definitions used everywhere (dashboard, metrics page, reports):
+- time to acknowledge: declaration → the first step acknowledged (or completed, if nobody
+  acknowledged first);
+- time to holding statement: declaration → the first statement published (the first public
+  response, read from the timeline's `statement.published` events);
+- time to resolve: declaration → `resolved_at`;
+- steps on time: of the steps that fell due (done, or still open past their due time), the
+  share completed by their due time. Skipped steps count neither way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import lazyload
+
+from crisis import clock
+from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
+from crisis.extensions import db
+from crisis.incidents.models import Incident, IncidentStep
+from crisis.playbooks.models import PlaybookVersion
+from crisis.reviews.models import PostIncidentReview
+from crisis.timeline.models import TimelineEvent
+
+UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
+STARTED_UNFINISHED = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
+FIRST_RESPONSE_KIND = "statement.published"
+SEVERITIES = tuple(s.value for s in Severity)
+
+
+@dataclass
+class BoardRow:
+    """One incident on the dashboard, with its figures."""
+
+    incident: Incident
+    playbook_key: str
+    playbook_title: str
+    steps_total: int
+    steps_done: int
+    steps_overdue: int
+    escalation_level: int
+    next_due_at: datetime | None
+    first_ack_at: datetime | None
+    first_response_at: datetime | None
+    has_review: bool = False
+
+    @property
+    def time_to_ack(self) -> timedelta | None:
+        return _since(self.incident.declared_at, self.first_ack_at)
+
+    @property
+    def time_to_response(self) -> timedelta | None:
+        return _since(self.incident.declared_at, self.first_response_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return _since(self.incident.declared_at, self.incident.resolved_at)
+
+
+@dataclass
+class Board:
+    """The dashboard: open incidents grouped by severity, and the recently resolved."""
+
+    open_rows: list[BoardRow]
+    resolved_rows: list[BoardRow]
+    now: datetime
+
+    def by_severity(self) -> list[tuple[str, list[BoardRow]]]:
+        return [(sev, [r for r in self.open_rows if r.incident.severity == sev]) for sev in SEVERITIES]
+
+    @property
+    def overdue_total(self) -> int:
+        return sum(r.steps_overdue for r in self.open_rows)
+
+    @property
+    def escalated_count(self) -> int:
+        return sum(1 for r in self.open_rows if r.escalation_level > 0)
+
+    @property
+    def awaiting_response_count(self) -> int:
+        return sum(1 for r in self.open_rows if r.first_response_at is None)
+
+
+def _since(start: datetime | None, end: datetime | None) -> timedelta | None:
+    if start is None or end is None:
+        return None
+    return max(end - start, timedelta(0))
+
+
+def _step_figures(now: datetime):
+    """A subquery of per-incident step aggregates (one GROUP BY over incident_steps)."""
+    unfinished = IncidentStep.status.in_(UNFINISHED)
+    started = IncidentStep.status.in_(STARTED_UNFINISHED)
+    return (
+        select(
+            IncidentStep.incident_id.label("incident_id"),
+            func.count().label("total"),
+            func.sum(case((IncidentStep.status == StepStatus.DONE.value, 1), else_=0)).label("done"),
+            func.sum(case((and_(started, IncidentStep.due_at < now), 1), else_=0)).label("overdue"),
+            func.max(case((unfinished, IncidentStep.escalation_level), else_=0)).label("level"),
+            func.min(case((started, IncidentStep.due_at), else_=None)).label("next_due"),
+            func.min(func.coalesce(IncidentStep.acknowledged_at, IncidentStep.completed_at)).label("first_ack"),
+        )
+        .group_by(IncidentStep.incident_id)
+        .subquery()
+    )
+
+
+def _first_response():
+    """A correlated scalar subquery: when the incident's first statement was published."""
+    return (
+        select(func.min(TimelineEvent.at))
+        .where(TimelineEvent.incident_id == Incident.id, TimelineEvent.kind == FIRST_RESPONSE_KIND)
+        .correlate(Incident)
+        .scalar_subquery()
+    )
+
+
+def _board_query(now: datetime):
+    steps = _step_figures(now)
+    return (
+        select(
+            Incident,
+            PlaybookVersion.key,
+            PlaybookVersion.title,
+            func.coalesce(steps.c.total, 0),
+            func.coalesce(steps.c.done, 0),
+            func.coalesce(steps.c.overdue, 0),
+            func.coalesce(steps.c.level, 0),
+            steps.c.next_due,
+            steps.c.first_ack,
+            _first_response().label("first_response"),
+            PostIncidentReview.id,
+        )
+        .join(PlaybookVersion, PlaybookVersion.id == Incident.playbook_version_id)
+        .outerjoin(steps, steps.c.incident_id == Incident.id)
+        .outerjoin(PostIncidentReview, PostIncidentReview.incident_id == Incident.id)
+        # The pinned playbook definition is large; the board needs only its key and title.
+        .options(lazyload(Incident.playbook_version))
+    )
+
+
+def _rows(result: Iterable) -> list[BoardRow]:
+    rows = []
+    for incident, key, title, total, done, overdue, level, next_due, first_ack, first_response, review_id in result:
+        rows.append(
+            BoardRow(
+                incident=incident,
+                playbook_key=key,
+                playbook_title=title,
+                steps_total=int(total),
+                steps_done=int(done),
+                steps_overdue=int(overdue),
+                escalation_level=int(level),
+                next_due_at=next_due,
+                first_ack_at=first_ack,
+                first_response_at=first_response,
+                has_review=review_id is not None,
+            )
+        )
+    return rows
+
+
+def load_board(*, recent_limit: int = 10, now: datetime | None = None) -> Board:
+    """Return the open incidents with their figures and the most recently resolved ones."""
+    now = now or clock.now()
+    severity_order = case({sev: index for index, sev in enumerate(SEVERITIES)}, value=Incident.severity, else_=9)
+    open_query = (
+        _board_query(now)
+        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
+        .order_by(severity_order, Incident.declared_at, Incident.id)
+    )
+    resolved_query = (
+        _board_query(now)
+        .where(Incident.status.in_([IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value]))
+        .where(Incident.resolved_at.is_not(None))
+        .order_by(Incident.resolved_at.desc(), Incident.id.desc())
+        .limit(recent_limit)
+    )
+    return Board(
+        open_rows=_rows(db.session.execute(open_query)),
+        resolved_rows=_rows(db.session.execute(resolved_query)),
+        now=now,
+    )
+
+
+# --- metrics over a period ---------------------------------------------------------------
+
+
+@dataclass
+class GroupFigures:
+    """Response figures for one group of incidents (a severity or a playbook)."""
+
+    label: str
+    incidents: int = 0
+    ack: list[timedelta] = field(default_factory=list)
+    response: list[timedelta] = field(default_factory=list)
+    resolve: list[timedelta] = field(default_factory=list)
+    steps_due: int = 0
+    steps_on_time: int = 0
+
+    @property
+    def median_ack(self) -> timedelta | None:
+        return _median(self.ack)
+
+    @property
+    def median_response(self) -> timedelta | None:
+        return _median(self.response)
+
+    @property
+    def median_resolve(self) -> timedelta | None:
+        return _median(self.resolve)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.steps_on_time / self.steps_due if self.steps_due else None
+
+
+@dataclass
+class PeriodMetrics:
+    start: datetime
+    end: datetime
+    overall: GroupFigures
+    by_severity: list[GroupFigures]
+    by_playbook: list[GroupFigures]
+    drills_excluded: int
+
+
+def _median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def compute_metrics(*, start: datetime, end: datetime, now: datetime | None = None) -> PeriodMetrics:
+    """Return response figures for incidents declared in [start, end), drills left out."""
+    now = now or clock.now()
+    due_passed = and_(
+        IncidentStep.due_at.is_not(None),
+        IncidentStep.status != StepStatus.SKIPPED.value,
+        (IncidentStep.status == StepStatus.DONE.value) | (IncidentStep.due_at < now),
+    )
+    on_time = and_(
+        IncidentStep.status == StepStatus.DONE.value,
+        IncidentStep.due_at.is_not(None),
+        IncidentStep.completed_at <= IncidentStep.due_at,
+    )
+    steps = (
+        select(
+            IncidentStep.incident_id.label("incident_id"),
+            func.sum(case((due_passed, 1), else_=0)).label("due"),
+            func.sum(case((on_time, 1), else_=0)).label("on_time"),
+            func.min(func.coalesce(IncidentStep.acknowledged_at, IncidentStep.completed_at)).label("first_ack"),
+        )
+        .group_by(IncidentStep.incident_id)
+        .subquery()
+    )
+    in_period = and_(Incident.declared_at >= start, Incident.declared_at < end)
+    query = (
+        select(
+            Incident.severity,
+            PlaybookVersion.key,
+            Incident.declared_at,
+            Incident.resolved_at,
+            steps.c.first_ack,
+            _first_response(),
+            func.coalesce(steps.c.due, 0),
+            func.coalesce(steps.c.on_time, 0),
+        )
+        .join(PlaybookVersion, PlaybookVersion.id == Incident.playbook_version_id)
+        .outerjoin(steps, steps.c.incident_id == Incident.id)
+        .where(in_period, Incident.is_drill.is_(False))
+    )
+    overall = GroupFigures("All incidents")
+    severities = {sev: GroupFigures(sev) for sev in SEVERITIES}
+    playbooks: dict[str, GroupFigures] = {}
+    for severity, key, declared_at, resolved_at, first_ack, first_response, due, in_time in db.session.execute(query):
+        groups = [overall, severities.setdefault(severity, GroupFigures(severity)), playbooks.setdefault(key, GroupFigures(key))]
+        for group in groups:
+            group.incidents += 1
+            group.steps_due += int(due)
+            group.steps_on_time += int(in_time)
+            for values, end_at in ((group.ack, first_ack), (group.response, first_response), (group.resolve, resolved_at)):
+                span = _since(declared_at, end_at)
+                if span is not None:
+                    values.append(span)
+    drills = db.session.scalar(select(func.count()).select_from(Incident).where(in_period, Incident.is_drill.is_(True)))
+    return PeriodMetrics(
+        start=start,
+        end=end,
+        overall=overall,
+        by_severity=list(severities.values()),
+        by_playbook=sorted(playbooks.values(), key=lambda g: g.label),
+        drills_excluded=int(drills or 0),
+    )

@@ -1,0 +1,133 @@
+"""What the executive pages read: one incident with its steps, events, statements and figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from crisis import clock
+from crisis.enums import StepStatus
+from crisis.errors import InvalidInput, NotFound
+from crisis.executive.svg import is_late
+from crisis.extensions import db
+from crisis.incidents.models import Incident, IncidentStep
+from crisis.reviews.models import PostIncidentReview
+from crisis.reviews.service import get_review
+from crisis.statements.models import Statement
+from crisis.timeline.models import TimelineEvent
+from crisis.timeline.service import events_for
+
+KIND_PATTERN = re.compile(r"^[a-z_]+(\.[a-z_]*)?$")
+FIRST_RESPONSE_KIND = "statement.published"
+
+
+@dataclass
+class IncidentFigures:
+    """The headline numbers of one incident, with the definitions of crisis.executive.metrics."""
+
+    time_to_ack: timedelta | None
+    time_to_response: timedelta | None
+    time_to_resolve: timedelta | None
+    steps_due: int
+    steps_on_time: int
+    steps_late: int
+    escalations: int
+    highest_level: int
+
+
+@dataclass
+class IncidentView:
+    incident: Incident
+    steps: list[IncidentStep]
+    events: list[TimelineEvent]
+    statements: list[Statement]
+    review: PostIncidentReview | None
+    figures: IncidentFigures
+    now: datetime
+
+    @property
+    def late_steps(self) -> list[IncidentStep]:
+        return [s for s in self.steps if is_late(s, self.now)]
+
+
+def find_incident(ref: str) -> Incident:
+    """Return the incident with this reference or raise NotFound."""
+    incident = db.session.scalar(select(Incident).where(Incident.ref == ref.strip().upper()))
+    if incident is None:
+        raise NotFound(f"no incident {ref!r}", field="ref")
+    return incident
+
+
+def check_kind(kind: str | None) -> str:
+    """Return a valid event-kind filter ('' for all), or raise InvalidInput naming `kind`."""
+    kind = (kind or "").strip()
+    if kind and (len(kind) > 64 or not KIND_PATTERN.match(kind)):
+        raise InvalidInput(
+            f"kind {kind!r} is not an event kind or prefix such as 'step.' or 'step.escalated'", field="kind"
+        )
+    return kind
+
+
+def filter_events(events: Sequence[TimelineEvent], kind: str) -> list[TimelineEvent]:
+    """Return the events whose kind starts with `kind` (all of them for '')."""
+    if not kind:
+        return list(events)
+    return [e for e in events if e.kind.startswith(kind)]
+
+
+def _since(start: datetime, end: datetime | None) -> timedelta | None:
+    return None if end is None else max(end - start, timedelta(0))
+
+
+def figures_of(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[TimelineEvent], now: datetime) -> IncidentFigures:
+    """Return the incident's response figures from its loaded steps and events."""
+    acks = [t for s in steps for t in (s.acknowledged_at or s.completed_at,) if t is not None]
+    published = [e.at for e in events if e.kind == FIRST_RESPONSE_KIND]
+    fell_due = [
+        s for s in steps
+        if s.due_at is not None and s.status != StepStatus.SKIPPED and (s.status == StepStatus.DONE or s.due_at < now)
+    ]
+    on_time = [s for s in fell_due if s.status == StepStatus.DONE and s.completed_at is not None and s.completed_at <= s.due_at]
+    escalations = [e for e in events if e.kind == "step.escalated"]
+    return IncidentFigures(
+        time_to_ack=_since(incident.declared_at, min(acks, default=None)),
+        time_to_response=_since(incident.declared_at, min(published, default=None)),
+        time_to_resolve=_since(incident.declared_at, incident.resolved_at),
+        steps_due=len(fell_due),
+        steps_on_time=len(on_time),
+        steps_late=sum(1 for s in steps if is_late(s, now)),
+        escalations=len(escalations),
+        highest_level=max((s.escalation_level for s in steps), default=0),
+    )
+
+
+def published_statements(incident: Incident) -> list[Statement]:
+    """Return what the company said in public on this incident, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(Statement.incident_id == incident.id, Statement.published_at.is_not(None))
+            .order_by(Statement.published_at, Statement.id)
+        )
+    )
+
+
+def load_incident_view(*, ref: str, now: datetime | None = None) -> IncidentView:
+    """Return everything the timeline page and the reports show of one incident."""
+    now = now or clock.now()
+    incident = find_incident(ref)
+    steps = list(incident.steps)
+    events = events_for(incident.id)
+    return IncidentView(
+        incident=incident,
+        steps=steps,
+        events=events,
+        statements=published_statements(incident),
+        review=get_review(incident),
+        figures=figures_of(incident, steps, events, now),
+        now=now,
+    )

@@ -1,0 +1,251 @@
+"""Server-rendered SVG: the incident timeline chart and small bar charts. No JavaScript.
+
+Colours come from classes in static/crisis.css (the CSP forbids inline style attributes);
+every dynamic text is escaped, and each mark carries a <title> so browsers show a tooltip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from markupsafe import Markup, escape
+
+from crisis.enums import StepStatus
+from crisis.incidents.models import Incident, IncidentStep
+from crisis.timeline.models import TimelineEvent
+
+WIDTH = 960
+LABEL_WIDTH = 230
+RIGHT_PAD = 24
+AXIS_HEIGHT = 30
+LANE_HEIGHT = 30
+TICK_STEPS = [
+    timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
+]
+INCIDENT_KINDS = ("incident.", "alert.", "review.")
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class _Scale:
+    start: datetime
+    end: datetime
+
+    @property
+    def plot_width(self) -> float:
+        return WIDTH - LABEL_WIDTH - RIGHT_PAD
+
+    def x(self, when: datetime) -> float:
+        span = (self.end - self.start).total_seconds() or 1.0
+        offset = (when - self.start).total_seconds() / span
+        return LABEL_WIDTH + max(0.0, min(1.0, offset)) * self.plot_width
+
+
+def is_late(step: IncidentStep, now: datetime) -> bool:
+    """Return whether a step finished after its due time, or is still open past it."""
+    if step.due_at is None or step.status == StepStatus.SKIPPED:
+        return False
+    if step.status == StepStatus.DONE:
+        return step.completed_at is not None and step.completed_at > step.due_at
+    return step.status != StepStatus.PENDING and now > step.due_at
+
+
+def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[TimelineEvent], now: datetime):
+    start = incident.declared_at
+    ends = [start + timedelta(minutes=10)]
+    ends += [e.at for e in events]
+    ends += [s.due_at for s in steps if s.due_at is not None and s.status != StepStatus.PENDING]
+    ends += [s.completed_at for s in steps if s.completed_at is not None]
+    if incident.is_open:
+        ends.append(now)
+    else:
+        ends += [t for t in (incident.resolved_at, incident.closed_at) if t is not None]
+    end = max(ends)
+    return start, end + (end - start) * 0.03
+
+
+def _ticks(scale: _Scale, zone: tzinfo) -> list[str]:
+    span = scale.end - scale.start
+    step = next((s for s in TICK_STEPS if span / s <= 8), TICK_STEPS[-1])
+    local_start = scale.start.astimezone(zone)
+    # Ticks on round local times: the first multiple of the step after the start.
+    midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    tick = midnight + ((local_start - midnight) // step + 1) * step
+    fmt = "%d %b" if step >= timedelta(days=1) else "%H:%M"
+    height = AXIS_HEIGHT
+    parts = []
+    while tick < scale.end:
+        x = _num(scale.x(tick))
+        parts.append(f'<line class="tl-grid" x1="{x}" x2="{x}" y1="{height - 6}" y2="100%"/>')
+        parts.append(f'<text class="tl-tick" x="{x}" y="{height - 10}" text-anchor="middle">{tick.strftime(fmt)}</text>')
+        tick += step
+    return parts
+
+
+def _title(text: str) -> str:
+    return f"<title>{escape(text)}</title>"
+
+
+def _when(at: datetime, zone: tzinfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")
+
+
+def timeline_chart(
+    *,
+    incident: Incident,
+    steps: Sequence[IncidentStep],
+    events: Sequence[TimelineEvent],
+    now: datetime,
+    zone: tzinfo,
+) -> Markup:
+    """Return an SVG of the incident: incident changes, statements, then one lane per step."""
+    start, end = _range(incident, steps, events, now)
+    scale = _Scale(start, end)
+    escalations: dict[str, list[TimelineEvent]] = {}
+    incident_events, statement_events = [], []
+    for event in events:
+        if event.kind == "step.escalated":
+            escalations.setdefault(str(event.data.get("step", "")), []).append(event)
+        elif event.kind.startswith("statement."):
+            statement_events.append(event)
+        elif event.kind.startswith(INCIDENT_KINDS) and event.kind != "incident.note":
+            incident_events.append(event)
+    lanes = 2 + len(steps)
+    height = AXIS_HEIGHT + lanes * LANE_HEIGHT + 8
+    out = [
+        f'<svg class="tl-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="tl-chart-title">',
+        f'<title id="tl-chart-title">Timeline of {escape(incident.ref)}: steps due against done, '
+        "escalations, severity and status changes, statements</title>",
+    ]
+    out += _ticks(scale, zone)
+    y = AXIS_HEIGHT
+    out += _marker_lane("Incident", incident_events, y, scale, zone)
+    y += LANE_HEIGHT
+    out += _marker_lane("Statements", statement_events, y, scale, zone)
+    y += LANE_HEIGHT
+    for step in steps:
+        out += _step_lane(step, escalations.get(step.key, []), y, scale, now, zone)
+        y += LANE_HEIGHT
+    if incident.is_open:
+        x = _num(scale.x(now))
+        out.append(f'<line class="tl-now" x1="{x}" x2="{x}" y1="{AXIS_HEIGHT - 6}" y2="{height}">{_title("Now")}</line>')
+        out.append(f'<text class="tl-now-label" x="{x}" y="10" text-anchor="middle">now</text>')
+    out.append("</svg>")
+    return Markup("".join(out))  # noqa: S704 - every dynamic text above goes through escape()
+
+
+def _lane_label(text: str, y: float, css: str = "tl-label") -> str:
+    return f'<text class="{css}" x="6" y="{_num(y + LANE_HEIGHT / 2 + 4)}">{escape(_clip(text, 34))}</text>'
+
+
+def _marker_lane(label: str, events: Sequence[TimelineEvent], y: float, scale: _Scale, zone: tzinfo) -> list[str]:
+    middle = y + LANE_HEIGHT / 2
+    parts = [
+        f'<line class="tl-lane" x1="{LABEL_WIDTH}" x2="{WIDTH - RIGHT_PAD}" y1="{_num(middle)}" y2="{_num(middle)}"/>',
+        _lane_label(label, y, "tl-label tl-label-strong"),
+    ]
+    for event in events:
+        x = scale.x(event.at)
+        css = "tl-mark tl-" + event.kind.replace(".", "-").replace("_", "-")
+        tip = _title(f"{_when(event.at, zone)} {event.summary}")
+        if event.kind in ("incident.severity_changed", "incident.status_changed"):
+            points = f"{_num(x)},{_num(middle - 6)} {_num(x + 6)},{_num(middle)} {_num(x)},{_num(middle + 6)} {_num(x - 6)},{_num(middle)}"
+            parts.append(f'<polygon class="{css}" points="{points}">{tip}</polygon>')
+            after = event.data.get("after") if isinstance(event.data, dict) else None
+            if after:
+                parts.append(
+                    f'<text class="tl-mark-label" x="{_num(x)}" y="{_num(y + 5)}" text-anchor="middle">{escape(_clip(str(after), 12))}</text>'
+                )
+        else:
+            parts.append(f'<circle class="{css}" cx="{_num(x)}" cy="{_num(middle)}" r="5">{tip}</circle>')
+    return parts
+
+
+def _step_lane(
+    step: IncidentStep, escalations: Sequence[TimelineEvent], y: float, scale: _Scale, now: datetime, zone: tzinfo
+) -> list[str]:
+    middle = y + LANE_HEIGHT / 2
+    late = is_late(step, now)
+    label_css = "tl-label tl-label-late" if late else "tl-label"
+    parts = [_lane_label(("⚠ " if late else "") + step.title, y, label_css)]
+    if step.activated_at is None:
+        parts.append(
+            f'<text class="tl-pending" x="{LABEL_WIDTH + 4}" y="{_num(middle + 4)}">{escape(step.status)}</text>'
+        )
+        return parts
+    finished_at = step.completed_at if step.status in (StepStatus.DONE, StepStatus.SKIPPED) else None
+    bar_end = finished_at or now
+    x0, x1 = scale.x(step.activated_at), scale.x(bar_end)
+    owner = step.owner.name if step.owner is not None else "unassigned"
+    tip = f"{step.title} · {step.status} · {owner}"
+    if step.due_at is not None:
+        tip += f" · due {_when(step.due_at, zone)}"
+    if finished_at is not None:
+        tip += f" · {step.status} {_when(finished_at, zone)}"
+    parts.append(
+        f'<rect class="tl-bar tl-bar-{escape(step.status)}" x="{_num(x0)}" y="{_num(middle - 6)}" '
+        f'width="{_num(max(x1 - x0, 2))}" height="12" rx="3">{_title(tip)}</rect>'
+    )
+    if late and step.due_at is not None:
+        xl = scale.x(step.due_at)
+        parts.append(
+            f'<rect class="tl-late" x="{_num(xl)}" y="{_num(middle - 6)}" width="{_num(max(x1 - xl, 2))}" '
+            f'height="12" rx="3">{_title(f"Late: due {_when(step.due_at, zone)}")}</rect>'
+        )
+    if step.due_at is not None:
+        xd = _num(scale.x(step.due_at))
+        parts.append(
+            f'<line class="tl-due" x1="{xd}" x2="{xd}" y1="{_num(middle - 11)}" y2="{_num(middle + 11)}">'
+            f"{_title(f'Due {_when(step.due_at, zone)}')}</line>"
+        )
+    if finished_at is not None and step.status == StepStatus.DONE:
+        parts.append(
+            f'<circle class="tl-done" cx="{_num(x1)}" cy="{_num(middle)}" r="4">'
+            f"{_title(f'Done {_when(finished_at, zone)}')}</circle>"
+        )
+    for event in escalations:
+        x = scale.x(event.at)
+        level = event.data.get("level", "?") if isinstance(event.data, dict) else "?"
+        points = f"{_num(x)},{_num(middle - 13)} {_num(x + 5)},{_num(middle - 5)} {_num(x - 5)},{_num(middle - 5)}"
+        parts.append(
+            f'<polygon class="tl-escalation" points="{points}">'
+            f"{_title(f'{_when(event.at, zone)} escalated to level {level}: {event.summary}')}</polygon>"
+        )
+    return parts
+
+
+def bar_chart(*, title: str, items: Sequence[tuple[str, float | None, str]], css: str = "") -> Markup:
+    """Return a small horizontal bar chart; items are (label, value or None, value as text)."""
+    row, label_w, width = 24, 120, 420
+    bar_w = width - label_w - 90
+    height = 26 + row * max(len(items), 1)
+    peak = max((v for _, v, _ in items if v is not None), default=0) or 1
+    out = [
+        f'<svg class="bar-chart {escape(css)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text class="bc-title" x="0" y="14">{escape(title)}</text>',
+    ]
+    for index, (label, value, text) in enumerate(items):
+        y = 24 + index * row
+        out.append(f'<text class="bc-label" x="0" y="{y + 14}">{escape(_clip(label, 18))}</text>')
+        if value is not None:
+            w = max(bar_w * value / peak, 2)
+            out.append(
+                f'<rect class="bc-bar" x="{label_w}" y="{y + 3}" width="{_num(w)}" height="14" rx="2">'
+                f"{_title(f'{label}: {text}')}</rect>"
+            )
+            out.append(f'<text class="bc-value" x="{_num(label_w + w + 6)}" y="{y + 14}">{escape(text)}</text>')
+        else:
+            out.append(f'<text class="bc-value bc-none" x="{label_w}" y="{y + 14}">no data</text>')
+    out.append("</svg>")
+    return Markup("".join(out))  # noqa: S704 - every dynamic text above goes through escape()

@@ -152,6 +152,13 @@ def receive_signal(*, signal: Signal, received_by: Person | None, actor_label: s
     raise Conflict(f"the alert {signal.dedup_key!r} is being stored by another delivery; retry", field="dedup_key")
 
 
+def receive_signals(
+    *, signals: Sequence[Signal], received_by: Person | None, actor_label: str = ""
+) -> list[Alert | None]:
+    """Store several signals (an Alertmanager group) in the caller's transaction."""
+    return [receive_signal(signal=s, received_by=received_by, actor_label=actor_label) for s in signals]
+
+
 def _still_live(alert: Alert) -> bool:
     """Whether repeats of this alert still belong to it (rather than to a new alert)."""
     if alert.disposition == "incident":

@@ -169,7 +169,8 @@ def draft_statement(
         source = holding.body if holding else (step.template if step and step.template else None)
         if source is None:
             raise InvalidInput("body must not be empty (or draft from a step template or the library)", field="body")
-        body = render_template(source, template_values(incident=incident, platform=platform))
+        spokesperson = role_primary(ResponseRole.SPOKESPERSON.value)
+        body = render_template(source, template_values(incident=incident, platform=platform, spokesperson=spokesperson))
     body = _clean_body(body)
     now = clock.now()
     statement = Statement(

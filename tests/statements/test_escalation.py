@@ -1,0 +1,105 @@
+"""Overdue approvals escalate like overdue steps: approver, then backup and triage owner, then up."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crisis.escalation.engine import EXTRA_SWEEPS, run_sweep
+from crisis.extensions import db
+from crisis.incidents.service import get_incident
+from crisis.notifications.models import Notification
+from crisis.statements.service import sweep_overdue_approvals
+from crisis.timeline.service import events_for
+
+
+def escalations(app, ref: str) -> list[tuple[str, int, list[str]]]:
+    with app.app_context():
+        return [
+            (e.data["role"], e.data["level"], e.data["notified"])
+            for e in events_for(get_incident(ref).id, kinds=["statement.escalated"])
+        ]
+
+
+def sweep(app) -> int:
+    with app.app_context():
+        result = run_sweep()
+        return result.extra["sweep_overdue_approvals"]
+
+
+def recipients(app, channel: str) -> list[str]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Notification).where(Notification.channel == channel, Notification.dedup_key.startswith("statement-approval:"))
+            .order_by(Notification.id)
+        )
+        return [row.recipient.email for row in rows]
+
+
+def test_the_sweep_is_registered_with_the_escalation_engine():
+    assert sweep_overdue_approvals in EXTRA_SWEEPS
+
+
+def test_an_overdue_approval_escalates_each_level_once(app, desk, team, clock, make_person):
+    make_person("legal.backup@example.com", permissions=["approve", "view"], roles=["legal:backup"])
+    sid = desk.draft(team.social, step_key="holding-statement")
+    desk.submit(team.social, sid)
+    clock.advance(minutes=29)
+    assert sweep(app) == 0
+    # SEV2: due after 30 min; level 1 (at due) reminds each approver role's primary.
+    clock.advance(minutes=1)
+    assert sweep(app) == 2
+    assert sweep(app) == 0
+    assert escalations(app, desk.ref) == [("legal", 1, [team.legal]), ("marketing", 1, [team.marketing])]
+    # Legal answers; only marketing keeps escalating.
+    desk.approve(team.legal, sid)
+    # Level 2 (due + 10 min) goes to the triage owner and the approver's backups.
+    clock.advance(minutes=10)
+    assert sweep(app) == 1
+    assert escalations(app, desk.ref)[-1] == ("marketing", 2, [team.lead])
+    # Level 3 (due + 30 min): the executive sponsor.
+    clock.advance(minutes=20)
+    assert sweep(app) == 1
+    assert escalations(app, desk.ref)[-1] == ("marketing", 3, [team.exec])
+    assert sweep(app) == 0
+    # The playbook's channels per level: level 3 is email and webhook only.
+    assert recipients(app, "in_app") == [team.legal, team.marketing, team.lead]
+    assert recipients(app, "email") == [team.legal, team.marketing, team.lead, team.exec]
+    assert desk.get(sid)["approvals"][1]["escalation_level"] == 3
+
+
+def test_the_backup_hears_when_the_approver_is_late(app, desk, team, clock, make_person):
+    make_person("legal.backup@example.com", permissions=["approve", "view"], roles=["legal:backup"])
+    sid = desk.draft(team.social, step_key="holding-statement")
+    desk.submit(team.social, sid)
+    desk.approve(team.marketing, sid)
+    clock.advance(minutes=40)
+    # Catching up after downtime: one sweep fires one level, the next sweep the next.
+    assert sweep(app) == 1
+    assert sweep(app) == 1
+    assert escalations(app, desk.ref) == [
+        ("legal", 1, [team.legal]), ("legal", 2, [team.lead, "legal.backup@example.com"])
+    ]
+
+
+def test_deciding_stops_escalation_and_an_edit_starts_a_fresh_round(app, desk, team, clock):
+    sid = desk.approved(team)
+    clock.advance(hours=2)
+    assert sweep(app) == 0
+    desk.edit(team.social, sid, body="We're aware and looking into it.")
+    clock.advance(minutes=30)
+    assert sweep(app) == 2
+    # A new round after another edit fires level 1 again with fresh notification keys.
+    desk.edit(team.social, sid, body="We're aware and looking into it now.")
+    clock.advance(minutes=30)
+    assert sweep(app) == 2
+    assert [level for _, level, _ in escalations(app, desk.ref)] == [1, 1, 1, 1]
+    assert recipients(app, "in_app").count(team.legal) == 2
+
+
+def test_a_rejected_statement_does_not_escalate(app, desk, team, clock):
+    sid = desk.draft(team.social, step_key="holding-statement")
+    desk.submit(team.social, sid)
+    desk.reject(team.legal, sid, reason="Wrong tone")
+    clock.advance(hours=3)
+    assert sweep(app) == 0
+    assert escalations(app, desk.ref) == []

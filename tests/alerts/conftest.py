@@ -1,0 +1,72 @@
+"""Fixtures for the alerts tests: recorded payloads, an intake token, database helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from crisis.extensions import db
+
+PAYLOADS = Path(__file__).parent / "payloads"
+MONITOR = "monitor@example.com"
+AM = "/api/v1/alerts/alertmanager"
+EVENTS = "/api/v1/alerts/events"
+
+
+def payload(name: str) -> dict:
+    """Return a recorded payload from tests/alerts/payloads (a fresh copy each time)."""
+    return json.loads((PAYLOADS / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def intake(team, synced, make_person, api_client):
+    """An API client with an alerts-scoped token of a service account that has no permissions."""
+    make_person(MONITOR, permissions=(), name="Brand monitor", password=None)
+    return api_client(MONITOR, scope="alerts")
+
+
+class Db:
+    """Read what the intake stored, each call in its own app context."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def alerts(self) -> list[dict]:
+        from crisis.alerts.models import Alert
+        from crisis.alerts.service import alert_dict
+
+        with self.app.app_context():
+            rows = db.session.scalars(select(Alert).order_by(Alert.id))
+            return [alert_dict(a) for a in rows]
+
+    def incident_refs(self) -> list[str]:
+        from crisis.incidents.models import Incident
+
+        with self.app.app_context():
+            return list(db.session.scalars(select(Incident.ref).order_by(Incident.id)))
+
+    def incident(self, ref: str) -> dict:
+        from crisis.incidents.service import get_incident, incident_dict
+
+        with self.app.app_context():
+            return incident_dict(get_incident(ref))
+
+    def events(self, ref: str, prefix: str = "") -> list[dict]:
+        from crisis.incidents.service import get_incident
+        from crisis.timeline.service import event_dict, events_for
+
+        with self.app.app_context():
+            incident = get_incident(ref)
+            return [event_dict(e) for e in events_for(incident.id, kinds=[prefix] if prefix else None)]
+
+    def count(self, model) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def stored(app) -> Db:
+    return Db(app)

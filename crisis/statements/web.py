@@ -1,5 +1,162 @@
-"""Web pages for statements."""
+"""Web pages for public statements: the incident's statements, one statement, and its actions."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from crisis.enums import Permission
+from crisis.errors import InvalidInput
+from crisis.extensions import db
+from crisis.incidents.models import Incident
+from crisis.incidents.service import get_incident
+from crisis.statements import service
+from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
+from crisis.statements.models import Statement
+from crisis.web.access import permission_required
 
 bp = Blueprint("statements", __name__)
+
+
+def statement_panel(incident: Incident) -> dict:
+    """What templates/statements/_panel.html shows for an incident (statements and the draft form)."""
+    form = DraftForm(formdata=None)
+    steps = service.statement_steps(incident=incident)
+    form.step.choices = [("", "No step (blank statement)")] + [(s.key, s.title) for s in steps]
+    library = service.list_holding_statements()
+    form.holding_statement.choices = [("", "Nothing (template or my own words)")] + [
+        (str(h.id), h.title + (f" ({h.platform})" if h.platform else "")) for h in library
+    ]
+    link = incident.links[0] if incident.links else None
+    form.platform.data = link.platform if link else ""
+    can_draft = current_user.is_authenticated and current_user.can(Permission.RESPOND) and incident.is_open
+    return {"statements": service.list_statements(incident=incident), "form": form, "can_draft": can_draft}
+
+
+@bp.app_context_processor
+def inject_statement_panel() -> dict:
+    return {"statement_panel": statement_panel}
+
+
+def _statement(ref: str, statement_id: int) -> Statement:
+    return service.get_statement(incident=get_incident(ref), statement_id=statement_id)
+
+
+def _back(statement: Statement):
+    return redirect(url_for("statements.detail", ref=statement.incident.ref, statement_id=statement.id))
+
+
+def _form_errors(form) -> None:
+    # Field errors become one flash each; a refused action never changes anything.
+    for name, errors in form.errors.items():
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        flash(f"{label}: {errors[0]}", "error")
+
+
+@bp.route("/incidents/<ref>/statements")
+@permission_required("view")
+def list_statements(ref):
+    incident = get_incident(ref)
+    return render_template("statements/list.html", incident=incident)
+
+
+@bp.route("/incidents/<ref>/statements", methods=["POST"])
+@permission_required("respond")
+def draft(ref):
+    incident = get_incident(ref)
+    form = DraftForm()
+    form.step.choices = []
+    form.holding_statement.choices = []
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(url_for("statements.list_statements", ref=ref))
+    holding = form.holding_statement.data or None
+    if holding is not None and not holding.isdigit():
+        raise InvalidInput("choose a library entry from the list", field="holding_statement")
+    statement = service.draft_statement(
+        incident=incident, actor=current_user, platform=form.platform.data, body=form.body.data or None,
+        step_key=form.step.data or None, holding_statement_id=int(holding) if holding else None,
+    )
+    db.session.commit()
+    flash(f"Statement #{statement.id} drafted. Edit it, then submit it for approval.", "success")
+    return _back(statement)
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>")
+@permission_required("view")
+def detail(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    edit_form = EditForm(formdata=None, obj=statement)
+    return render_template(
+        "statements/detail.html", statement=statement, incident=statement.incident, edit_form=edit_form,
+        reject_form=RejectForm(formdata=None), publish_form=PublishForm(formdata=None), action_form=ActionForm(formdata=None),
+        can_approve=service.can_approve(current_user, statement),
+        is_spokesperson=service.is_spokesperson(current_user, statement.platform),
+        approver_roles=service.approver_roles(incident=statement.incident, step_key=statement.step_key),
+    )
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>/edit", methods=["POST"])
+@permission_required("respond")
+def edit(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    form = EditForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(statement)
+    before = statement.status
+    service.edit_statement(statement=statement, actor=current_user, body=form.body.data, platform=form.platform.data)
+    db.session.commit()
+    if before in ("in_review", "approved"):
+        flash(f"Saved as version {statement.version}; the approvers were asked again.", "warning")
+    else:
+        flash(f"Saved as version {statement.version}.", "success")
+    return _back(statement)
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>/submit", methods=["POST"])
+@permission_required("respond")
+def submit(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    service.submit_statement(statement=statement, actor=current_user)
+    db.session.commit()
+    flash("Submitted for approval by " + ", ".join(a.role for a in statement.approvals) + ".", "success")
+    return _back(statement)
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>/approve", methods=["POST"])
+@permission_required("approve")
+def approve(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    service.approve_statement(statement=statement, actor=current_user)
+    db.session.commit()
+    flash("Approved." + (" It is ready to publish." if statement.status == "approved" else ""), "success")
+    return _back(statement)
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>/reject", methods=["POST"])
+@permission_required("approve")
+def reject(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash("Say why the statement goes back.", "error")
+        return _back(statement)
+    service.reject_statement(statement=statement, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash("Sent back to the drafter with your reason.", "success")
+    return _back(statement)
+
+
+@bp.route("/incidents/<ref>/statements/<int:statement_id>/publish", methods=["POST"])
+@permission_required("publish")
+def publish(ref, statement_id):
+    statement = _statement(ref, statement_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        flash("Give the address of the live post.", "error")
+        return _back(statement)
+    service.publish_statement(statement=statement, actor=current_user, url=form.url.data)
+    db.session.commit()
+    flash("Marked published. The record shows who, when and which words.", "success")
+    return _back(statement)

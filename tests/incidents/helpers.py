@@ -1,0 +1,58 @@
+"""Small helpers shared by the incident tests: read back state through the domain service."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crisis.extensions import db
+from crisis.incidents import service
+from crisis.incidents.models import Incident, IncidentCounter
+from crisis.people.service import get_person
+from crisis.timeline.models import TimelineEvent
+
+
+def kinds(app, ref: str) -> list[str]:
+    """The incident's timeline event kinds, oldest first."""
+    with app.app_context():
+        return [e.kind for e in service.events_of(service.get_incident(ref))]
+
+
+def events(app, ref: str, kind: str) -> list[dict]:
+    with app.app_context():
+        return [
+            {"data": e.data, "summary": e.summary, "actor": e.actor_name}
+            for e in service.events_of(service.get_incident(ref))
+            if e.kind == kind
+        ]
+
+
+def step_state(app, ref: str, key: str) -> dict:
+    with app.app_context():
+        return service.step_dict(service.get_incident(ref).step(key))
+
+
+def incident_state(app, ref: str) -> dict:
+    with app.app_context():
+        return service.incident_dict(service.get_incident(ref))
+
+
+def counts(app) -> tuple[int, int, int]:
+    """(incidents, timeline events, highest reference number handed out)."""
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(Incident)),
+            db.session.scalar(select(func.count()).select_from(TimelineEvent)),
+            db.session.scalar(select(func.coalesce(func.max(IncidentCounter.last_number), 0))),
+        )
+
+
+def act(app, action, ref: str, actor: str, **kwargs):
+    """Run a service action as `actor` (email) on incident `ref`, commit, return the result as a dict."""
+    with app.app_context():
+        result = action(incident=service.get_incident(ref), actor=get_person(actor), **kwargs)
+        db.session.commit()
+        if hasattr(result, "key") and hasattr(result, "incident_id"):
+            return service.step_dict(result)
+        if isinstance(result, Incident):
+            return service.incident_dict(result)
+        return result

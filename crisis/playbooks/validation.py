@@ -56,6 +56,12 @@ WHEN_KEYS = ("severity", "answers")
 DEFAULT_ACKNOWLEDGE_SNOOZE = timedelta(minutes=15)
 
 Path_ = tuple[str | int, ...]
+# Far above any real playbook (the largest shipped one has about 400 values).
+MAX_NODES = 20_000
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,10 @@ def _parse(text: str, *, source: str) -> tuple[Playbook, int | None]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise PlaybookInvalid(
+            [PlaybookProblem(source, None, None, None, "the file is nested too deeply")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = "YAML syntax error: " + (exc.problem or "cannot parse")
@@ -193,7 +203,14 @@ def _parse(text: str, *, source: str) -> tuple[Playbook, int | None]:
     if node is None:
         raise PlaybookInvalid([PlaybookProblem(source, 1, None, None, "the file is empty")])
     checker = _Checker(source, loader)
-    data = checker.convert(node, ())
+    try:
+        data = checker.convert(node, ())
+    except (_TooLarge, RecursionError):
+        raise PlaybookInvalid([PlaybookProblem(
+            source, None, None, None,
+            f"the file is too large or too deeply nested (more than {MAX_NODES} values, or "
+            "aliases that refer to themselves)",
+        )]) from None
     playbook = checker.check(data)
     if checker.problems or playbook is None:
         raise PlaybookInvalid(checker.problems)
@@ -230,11 +247,15 @@ class _Checker:
         self._step_keys: dict[int, str] = {}
         self._question_keys: dict[int, str] = {}
         self.problems: list[PlaybookProblem] = []
+        self._nodes = 0
 
     # -- building data with lines --------------------------------------------------------
 
     def convert(self, node: Node, path: Path_) -> Any:
         """Turn a node into plain data, remembering the line of every path."""
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooLarge  # alias expansion ("billion laughs") or a runaway file
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, MappingNode):
             result: dict[Any, Any] = {}

@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisis.playbooks.validation import (
     PlaybookInvalid,
@@ -144,3 +146,49 @@ def _problems(path: Path) -> list[PlaybookProblem]:
     with pytest.raises(PlaybookInvalid) as caught:
         parse_playbook(path.read_text(encoding="utf-8"), source=str(path))
     return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
+                      for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+            "too large",
+        ),
+        ("a: &a [*a]\n", "refer to themselves"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ],
+    ids=["billion-laughs", "self-alias", "deep-nesting"],
+)
+def test_hostile_yaml_is_a_problem_not_a_crash(text, fragment):
+    with pytest.raises(PlaybookInvalid) as caught:
+        parse_playbook(text, source="hostile.yaml")
+    [problem] = caught.value.problems
+    assert problem.file == "hostile.yaml"
+    assert fragment in problem.message
+
+
+MUTATIONS = ["", "x", "- a", "{", "]", ":", "null", "1", "true", "0s", "SEV9", "after: [x]",
+             "when: {}", "key: a", "  - key: gather-facts", "&a x", "*a", "due: {}", "\t"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_mangled_playbook_gives_a_playbook_or_located_problems(data):
+    lines = (SHIPPED / "viral-complaint.yaml").read_text().splitlines()
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        cut = data.draw(st.integers(0, len(lines[index])))
+        lines[index] = lines[index][:cut] + data.draw(st.sampled_from(MUTATIONS))
+    try:
+        playbook = parse_playbook("\n".join(lines), source="m.yaml")
+    except PlaybookInvalid as invalid:
+        assert invalid.problems
+        for problem in invalid.problems:
+            assert problem.file == "m.yaml"
+            assert problem.line is None or 1 <= problem.line <= len(lines) + 1
+            assert str(problem).startswith("m.yaml")
+    else:
+        assert playbook.steps

@@ -19,16 +19,19 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Integer, column, select, values
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import lazyload
 
 from crisis import clock
+from crisis.database import UTCDateTime
 from crisis.enums import OPEN_STATUSES, StepStatus
 from crisis.escalation.models import StepEscalation
 from crisis.escalation.policy import escalation_time, level_for
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
-from crisis.notifications.service import notify
+from crisis.notifications.models import Notification
+from crisis.notifications.service import active_webhooks, compose
 from crisis.people.models import Person
 from crisis.people.service import role_primary
 from crisis.playbooks.definition import ROLE_TARGET_PREFIX, EscalationPolicy, Playbook
@@ -118,7 +121,7 @@ def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationP
             _steps.c.due_at,
             _steps.c.acknowledged_at,
             _steps.c.next_escalation_at,
-            _incidents.c.id.label("incident_id"),
+            _steps.c.incident_id,
             _incidents.c.status.label("incident_status"),
             _incidents.c.playbook_version_id,
             _incidents.c.triage_owner_id,
@@ -128,42 +131,65 @@ def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationP
         .order_by(_steps.c.next_escalation_at)
         .limit(batch_size)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
         # Concurrent sweeps take disjoint batches instead of queueing on each other's rows.
         query = query.with_for_update(skip_locked=True, of=_steps)
-    rows = db.session.execute(query).all()
+    rows = connection.execute(query).all()
+    if not rows:
+        return 0, 0, 0
     # Claim in id order so two transactions never wait on each other's rows in a cycle.
     rows.sort(key=lambda row: row.id)
-    escalated = stopped = 0
-    roles: dict[str, Person | None] = {}
+    # (row, policy, level claimed, next escalation time); level None: switch escalation off.
+    claims: list[tuple[Any, EscalationPolicy, int | None, datetime | None]] = []
     for row in rows:
         policy = policies.get(row.playbook_version_id)
         if policy is None:
             policy = policies[row.playbook_version_id] = policy_for(row.playbook_version_id)
         level = row.escalation_level + 1
         if row.incident_status not in OPEN_STATUSES or level_for(policy, level) is None or row.due_at is None:
-            stopped += _claim(row, now, level=row.escalation_level, next_at=None)
-            continue
-        next_at = next_escalation_after(policy, row.due_at, level, now)
-        if _claim(row, now, level=level, next_at=next_at):
-            _escalate(row, policy, level, now, roles)
-            escalated += 1
-    return len(rows), escalated, stopped
+            claims.append((row, policy, None, None))
+        else:
+            claims.append((row, policy, level, next_escalation_after(policy, row.due_at, level, now)))
+    winners = _claim(connection, claims, now)
+    won = [(row, policy, level) for row, policy, level, _ in claims if level is not None and row.id in winners]
+    stopped = sum(1 for row, _, level, _ in claims if level is None and row.id in winners)
+    if won:
+        _escalate_all(won, now)
+    return len(rows), len(won), stopped
 
 
-def _claim(row: Any, now: datetime, *, level: int, next_at: datetime | None) -> int:
-    """Compare-and-set the step from the level we saw to `level`; return 1 if we won."""
-    outcome = db.session.execute(
-        _steps.update()
-        .where(
-            _steps.c.id == row.id,
-            _steps.c.escalation_level == row.escalation_level,
-            _steps.c.status.in_(ESCALATING),
-            _steps.c.next_escalation_at <= now,
+def _claim(connection: Any, claims: list[tuple[Any, Any, int | None, datetime | None]], now: datetime) -> set[int]:
+    """Compare-and-set each step from the level we saw to the next; return the ids we won.
+
+    Each step is claimed only if it still has the level we read, is still running and still
+    due: whoever else (another sweep, a completion) changed it first makes our claim miss.
+    """
+    condition = (_steps.c.status.in_(ESCALATING), _steps.c.next_escalation_at <= now)
+    if connection.dialect.name == "postgresql":
+        # One statement for the whole batch: a compare-and-set per row, joined to the claims.
+        table = values(
+            column("claim_id", Integer), column("seen", Integer), column("level", Integer),
+            column("next_at", UTCDateTime()), name="claims",
+        ).data([(row.id, row.escalation_level, row.escalation_level if level is None else level, next_at)
+                for row, _, level, next_at in claims])
+        statement = (
+            _steps.update()
+            .where(_steps.c.id == table.c.claim_id, _steps.c.escalation_level == table.c.seen, *condition)
+            .values(escalation_level=table.c.level, next_escalation_at=table.c.next_at)
+            .returning(_steps.c.id)
         )
-        .values(escalation_level=level, next_escalation_at=next_at)
-    )
-    return outcome.rowcount
+        return set(connection.execute(statement).scalars())
+    won = set()
+    for row, _, level, next_at in claims:
+        outcome = connection.execute(
+            _steps.update()
+            .where(_steps.c.id == row.id, _steps.c.escalation_level == row.escalation_level, *condition)
+            .values(escalation_level=row.escalation_level if level is None else level, next_escalation_at=next_at)
+        )
+        if outcome.rowcount == 1:
+            won.add(row.id)
+    return won
 
 
 def next_escalation_after(policy: EscalationPolicy, due_at: datetime, fired: int, now: datetime) -> datetime | None:
@@ -183,23 +209,31 @@ def policy_for(playbook_version_id: int) -> EscalationPolicy:
 
 def recipients_for(
     targets: tuple[str, ...], *, owner_id: int | None, triage_owner_id: int | None, role: str,
-    roles: dict[str, Person | None] | None = None,
+    roles: dict[str, Person | None] | None = None, people: dict[int, Person] | None = None,
 ) -> list[Person]:
     """Resolve a level's `notify` targets to active people, in order, without repeats."""
     roles = {} if roles is None else roles
+    people = {} if people is None else people
+
+    def by_id(person_id: int | None) -> Person | None:
+        if person_id is None:
+            return None
+        if person_id not in people:
+            people[person_id] = db.session.get(Person, person_id)
+        return people[person_id]
 
     def primary(name: str) -> Person | None:
         if name not in roles:
             roles[name] = role_primary(name)
         return roles[name]
 
-    people: list[Person] = []
+    chosen: list[Person] = []
     for target in targets:
         if target == "owner":
             # An unowned step is the role's to pick up, so its primary hears about it.
-            person = db.session.get(Person, owner_id) if owner_id else primary(role)
+            person = by_id(owner_id) if owner_id else primary(role)
         elif target == "triage_owner":
-            person = db.session.get(Person, triage_owner_id) if triage_owner_id else None
+            person = by_id(triage_owner_id)
         elif target == "role_lead":
             person = primary(role)
         elif target == "exec_sponsor":
@@ -208,50 +242,84 @@ def recipients_for(
             person = primary(target.removeprefix(ROLE_TARGET_PREFIX))
         else:
             person = None
-        if person is not None and person.active and all(p.id != person.id for p in people):
-            people.append(person)
-    return people
+        if person is not None and person.active and all(p.id != person.id for p in chosen):
+            chosen.append(person)
+    return chosen
 
 
-def _escalate(row: Any, policy: EscalationPolicy, level: int, now: datetime, roles: dict[str, Person | None]) -> None:
-    """Write what one won claim produces: the escalation row, its timeline event, its outbox rows."""
-    spec = level_for(policy, level)
-    incident = db.session.get(Incident, row.incident_id)
-    people = recipients_for(
-        spec.notify, owner_id=row.owner_id, triage_owner_id=row.triage_owner_id, role=row.role, roles=roles
-    )
-    notified = [person.email for person in people]
-    db.session.add(StepEscalation(step_id=row.id, level=level, fired_at=now, due_at=row.due_at))
-    who = ", ".join(notified) if notified else "nobody (no owner or role holder found)"
-    record(
-        incident_id=row.incident_id,
-        kind="step.escalated",
-        summary=f"Step {row.title!r} is overdue: escalation level {level}, notified {who}",
-        actor_label="scheduler",
-        data={"step": row.key, "level": level, "notified": notified},
-        at=now,
-    )
-    owner = db.session.get(Person, row.owner_id) if row.owner_id else None
-    values = {
-        "step_title": row.title,
-        "incident_ref": incident.ref,
-        "incident_title": incident.title,
-        "severity": incident.severity,
-        "drill": incident.is_drill,
-        "level": level,
-        "repeat": level > len(policy.levels),
-        "due_at": row.due_at.strftime("%Y-%m-%d %H:%M UTC") if row.due_at else None,
-        "owner": owner.name if owner else None,
-        "status": row.status,
-        "acknowledged": row.acknowledged_at is not None,
+def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -> None:
+    """Write what the won claims produce: escalation rows, timeline events, outbox rows.
+
+    Everything is read first and only then added, so the batch goes to the database as a few
+    bulk inserts at commit rather than a flush per step.
+    """
+    incident_ids = {row.incident_id for row, _, _ in won}
+    incidents = {
+        item.id: item
+        for item in db.session.scalars(
+            select(Incident).where(Incident.id.in_(incident_ids)).options(lazyload("*"))
+        )
     }
+    person_ids = {row.owner_id for row, _, _ in won} | {row.triage_owner_id for row, _, _ in won}
+    person_ids.discard(None)
+    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
+    webhooks = active_webhooks()
+    roles: dict[str, Person | None] = {}
+    needed_roles = {target.removeprefix(ROLE_TARGET_PREFIX) for _, policy, level in won
+                    for target in level_for(policy, level).notify if target.startswith(ROLE_TARGET_PREFIX)}
+    needed_roles |= {row.role for row, _, _ in won} | {EXEC_SPONSOR_ROLE}
+    for role in needed_roles:
+        roles[role] = role_primary(role)
     env = current_app.jinja_env
-    notify(
-        recipients=people,
-        subject=env.get_template("email/escalation_subject.txt").render(**values).strip(),
-        body=env.get_template("email/escalation.txt").render(**values).strip(),
-        incident=incident,
-        dedup_key=f"escalation:{row.id}:{level}",
-        channels=spec.channels,
-        link=f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident.ref}",
-    )
+    subject_template = env.get_template("email/escalation_subject.txt")
+    body_template = env.get_template("email/escalation.txt")
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    outbox: list[Notification] = []
+    for row, policy, level in won:
+        spec = level_for(policy, level)
+        incident = incidents[row.incident_id]
+        recipients = recipients_for(
+            spec.notify, owner_id=row.owner_id, triage_owner_id=row.triage_owner_id, role=row.role,
+            roles=roles, people=people,
+        )
+        notified = [person.email for person in recipients]
+        db.session.add(StepEscalation(step_id=row.id, level=level, fired_at=now, due_at=row.due_at))
+        who = ", ".join(notified) if notified else "nobody (no owner or role holder found)"
+        record(
+            incident_id=row.incident_id,
+            kind="step.escalated",
+            summary=f"Step {row.title!r} is overdue: escalation level {level}, notified {who}",
+            actor_label="scheduler",
+            data={"step": row.key, "level": level, "notified": notified},
+            at=now,
+        )
+        owner = people.get(row.owner_id)
+        values = {
+            "step_title": row.title,
+            "incident_ref": incident.ref,
+            "incident_title": incident.title,
+            "severity": incident.severity,
+            "drill": incident.is_drill,
+            "level": level,
+            "repeat": level > len(policy.levels),
+            "due_at": row.due_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "owner": owner.name if owner else None,
+            "status": row.status,
+            "acknowledged": row.acknowledged_at is not None,
+        }
+        outbox.extend(
+            compose(
+                recipients=recipients,
+                subject=subject_template.render(**values).strip(),
+                body=body_template.render(**values).strip(),
+                incident=incident,
+                dedup_key=f"escalation:{row.id}:{level}",
+                channels=spec.channels,
+                link=f"{base_url}/incidents/{incident.ref}",
+                webhooks=webhooks,
+            )
+        )
+    if outbox:
+        # A Core executemany: one multi-row INSERT (the ORM sends rows whose NULL columns differ one by one).
+        columns = [c.key for c in Notification.__table__.columns if c.key != "id"]
+        db.session.execute(Notification.__table__.insert(), [{c: getattr(n, c) for c in columns} for n in outbox])

@@ -35,67 +35,10 @@ def notify(
     Row keys are `<dedup_key>:<channel>:<target>`, so calling twice with the same key writes
     nothing the second time. Webhook rows go to every active webhook, once per message.
     """
-    unknown = [c for c in channels if c not in CHANNELS]
-    if unknown:
-        raise InvalidInput(f"unknown notification channel {unknown[0]!r}", field="channels")
-    now = clock.now()
-    incident_id = incident.id if incident is not None else None
-    subject = subject.strip()[:300]
-    payload: dict[str, Any] = {"link": link, "incident": incident.ref if incident is not None else None}
-    rows: list[Notification] = []
-    seen: set[int] = set()
-    for person in recipients:
-        if person is None or person.id in seen or not person.active:
-            continue
-        seen.add(person.id)
-        if "email" in channels and person.notify_email:
-            rows.append(
-                Notification(
-                    channel=NotificationChannel.EMAIL.value,
-                    recipient_id=person.id,
-                    address=person.email,
-                    incident_id=incident_id,
-                    subject=render_email_subject(subject=subject, incident=incident),
-                    body=render_email_body(person=person, body=body, link=link, incident=incident),
-                    payload=payload,
-                    dedup_key=_key(dedup_key, "email", person.id),
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-        if "in_app" in channels and person.notify_in_app:
-            # Nothing to deliver: the row is the inbox entry, visible at once.
-            rows.append(
-                Notification(
-                    channel=NotificationChannel.IN_APP.value,
-                    recipient_id=person.id,
-                    incident_id=incident_id,
-                    subject=subject,
-                    body=body,
-                    payload=payload,
-                    dedup_key=_key(dedup_key, "in_app", person.id),
-                    status=NotificationStatus.SENT.value,
-                    next_attempt_at=None,
-                    sent_at=now,
-                    created_at=now,
-                )
-            )
-    if "webhook" in channels:
-        for webhook in active_webhooks():
-            rows.append(
-                Notification(
-                    channel=NotificationChannel.WEBHOOK.value,
-                    address=webhook.url,
-                    webhook_id=webhook.id,
-                    incident_id=incident_id,
-                    subject=subject,
-                    body=body,
-                    payload=payload,
-                    dedup_key=_key(dedup_key, "webhook", webhook.id),
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+    rows = compose(
+        recipients=recipients, subject=subject, body=body, incident=incident, dedup_key=dedup_key,
+        channels=channels, link=link, webhooks=active_webhooks() if "webhook" in channels else (),
+    )
     if not rows:
         return []
     existing = set(
@@ -103,6 +46,93 @@ def notify(
     )
     rows = [row for row in rows if row.dedup_key not in existing]
     db.session.add_all(rows)
+    return rows
+
+
+def compose(
+    *,
+    recipients: Sequence[Person],
+    subject: str,
+    body: str,
+    incident: Incident | None,
+    dedup_key: str,
+    channels: Sequence[str],
+    link: str | None,
+    webhooks: Sequence[Webhook],
+) -> list[Notification]:
+    """Build (not add) the outbox rows for one message; reads nothing from the database.
+
+    The escalation sweep uses this directly with webhooks loaded once per batch, so a batch of
+    claims becomes one bulk insert; its claims already guarantee each key is new.
+    """
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        raise InvalidInput(f"unknown notification channel {unknown[0]!r}", field="channels")
+    now = clock.now()
+    incident_id = incident.id if incident is not None else None
+    subject = subject.strip()[:300]
+    payload: dict[str, Any] = {"link": link, "incident": incident.ref if incident is not None else None}
+    common: dict[str, Any] = {
+        "incident_id": incident_id, "payload": payload, "attempts": 0, "last_error": "", "created_at": now,
+        "read_at": None,
+    }
+    rows: list[Notification] = []
+    seen: set[int] = set()
+    # Every row sets the same columns, so the ORM sends a batch as one multi-row INSERT.
+    for person in recipients:
+        if person is None or person.id in seen or not person.active:
+            continue
+        seen.add(person.id)
+        if "email" in channels and person.notify_email:
+            rows.append(
+                Notification(
+                    **common,
+                    channel=NotificationChannel.EMAIL.value,
+                    recipient_id=person.id,
+                    address=person.email,
+                    webhook_id=None,
+                    subject=render_email_subject(subject=subject, incident=incident),
+                    body=render_email_body(person=person, body=body, link=link, incident=incident),
+                    dedup_key=_key(dedup_key, "email", person.id),
+                    status=NotificationStatus.PENDING.value,
+                    next_attempt_at=now,
+                    sent_at=None,
+                )
+            )
+        if "in_app" in channels and person.notify_in_app:
+            # Nothing to deliver: the row is the inbox entry, visible at once.
+            rows.append(
+                Notification(
+                    **common,
+                    channel=NotificationChannel.IN_APP.value,
+                    recipient_id=person.id,
+                    address="",
+                    webhook_id=None,
+                    subject=subject,
+                    body=body,
+                    dedup_key=_key(dedup_key, "in_app", person.id),
+                    status=NotificationStatus.SENT.value,
+                    next_attempt_at=None,
+                    sent_at=now,
+                )
+            )
+    if "webhook" in channels:
+        for webhook in webhooks:
+            rows.append(
+                Notification(
+                    **common,
+                    channel=NotificationChannel.WEBHOOK.value,
+                    recipient_id=None,
+                    address=webhook.url,
+                    webhook_id=webhook.id,
+                    subject=subject,
+                    body=body,
+                    dedup_key=_key(dedup_key, "webhook", webhook.id),
+                    status=NotificationStatus.PENDING.value,
+                    next_attempt_at=now,
+                    sent_at=None,
+                )
+            )
     return rows
 
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from crisis import clock
 from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
+from crisis.people.models import Person
 from crisis.playbooks.models import PlaybookVersion
 from crisis.reviews.models import PostIncidentReview
 from crisis.timeline.models import TimelineEvent
@@ -142,7 +143,12 @@ def _board_query(now: datetime):
         .outerjoin(steps, steps.c.incident_id == Incident.id)
         .outerjoin(PostIncidentReview, PostIncidentReview.incident_id == Incident.id)
         # The pinned playbook definition is large; the board needs only its key and title.
-        .options(lazyload(Incident.playbook_version))
+        .options(
+            lazyload(Incident.playbook_version),
+            # The board shows the triage owner's name only, not their permissions or rosters.
+            joinedload(Incident.triage_owner).lazyload(Person.permissions),
+            joinedload(Incident.triage_owner).lazyload(Person.roles),
+        )
     )
 
 

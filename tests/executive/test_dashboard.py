@@ -1,0 +1,121 @@
+"""The dashboard: open incidents by severity with their figures, recently resolved, one query each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from crisis.executive.metrics import load_board
+from crisis.extensions import db
+
+
+def test_empty_dashboard_explains_itself(client, team, login):
+    login(team.exec)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "No open incidents" in page
+    assert "Nothing resolved yet" in page
+    # An executive cannot declare, so the page does not offer it.
+    assert "Declare an incident" not in page
+
+
+def test_dashboard_figures_follow_the_response(app, client, team, login, desk, incident_factory, clock):
+    calm = incident_factory(title="Calm complaint", severity="SEV3")
+    hot = incident_factory("wrong-price", title="Wrong price in the ad", severity="SEV1")
+    clock.advance(minutes=4)
+    desk.ack(calm, "gather-facts", team.lead)
+    clock.advance(minutes=6)
+    desk.publish_holding_statement(calm)
+    clock.advance(minutes=30)
+
+    with app.app_context():
+        board = load_board()
+        rows = {r.incident.ref: r for r in board.open_rows}
+        assert [r.incident.ref for r in board.open_rows] == [hot, calm]  # SEV1 first
+        assert rows[calm].time_to_ack == timedelta(minutes=4)
+        assert rows[calm].time_to_response == timedelta(minutes=10)
+        assert rows[hot].first_ack_at is None and rows[hot].first_response_at is None
+        assert rows[hot].steps_overdue >= 1
+        assert rows[calm].steps_overdue == sum(
+            1 for s in rows[calm].incident.steps
+            if s.status in ("active", "blocked") and s.due_at is not None and s.due_at < board.now
+        )
+        assert rows[hot].next_due_at == min(
+            s.due_at for s in rows[hot].incident.steps if s.status in ("active", "blocked") and s.due_at
+        )
+
+    login(team.exec)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert hot in page and calm in page
+    assert page.index(hot) < page.index(calm)
+    assert "Wrong price in the ad" in page
+    assert "4 min" in page and "10 min" in page  # time to first ack, to the holding statement
+    assert "late" in page
+    assert "40 min" in page  # the age of both incidents
+
+
+def test_escalation_level_shows_after_a_sweep(app, client, team, login, incident_factory, clock):
+    from crisis.escalation.engine import run_sweep
+
+    ref = incident_factory(severity="SEV2")
+    clock.advance(minutes=20)
+    with app.app_context():
+        run_sweep()
+        db.session.commit()
+        row = next(r for r in load_board().open_rows if r.incident.ref == ref)
+        assert row.escalation_level >= 1
+    login(team.exec)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert f"level {row.escalation_level}" in page
+
+
+def test_recently_resolved_shows_time_to_resolve_and_missing_review(app, client, team, login, desk, incident_factory, clock):
+    ref = incident_factory(title="Short-lived", severity="SEV2")
+    clock.advance(hours=2)
+    desk.resolve(ref)
+    login(team.exec)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "No open incidents" in page
+    resolved = page.split("Recently resolved", 1)[1]
+    assert ref in resolved and "2 h" in resolved and "missing" in resolved
+
+
+def test_dashboard_is_one_query_per_list_whatever_the_number_of_incidents(app, desk, incident_factory, clock):
+    for index in range(6):
+        incident_factory(title=f"Incident {index}", severity=("SEV1", "SEV2", "SEV3")[index % 3])
+    clock.advance(minutes=45)
+    with app.app_context():
+        statements = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith("SELECT"):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            board = load_board()
+            for row in board.open_rows:  # what the template touches
+                _ = (row.incident.triage_owner, row.playbook_title, row.steps_overdue)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(board.open_rows) == 6
+        assert len(statements) == 2, "\n\n".join(s[:300] for s in statements)
+
+
+def test_live_fragment_is_the_board_alone(client, team, login, incident_factory):
+    ref = incident_factory()
+    login(team.exec)
+    fragment = client.get("/dashboard/live")
+    assert fragment.status_code == 200
+    text = fragment.get_data(as_text=True)
+    assert ref in text and "<html" not in text
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-refresh-url="/dashboard/live"' in page
+
+
+def test_dashboard_needs_sign_in_and_view(client, make_person, login):
+    assert client.get("/dashboard").status_code == 302
+    make_person("nobody@example.com", permissions=())
+    login("nobody@example.com")
+    assert client.get("/dashboard").status_code == 403
+    assert client.get("/metrics").status_code == 403

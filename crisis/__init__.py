@@ -28,6 +28,7 @@ WEB_MODULES = (
     "crisis.reviews.web",
     "crisis.alerts.web",
     "crisis.notifications.web",
+    "crisis.admin.web",
     "crisis.health",
 )
 CLI_MODULES = ("crisis.people.cli", "crisis.playbooks.cli", "crisis.incidents.cli", "crisis.escalation.cli", "crisis.alerts.cli", "crisis.demo")

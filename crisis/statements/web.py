@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from crisis.enums import Permission
 from crisis.errors import InvalidInput
@@ -22,10 +23,10 @@ def statement_panel(incident: Incident) -> dict:
     """What templates/statements/_panel.html shows for an incident (statements and the draft form)."""
     form = DraftForm(formdata=None)
     steps = service.statement_steps(incident=incident)
-    form.step.choices = [("", "No step (blank statement)")] + [(s.key, s.title) for s in steps]
+    form.step.choices = [SelectChoice("", "No step (blank statement)")] + [SelectChoice(s.key, s.title) for s in steps]
     library = service.list_holding_statements()
-    form.holding_statement.choices = [("", "Nothing (template or my own words)")] + [
-        (str(h.id), h.title + (f" ({h.platform})" if h.platform else "")) for h in library
+    form.holding_statement.choices = [SelectChoice("", "Nothing (template or my own words)")] + [
+        SelectChoice(str(h.id), h.title + (f" ({h.platform})" if h.platform else "")) for h in library
     ]
     link = incident.links[0] if incident.links else None
     form.platform.data = link.platform if link else ""

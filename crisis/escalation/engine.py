@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, column, select, values
+from sqlalchemy import Integer, cast, column, select, values
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
@@ -176,7 +176,8 @@ def _claim(connection: Any, claims: list[tuple[Any, Any, int | None, datetime | 
         statement = (
             _steps.update()
             .where(_steps.c.id == table.c.claim_id, _steps.c.escalation_level == table.c.seen, *condition)
-            .values(escalation_level=table.c.level, next_escalation_at=table.c.next_at)
+            # A column of NULLs in VALUES is text to PostgreSQL, hence the cast.
+            .values(escalation_level=table.c.level, next_escalation_at=cast(table.c.next_at, UTCDateTime()))
             .returning(_steps.c.id)
         )
         return set(connection.execute(statement).scalars())

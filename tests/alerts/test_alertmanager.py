@@ -219,3 +219,21 @@ def test_a_body_just_under_512_kb_is_accepted(intake, stored):
     body["alerts"][0]["annotations"]["description"] = "x" * (500 * 1024)
 
     assert intake.post(AM, json=body).status_code == 200
+
+
+def test_payloads_recorded_from_alertmanager_0_25_open_and_resolve(intake, stored, team):
+    # Recorded from Debian's prometheus-alertmanager 0.25 posting to a capture server.
+    response = intake.post(AM, json=payload("alertmanager_recorded_firing"))
+
+    assert response.status_code == 200
+    [ref] = stored.incident_refs()
+    incident = stored.incident(ref)
+    assert incident["playbook"]["key"] == "account-takeover"  # rule brand-account-takeover
+    assert incident["severity"] == "SEV1"
+    assert incident["triage_owner"] == team.security  # the rule names the security role
+
+    assert intake.post(AM, json=payload("alertmanager_recorded_resolved")).status_code == 200
+
+    [resolved] = stored.events(ref, "alert.resolved")
+    assert resolved["data"]["dedup_key"] == "d9a26e3d1a6f054d"
+    assert stored.incident(ref)["status"] == "declared"

@@ -1,0 +1,164 @@
+"""Every route declares who may call it, and the declaration holds for every permission.
+
+Walks `app.url_map`: a route added without `permission_required`/`public`/`api_route`
+fails `test_every_endpoint_declares_its_rule`, and each declared rule is checked signed
+out, lacking the permission and holding it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from crisis import create_app
+from crisis.enums import Permission
+from crisis.extensions import db
+from tests.conftest import PASSWORD
+
+PERMISSIONS = [p.value for p in Permission]
+# Flask's own static files: public by nature, and Flask gives no hook to mark them.
+BUILT_IN_PUBLIC = {"static"}
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+# Declared public because they authenticate themselves (a PagerDuty-style event may carry its
+# token in the body): signed out they must still refuse, and a valid token must get through.
+SELF_AUTHENTICATED = {"api.events_api"}
+
+
+def _walk_app(database_url: str = "sqlite://"):
+    return create_app(
+        {
+            "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False, "SCHEDULER": "off", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "TIMEZONE": "UTC", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 1,
+        }
+    )
+
+
+def _routes() -> list[tuple[str, str, str]]:
+    app = _walk_app()
+    routes = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        for method in sorted(rule.methods - SKIPPED_METHODS):
+            routes.append((rule.endpoint, rule.rule, method))
+    return routes
+
+
+ROUTES = _routes()
+
+
+def _path(app, endpoint: str, rule_text: str) -> str:
+    """Build a URL for the rule with values that name nothing, so no handler finds an object."""
+    rule = next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule_text)
+    values = {}
+    if endpoint == "static":
+        values["filename"] = "crisis.css"
+    for name in rule.arguments - set(values):
+        converter = rule._converters[name].__class__.__name__
+        values[name] = 987654 if converter in ("IntegerConverter", "FloatConverter") else "no-such-thing"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+@pytest.fixture(scope="module")
+def walk(postgres_database, tmp_path_factory):
+    """One app and database for the whole walk: per permission, a holder and a lacker."""
+    from crisis.people.service import create_person, create_token
+
+    if postgres_database is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('walk') / 'walk.sqlite3'}"
+    else:
+        url = postgres_database
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    app = _walk_app(url)
+    tokens = {}
+    with app.app_context():
+        if postgres_database is None:
+            db.create_all()
+        for permission in PERMISSIONS:
+            others = [p for p in PERMISSIONS if p not in (permission, "admin")]
+            for label, granted in (("has", [permission]), ("lacks", others)):
+                email = f"{label}-{permission}@example.com"
+                person = create_person(email=email, name=email, password=PASSWORD, permissions=granted)
+                tokens[email] = create_token(person=person, name="walk")[1]
+        person = create_person(email="nothing@example.com", name="Nothing", password=PASSWORD)
+        tokens["nothing@example.com"] = create_token(person=person, name="walk")[1]
+        db.session.commit()
+    yield app, tokens
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _call(app, tokens, method: str, path: str, email: str | None):
+    client = app.test_client()
+    headers = {}
+    if path.startswith("/api/"):
+        if email:
+            headers["Authorization"] = f"Bearer {tokens[email]}"
+        return client.open(path, method=method, headers=headers, json={} if method != "GET" else None)
+    if email:
+        login = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert login.status_code == 302, f"login for {email} failed"
+    return client.open(path, method=method, data={})
+
+
+def test_every_endpoint_declares_its_rule():
+    app = _walk_app()
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in BUILT_IN_PUBLIC:
+            continue
+        declared = getattr(app.view_functions[rule.endpoint], "required_permission", None)
+        if declared is None:
+            missing.append(f"{rule.endpoint} ({rule.rule})")
+        else:
+            assert declared in {"public", "authenticated", *PERMISSIONS}, f"{rule.endpoint}: unknown rule {declared!r}"
+    assert not missing, "routes without permission_required/public/api_route: " + ", ".join(sorted(missing))
+
+
+def test_the_walk_covers_web_and_api_routes():
+    endpoints = {endpoint for endpoint, _, _ in ROUTES}
+    assert any(e.startswith("api.") for e in endpoints)
+    assert {"statements.publish", "admin.people", "people.login"} <= endpoints
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "method"), ROUTES, ids=[f"{m} {r}" for _, r, m in ROUTES])
+def test_route_enforces_its_declared_permission(walk, endpoint, rule, method):
+    app, tokens = walk
+    required = "public" if endpoint in BUILT_IN_PUBLIC else app.view_functions[endpoint].required_permission
+    path = _path(app, endpoint, rule)
+    is_api = path.startswith("/api/")
+
+    signed_out = _call(app, tokens, method, path, None)
+    if endpoint in SELF_AUTHENTICATED:
+        assert signed_out.status_code == 401, f"{method} {path} signed out: {signed_out.status_code}"
+        response = _call(app, tokens, method, path, "nothing@example.com")
+        assert response.status_code not in (401, 403), f"{method} {path} refused a valid token: {response.status_code}"
+        return
+    if required == "public":
+        assert signed_out.status_code not in (401, 403), f"{method} {path} is public but refused {signed_out.status_code}"
+        assert "/login" not in signed_out.headers.get("Location", "") or endpoint == "people.index"
+        return
+    if is_api:
+        assert signed_out.status_code == 401, f"{method} {path} signed out: {signed_out.status_code}"
+    else:
+        assert signed_out.status_code == 302, f"{method} {path} signed out: {signed_out.status_code}"
+        assert "/login" in signed_out.headers["Location"]
+
+    if required == "authenticated":
+        response = _call(app, tokens, method, path, "nothing@example.com")
+        assert response.status_code not in (401, 403), f"{method} {path} refused a signed-in person: {response.status_code}"
+        return
+
+    lacking = _call(app, tokens, method, path, f"lacks-{required}@example.com")
+    assert lacking.status_code == 403, f"{method} {path} needs {required!r} but a person without it got {lacking.status_code}"
+    holding = _call(app, tokens, method, path, f"has-{required}@example.com")
+    assert holding.status_code not in (401, 403), f"{method} {path} refused a holder of {required!r}: {holding.status_code}"
+    if not is_api:
+        assert "/login" not in holding.headers.get("Location", "")

@@ -289,7 +289,8 @@ class _Checker:
     def choice(self, value: Any, path: Path_, allowed: tuple[str, ...], what: str) -> str | None:
         if isinstance(value, str) and value in allowed:
             return value
-        hint = difflib.get_close_matches(str(value), allowed, n=1)
+        # SEV0 is as close to SEV1 as to SEV4: suggest only for words.
+        hint = [] if allowed == SEVERITIES else difflib.get_close_matches(str(value), allowed, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         self.report(path, f"{what} must be one of {', '.join(allowed)}, got {_show(value)}{suggestion}")
         return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
 from crisis.errors import NotFound
@@ -97,9 +98,7 @@ def sync_playbooks(*, directory: str | Path) -> SyncReport:
 
 def _sync_one(item: LoadedPlaybook, directory: Path, report: SyncReport) -> None:
     playbook = item.playbook
-    versions = db.session.scalars(
-        select(PlaybookVersion).where(PlaybookVersion.key == playbook.key)
-    ).all()
+    versions = _versions_of(playbook.key)
     source = f"{directory.name}/{Path(item.source).name}"
     same = next((v for v in versions if v.content_hash == item.content_hash), None)
     others_current = [v for v in versions if v.is_current and v is not same]
@@ -123,9 +122,26 @@ def _sync_one(item: LoadedPlaybook, directory: Path, report: SyncReport) -> None
         loaded_at=clock.now(),
         is_current=True,
     )
-    db.session.add(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(version)
+    except IntegrityError:
+        # Another process stored this content first (both syncing at start-up): use its row.
+        stored = db.session.scalars(
+            select(PlaybookVersion).where(
+                PlaybookVersion.key == playbook.key,
+                PlaybookVersion.content_hash == item.content_hash,
+            )
+        ).first()
+        if stored is None:
+            raise
+        report.unchanged.append(stored)
+        return
     report.added.append(version)
+
+
+def _versions_of(key: str) -> list[PlaybookVersion]:
+    return list(db.session.scalars(select(PlaybookVersion).where(PlaybookVersion.key == key)))
 
 
 def list_playbooks(*, include_retired: bool = False) -> list[PlaybookVersion]:

@@ -174,3 +174,18 @@ def test_the_shipped_directory_syncs_cleanly(app):
         report = sync_playbooks(directory=app.config["PLAYBOOKS_DIR"])
         assert report.problems == []
         assert len(report.added) >= 6
+
+
+def test_a_version_stored_meanwhile_by_another_process_is_reused(app, directory, monkeypatch):
+    from crisis.playbooks import service
+
+    with app.app_context():
+        sync_playbooks(directory=directory)
+        db.session.commit()
+        # As if another process had stored the same content between our read and our insert.
+        monkeypatch.setattr(service, "_versions_of", lambda key: [])
+        report = sync_playbooks(directory=directory)
+        db.session.commit()
+        assert report.added == []
+        assert sorted(v.key for v in report.unchanged) == ["viral-complaint", "wrong-price"]
+        assert all_versions() == [("viral-complaint", 1, True), ("wrong-price", 1, True)]

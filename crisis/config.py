@@ -86,6 +86,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None) -> dict[s
     settings.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     settings.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     settings.setdefault("REMEMBER_COOKIE_SECURE", production)
+    # Flask-Login keeps remember-me for a year by default; a fortnight bounds a stolen cookie.
+    settings.setdefault("REMEMBER_COOKIE_DURATION", 14 * 24 * 3600)
     settings.setdefault("PERMANENT_SESSION_LIFETIME", 12 * 3600)
     settings.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     settings.setdefault("WTF_CSRF_TIME_LIMIT", None)

@@ -1,0 +1,188 @@
+"""Deliver the outbox: lease due rows in a short transaction, send outside it, record the outcome.
+
+A row is leased by a compare-and-set on its attempt count, so concurrent deliverers never send
+the same attempt twice; if a deliverer dies mid-send the lease runs out and the row is tried
+again, with the same Idempotency-Key (webhooks) and Message-ID (email) so a receiver can drop
+the repeat. Failures back off exponentially (30 s doubling, capped at 30 min) and give up
+after a fixed number of attempts, leaving the row `failed` for an admin to see and retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from crisis import clock
+from crisis.enums import NotificationChannel, NotificationStatus
+from crisis.extensions import db
+from crisis.notifications import email, webhooks
+from crisis.notifications.models import Notification, Webhook
+
+log = logging.getLogger(__name__)
+
+PENDING = NotificationStatus.PENDING.value
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 30 * 60
+MAX_ATTEMPTS = 10
+BATCH_SIZE = 50
+
+
+@dataclass
+class DeliveryResult:
+    attempted: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+@dataclass
+class _Lease:
+    id: int
+    attempt: int
+    channel: str
+    address: str
+    subject: str
+    body: str
+    payload: dict[str, Any]
+    key: str
+    webhook: dict[str, Any] | None
+
+
+def backoff(attempt: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS) -> timedelta:
+    """Return the wait after failed attempt number `attempt` (1-based): base doubling, capped."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+def _settings() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "timeout": min(float(config["SEND_TIMEOUT"]), 10.0),
+        "max_attempts": int(config.get("DELIVERY_MAX_ATTEMPTS", MAX_ATTEMPTS)),
+        "base": float(config.get("DELIVERY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS)),
+        "cap": float(config.get("DELIVERY_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS)),
+        "allow_private": bool(config["WEBHOOK_ALLOW_PRIVATE"]),
+    }
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = BATCH_SIZE) -> DeliveryResult:
+    """Send the email and webhook rows whose next attempt is due; return what happened."""
+    settings = _settings()
+    result = DeliveryResult()
+    leases = _lease(now or clock.now(), limit, settings)
+    for lease in leases:
+        result.attempted += 1
+        error, permanent = _send(lease, settings)
+        outcome = _settle(lease, error, permanent, settings)
+        if outcome == NotificationStatus.SENT.value:
+            result.sent += 1
+        elif outcome == NotificationStatus.FAILED.value:
+            result.failed += 1
+        elif outcome == PENDING:
+            result.retrying += 1
+    return result
+
+
+def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
+    """Claim up to `limit` due rows for one attempt each, in one short transaction."""
+    table = Notification.__table__
+    query = (
+        select(table)
+        .where(
+            table.c.status == PENDING,
+            table.c.next_attempt_at <= now,
+            table.c.channel.in_((NotificationChannel.EMAIL.value, NotificationChannel.WEBHOOK.value)),
+        )
+        .order_by(table.c.next_attempt_at, table.c.id)
+        .limit(limit)
+    )
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = connection.execute(query).all()
+    # Long enough that a send (bounded by the timeout) finishes before anyone else may retry it.
+    until = now + timedelta(seconds=4 * settings["timeout"] + 30)
+    hooks = {}
+    ids = {row.webhook_id for row in rows if row.webhook_id is not None}
+    if ids:
+        for hook in db.session.scalars(select(Webhook).where(Webhook.id.in_(ids))):
+            hooks[hook.id] = {"format": hook.format, "secret": hook.secret, "active": hook.active, "url": hook.url}
+    leases = []
+    for row in sorted(rows, key=lambda r: r.id):
+        won = connection.execute(
+            table.update()
+            .where(table.c.id == row.id, table.c.status == PENDING, table.c.attempts == row.attempts,
+                   table.c.next_attempt_at <= now)
+            .values(attempts=row.attempts + 1, next_attempt_at=until)
+        ).rowcount
+        if won:
+            leases.append(
+                _Lease(
+                    id=row.id, attempt=row.attempts + 1, channel=row.channel, address=row.address,
+                    subject=row.subject, body=row.body, payload=row.payload or {}, key=row.dedup_key,
+                    webhook=hooks.get(row.webhook_id) if row.webhook_id is not None else None,
+                )
+            )
+    db.session.commit()
+    return leases
+
+
+def _send(lease: _Lease, settings: dict[str, Any]) -> tuple[str | None, bool]:
+    """Attempt one delivery; return (error or None, whether the error is permanent)."""
+    config = current_app.config
+    try:
+        if lease.channel == NotificationChannel.EMAIL.value:
+            message = email.build_message(
+                sender=config["MAIL_FROM"], to=lease.address, subject=lease.subject, body=lease.body, key=lease.key
+            )
+            email.send(message, config=config, timeout=settings["timeout"])
+            return None, False
+        hook = lease.webhook
+        if hook is None:
+            return "the webhook was removed", True
+        if not hook["active"]:
+            return "the webhook was switched off", True
+        secret = hook["secret"] or config.get("WEBHOOK_SECRET") or ""
+        document = webhooks.message_for(
+            format=hook["format"], subject=lease.subject, body=lease.body,
+            link=lease.payload.get("link"), incident=lease.payload.get("incident"), key=lease.key,
+        )
+        response = webhooks.post(
+            url=lease.address, document=document, secret=secret, key=lease.key,
+            timeout=settings["timeout"], allow_private=settings["allow_private"],
+        )
+        if 200 <= response.status < 300:
+            return None, False
+        return f"HTTP {response.status}: {response.body[:300]}", False
+    except webhooks.DeliveryRefused as error:
+        return f"refused: {error}", True
+    except smtplib.SMTPRecipientsRefused as error:
+        return f"recipient refused: {error.recipients}", False
+    except (OSError, smtplib.SMTPException, ValueError) as error:
+        return f"{error.__class__.__name__}: {error}", False
+
+
+def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[str, Any]) -> str | None:
+    """Record an attempt's outcome, unless our lease ran out and someone else took the row."""
+    table = Notification.__table__
+    now = clock.now()
+    if error is None:
+        values: dict[str, Any] = {"status": NotificationStatus.SENT.value, "sent_at": now, "next_attempt_at": None}
+    elif permanent or lease.attempt >= settings["max_attempts"]:
+        values = {"status": NotificationStatus.FAILED.value, "last_error": error[:2000], "next_attempt_at": None}
+        log.warning("delivery %s failed for good after %d attempts: %s", lease.key, lease.attempt, error)
+    else:
+        wait = backoff(lease.attempt, base=settings["base"], cap=settings["cap"])
+        values = {"last_error": error[:2000], "next_attempt_at": now + wait}
+    changed = db.session.execute(
+        update(table)
+        .where(table.c.id == lease.id, table.c.attempts == lease.attempt, table.c.status == PENDING)
+        .values(**values)
+    ).rowcount
+    db.session.commit()
+    return values.get("status", PENDING) if changed else None

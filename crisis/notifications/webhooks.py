@@ -1,0 +1,150 @@
+"""Outbound webhooks: managing them, refusing private addresses, formatting, signing, posting."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from crisis.errors import Conflict, InvalidInput, NotFound
+from crisis.extensions import db
+from crisis.notifications.models import Webhook
+
+FORMATS = ("slack", "teams")
+SIGNATURE_HEADER = "X-Crisis-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class DeliveryRefused(Exception):
+    """A delivery that must not be attempted again as it stands (policy, not a transient fault)."""
+
+
+def add_webhook(*, name: str, url: str, format: str = "slack", secret: str = "", allow_private: bool = False) -> Webhook:
+    """Register an outbound webhook; every notification with the webhook channel goes to it."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name must be 1 to 100 characters", field="name")
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {format!r}", field="format")
+    if len(secret) > 200:
+        raise InvalidInput("secret must be at most 200 characters", field="secret")
+    try:
+        check_url(url, allow_private=allow_private)
+    except DeliveryRefused as error:
+        raise InvalidInput(str(error), field="url") from None
+    if db.session.scalar(select(Webhook.id).where(Webhook.name == name)) is not None:
+        raise Conflict(f"a webhook named {name!r} already exists", field="name")
+    webhook = Webhook(name=name, url=url.strip(), format=format, secret=secret, active=True)
+    db.session.add(webhook)
+    db.session.flush()
+    return webhook
+
+
+def list_webhooks() -> list[Webhook]:
+    """Return every webhook, active or not, oldest first."""
+    return list(db.session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def set_webhook_active(*, name: str, active: bool) -> Webhook:
+    """Switch a webhook on or off (its past deliveries stay visible)."""
+    webhook = db.session.scalar(select(Webhook).where(Webhook.name == name))
+    if webhook is None:
+        raise NotFound(f"no webhook named {name!r}", field="name")
+    webhook.active = active
+    return webhook
+
+
+def check_url(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
+    """Return (scheme, host, port, path) of a deliverable URL, or raise DeliveryRefused.
+
+    Every address the host resolves to must be public unless private ones are allowed:
+    a webhook must not become a way to reach the desk's own network.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryRefused(f"{url!r} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise DeliveryRefused("webhook URLs must not carry credentials; use the secret instead")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise DeliveryRefused(f"{url!r} has an invalid port") from None
+    if not allow_private:
+        try:
+            infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        except socket.gaierror as error:
+            raise DeliveryRefused(f"cannot resolve {parts.hostname}: {error.strerror}") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            if address.version == 6 and address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            if not address.is_global or address.is_multicast:
+                raise DeliveryRefused(
+                    f"{parts.hostname} resolves to {address}, a private, loopback or link-local address "
+                    "(set CRISIS_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+                )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, parts.hostname, port, path
+
+
+def message_for(*, format: str, subject: str, body: str, link: str | None, incident: str | None, key: str) -> dict[str, Any]:
+    """Return the JSON document for a webhook format: Slack-compatible text or a Teams MessageCard."""
+    if format == "teams":
+        card: dict[str, Any] = {
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": subject,
+            "themeColor": "C0392B",
+            "title": subject,
+            "text": body.replace("\n", "\n\n"),
+        }
+        if link:
+            card["potentialAction"] = [
+                {"@type": "OpenUri", "name": "Open in crisis", "targets": [{"os": "default", "uri": link}]}
+            ]
+        return card
+    text = f"*{subject}*\n{body}" + (f"\n<{link}|Open in crisis>" if link else "")
+    return {"text": text, "crisis": {"subject": subject, "body": body, "link": link, "incident": incident, "key": key}}
+
+
+def sign(body: bytes, secret: str) -> str:
+    """Return the signature header value: sha256=<hex HMAC-SHA256 of the body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+
+def post(*, url: str, document: Mapping[str, Any], secret: str, key: str, timeout: float, allow_private: bool) -> Response:
+    """POST a JSON document once, signed, with its idempotency key; redirects are not followed."""
+    scheme, host, port, path = check_url(url, allow_private=allow_private)
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "crisis-webhooks/1",
+        IDEMPOTENCY_HEADER: key,
+    }
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
+    connection_class = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(host, port, timeout=timeout)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Response(status=response.status, body=response.read(2000).decode(errors="replace"))
+    finally:
+        connection.close()

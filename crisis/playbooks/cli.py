@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from crisis import clock
 from crisis.errors import NotFound
@@ -121,7 +122,8 @@ def _find(key: str, file: Path | None) -> tuple[Playbook, str]:
         return playbook, str(file)
     try:
         version = get_playbook_version(key)
-    except NotFound:
+    except (NotFound, SQLAlchemyError):
+        db.session.rollback()  # e.g. a database not migrated yet: authors can still simulate
         # Not synced yet: an author may simulate straight from the playbooks directory.
         loaded, _ = load_directory(current_app.config["PLAYBOOKS_DIR"])
         for item in loaded:

@@ -132,3 +132,21 @@ def test_cli_sync_commits(app, runner):
     with app.app_context():
         db.session.remove()
         assert get_playbook_version("security-rumour").version == 1
+
+
+def test_simulate_works_before_the_database_is_migrated(app_config, tmp_path):
+    from crisis import create_app
+
+    bare = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"})
+    result = bare.test_cli_runner().invoke(args=[
+        "playbooks", "simulate", "off-script-post", "--severity", "SEV2", "--json",
+        "--at", "2026-11-21T09:00:00Z"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["source"].endswith("off-script-post.yaml (not synced)")
+    assert data["steps"][0] == {
+        "key": "gather-facts", "title": "Capture the post and its reach", "role": "triage-lead",
+        "active_at": "2026-11-21T09:00:00+00:00", "due_at": "2026-11-21T09:15:00+00:00",
+        "escalations": data["steps"][0]["escalations"]}
+    assert [e["at"] for e in data["steps"][0]["escalations"]][:3] == [
+        "2026-11-21T09:15:00+00:00", "2026-11-21T09:25:00+00:00", "2026-11-21T09:45:00+00:00"]

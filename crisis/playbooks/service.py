@@ -7,6 +7,7 @@ the transaction: these functions flush, never commit.
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.validation import LoadedPlaybook, PlaybookProblem, load_directory
 
 _DEFINITION_CACHE_SIZE = 256
-_definitions: OrderedDict[tuple[int, str], Playbook] = OrderedDict()
+_definitions: OrderedDict[tuple[int, str], tuple[dict, Playbook]] = OrderedDict()
 
 
 @dataclass
@@ -191,12 +192,13 @@ def definition_of(version: PlaybookVersion) -> Playbook:
     """Return the parsed definition a version stores (cached per version)."""
     cache_key = (version.id, version.content_hash)
     cached = _definitions.get(cache_key)
-    if cached is not None:
+    # Ids restart with every fresh database (tests), so the stored dict must match too.
+    if cached is not None and cached[0] == version.definition:
         _definitions.move_to_end(cache_key)
-        return cached
+        return cached[1]
     playbook = Playbook.from_dict(version.definition)
     if version.id is not None:
-        _definitions[cache_key] = playbook
+        _definitions[cache_key] = (copy.deepcopy(version.definition), playbook)
         while len(_definitions) > _DEFINITION_CACHE_SIZE:
             _definitions.popitem(last=False)
     return playbook

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
@@ -153,6 +153,27 @@ def steps_for(person: Person) -> list[IncidentStep]:
         steps,
         key=lambda s: (s.status not in RUNNING, s.due_at or far, s.incident.declared_at, s.position),
     )
+
+
+def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
+    """Return, per incident id, how many running steps are past their due time."""
+    if not incident_ids:
+        return {}
+    rows = db.session.execute(
+        select(IncidentStep.incident_id, func.count())
+        .where(
+            IncidentStep.incident_id.in_(incident_ids),
+            IncidentStep.status.in_(RUNNING),
+            IncidentStep.due_at < clock.now(),
+        )
+        .group_by(IncidentStep.incident_id)
+    )
+    return {incident_id: count for incident_id, count in rows}
+
+
+def assignable_people() -> list[Person]:
+    """Return the active people, by name, for owner and triage-owner pickers."""
+    return list(db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.email)))
 
 
 def events_of(incident: Incident) -> list[TimelineEvent]:

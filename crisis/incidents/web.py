@@ -1,31 +1,217 @@
-"""Web pages for incidents (placeholder routes until the incidents work lands)."""
+"""Web pages for incidents: the list, the declare form, the incident page and its actions, my steps."""
 
-from flask import Blueprint, abort
+from __future__ import annotations
 
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from crisis.enums import Permission, StepStatus
+from crisis.errors import DomainError, InvalidInput
+from crisis.extensions import db
+from crisis.incidents import service
+from crisis.incidents.forms import DeclareForm, parse_links
+from crisis.playbooks.service import definition_of, list_playbooks
 from crisis.web.access import permission_required
 
 bp = Blueprint("incidents", __name__)
+
+STEP_ACTIONS = ("acknowledge", "complete", "skip", "block", "unblock", "assign")
 
 
 @bp.route("/incidents")
 @permission_required("view")
 def list_incidents():
-    abort(501)
+    status = request.args.get("status", "open")
+    severity = request.args.get("severity", "")
+    mine = request.args.get("mine") == "1"
+    incidents = service.list_incidents(
+        status=status if status in ("open", "closed", "all") else "open",
+        severity=severity if severity in service.SEVERITIES else None,
+        owner=current_user if mine else None,
+    )
+    late = service.late_counts([i.id for i in incidents])
+    return render_template(
+        "incidents/list.html", incidents=incidents, late=late, status=status, severity=severity, mine=mine,
+        severities=service.SEVERITIES,
+    )
 
 
-@bp.route("/incidents/new")
+def _declare_form() -> DeclareForm:
+    form = DeclareForm()
+    versions = list_playbooks()
+    form.playbook.choices = [SelectChoice(v.key, v.title) for v in versions]
+    form.triage_owner.choices = [SelectChoice("", "Whoever is on the triage roster")] + [
+        SelectChoice(p.email, f"{p.name} ({p.email})") for p in service.assignable_people()
+    ]
+    if request.method == "GET" and versions:
+        chosen = request.args.get("playbook")
+        version = next((v for v in versions if v.key == chosen), versions[0])
+        form.playbook.data = version.key
+        form.severity.data = definition_of(version).default_severity
+    return form
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
 @permission_required("declare")
 def new_incident():
-    abort(501)
+    form = _declare_form()
+    if form.validate_on_submit():
+        try:
+            incident = service.declare_incident(
+                playbook_key=form.playbook.data,
+                title=form.title.data,
+                severity=form.severity.data,
+                summary=form.summary.data or "",
+                declared_by=current_user._get_current_object(),
+                triage_owner_email=form.triage_owner.data or None,
+                links=parse_links(form.links.data or ""),
+                is_drill=form.is_drill.data,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{incident.ref} declared. The first steps have started.", "success")
+            for warning in incident.declare_warnings:
+                flash(warning, "warning")
+            return redirect(url_for("incidents.detail", ref=incident.ref))
+    status = 422 if request.method == "POST" else 200
+    return render_template("incidents/new.html", form=form, has_playbooks=bool(form.playbook.choices)), status
+
+
+def _field_error(form: DeclareForm, error: DomainError) -> None:
+    name = (error.field or "").split(".")[0]
+    name = {"answers": "playbook"}.get(name, name)
+    field = getattr(form, name, None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
 
 
 @bp.route("/incidents/<ref>")
 @permission_required("view")
 def detail(ref):
-    abort(501)
+    incident = service.get_incident(ref)
+    playbook = service.playbook_of(incident)
+    person = current_user._get_current_object()
+    steps = [s for s in incident.steps if s.applicability != "excluded"]
+    excluded = [s for s in incident.steps if s.applicability == "excluded"]
+    return render_template(
+        "incidents/detail.html",
+        incident=incident,
+        playbook=playbook,
+        steps=steps,
+        excluded=excluded,
+        guidance={s.key: s for s in playbook.steps},
+        warnings=service.incident_warnings(incident),
+        events=service.recent_events(incident),
+        can_respond=person.can(Permission.RESPOND),
+        can_manage=person.can(Permission.RESPOND) and service.can_manage_incident(person, incident),
+        is_lead=service.is_lead(person, incident),
+        can_act={s.key: service.can_act_on_step(person, incident, s) for s in incident.steps},
+        transitions=service.TRANSITIONS[incident.status],
+        people=service.assignable_people(),
+        timeline_url=_timeline_url(incident.ref),
+        statuses=StepStatus,
+    )
+
+
+def _timeline_url(ref: str) -> str | None:
+    # The full timeline page belongs to the executive view; link to it only when it is registered.
+    if "executive.incident_timeline" in current_app.view_functions:
+        return url_for("executive.incident_timeline", ref=ref)
+    return None
+
+
+@bp.route("/incidents/<ref>/steps/<key>/<action>", methods=["POST"])
+@permission_required("respond")
+def step_action(ref, key, action):
+    if action not in STEP_ACTIONS:
+        abort(404)
+    incident = service.get_incident(ref)
+    actor = current_user._get_current_object()
+    form = request.form
+    if action == "acknowledge":
+        step = service.acknowledge_step(incident=incident, step_key=key, actor=actor)
+        message = f"Acknowledged “{step.title}”."
+    elif action == "complete":
+        step = service.complete_step(incident=incident, step_key=key, actor=actor, note=form.get("note", ""), via="web")
+        message = f"Completed “{step.title}”."
+    elif action == "skip":
+        step = service.skip_step(incident=incident, step_key=key, actor=actor, reason=form.get("reason", ""))
+        message = f"Skipped “{step.title}”."
+    elif action == "block":
+        step = service.block_step(incident=incident, step_key=key, actor=actor, reason=form.get("reason", ""))
+        message = f"Marked “{step.title}” blocked."
+    elif action == "unblock":
+        step = service.unblock_step(incident=incident, step_key=key, actor=actor, reason=form.get("reason", ""))
+        message = f"Unblocked “{step.title}”."
+    else:
+        step = service.assign_step(incident=incident, step_key=key, actor=actor, owner_email=form.get("owner", ""))
+        message = f"Handed “{step.title}” to {step.owner.name}."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(_back(ref))
+
+
+def _back(ref: str) -> str:
+    """Return to where the action was taken (the incident page or My steps), same site only."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("incidents.detail", ref=ref)
+
+
+@bp.route("/incidents/<ref>/change", methods=["POST"])
+@permission_required("respond")
+def change(ref):
+    form = request.form
+    service.change_incident(
+        incident=service.get_incident(ref),
+        actor=current_user._get_current_object(),
+        severity=form.get("severity") or None,
+        status=form.get("status") or None,
+        triage_owner_email=form.get("triage_owner") or None,
+        force_reason=form.get("force_reason") or None,
+    )
+    db.session.commit()
+    flash("Incident updated.", "success")
+    return redirect(url_for("incidents.detail", ref=ref))
+
+
+@bp.route("/incidents/<ref>/triage", methods=["POST"])
+@permission_required("respond")
+def triage(ref):
+    incident = service.get_incident(ref)
+    answers = {
+        name.removeprefix("answer-"): value
+        for name, value in request.form.items()
+        if name.startswith("answer-") and value
+    }
+    service.record_triage_answers(incident=incident, actor=current_user._get_current_object(), answers=answers)
+    db.session.commit()
+    flash("Triage answers recorded; the plan is updated.", "success")
+    return redirect(url_for("incidents.detail", ref=ref))
+
+
+@bp.route("/incidents/<ref>/notes", methods=["POST"])
+@permission_required("respond")
+def add_note(ref):
+    service.add_note(
+        incident=service.get_incident(ref), actor=current_user._get_current_object(), text=request.form.get("text", "")
+    )
+    db.session.commit()
+    flash("Note added to the timeline.", "success")
+    return redirect(url_for("incidents.detail", ref=ref) + "#timeline")
 
 
 @bp.route("/my-steps")
 @permission_required(None)
 def my_steps():
-    abort(501)
+    steps = service.steps_for(current_user._get_current_object())
+    running = [s for s in steps if s.status in service.RUNNING]
+    coming = [s for s in steps if s.status not in service.RUNNING]
+    return render_template("incidents/my_steps.html", running=running, coming=coming)

@@ -1,0 +1,57 @@
+"""The declare form (Flask-WTF, CSRF on each) and parsing of its free-text links box."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from crisis.errors import InvalidInput
+from crisis.incidents.service import MAX_LINKS, SEVERITIES, check_link
+
+# Hosts whose platform name is not simply the middle of the host name.
+PLATFORM_HOSTS = {"twitter.com": "x", "t.co": "x", "youtu.be": "youtube", "fb.com": "facebook", "redd.it": "reddit"}
+
+
+class DeclareForm(FlaskForm):
+    playbook = SelectField("Playbook", validators=[DataRequired()])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    severity = SelectField("Severity", choices=[SelectChoice(s, s) for s in SEVERITIES], default="SEV2")
+    summary = TextAreaField("What is happening", validators=[Optional(), Length(max=10_000)])
+    links = TextAreaField("Source links", validators=[Optional(), Length(max=20_000)])
+    triage_owner = SelectField("Triage owner", validators=[Optional()], default="")
+    is_drill = BooleanField("This is a drill")
+
+
+def guess_platform(url: str) -> str:
+    """Name the platform from the URL's host: www.tiktok.com -> tiktok, twitter.com -> x."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    if host in PLATFORM_HOSTS:
+        return PLATFORM_HOSTS[host]
+    parts = host.split(".")
+    return parts[-2] if len(parts) >= 2 else (host or "web")
+
+
+def parse_links(text: str) -> list[tuple[str, str]]:
+    """Parse one link per line, `URL` or `platform URL`; raise InvalidInput naming the line."""
+    links: list[tuple[str, str]] = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        words = line.split()
+        if not words:
+            continue
+        if len(words) == 1:
+            platform, url = guess_platform(words[0]), words[0]
+        elif len(words) == 2:
+            platform, url = words
+        else:
+            raise InvalidInput(f"line {number} of the links: write `platform URL` or just the URL", field="links")
+        try:
+            link = check_link(platform, url, field="links")
+        except InvalidInput as error:
+            raise InvalidInput(f"line {number} of the links: {error.message}", field="links") from None
+        links.append((link.platform, link.url))
+    if len(links) > MAX_LINKS:
+        raise InvalidInput(f"at most {MAX_LINKS} links", field="links")
+    return links

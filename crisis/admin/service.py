@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,7 +64,7 @@ def check_login_allowed(*, email: str, ip: str) -> None:
     ).all()
     if len(failures) >= LOGIN_MAX_FAILURES:
         retry_at = failures[-LOGIN_MAX_FAILURES] + LOGIN_WINDOW
-        minutes = max(1, int((retry_at - clock.now()).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((retry_at - clock.now()).total_seconds() / 60))
         raise TooManyAttempts(
             f"Too many failed sign-ins for this account from your address; try again in {minutes} min.",
             field="email",

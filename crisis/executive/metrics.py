@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload, lazyload
 
 from crisis import clock
 from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
@@ -35,11 +34,18 @@ FIRST_RESPONSE_KIND = "statement.published"
 SEVERITIES = tuple(s.value for s in Severity)
 
 
-@dataclass
+@dataclass(slots=True)
 class BoardRow:
-    """One incident on the dashboard, with its figures."""
+    """One incident on the dashboard, with its figures (plain values: 1,000 rows load fast)."""
 
-    incident: Incident
+    ref: str
+    title: str
+    severity: str
+    status: str
+    declared_at: datetime
+    resolved_at: datetime | None
+    is_drill: bool
+    triage_owner_name: str | None
     playbook_key: str
     playbook_title: str
     steps_total: int
@@ -53,15 +59,15 @@ class BoardRow:
 
     @property
     def time_to_ack(self) -> timedelta | None:
-        return _since(self.incident.declared_at, self.first_ack_at)
+        return _since(self.declared_at, self.first_ack_at)
 
     @property
     def time_to_response(self) -> timedelta | None:
-        return _since(self.incident.declared_at, self.first_response_at)
+        return _since(self.declared_at, self.first_response_at)
 
     @property
     def time_to_resolve(self) -> timedelta | None:
-        return _since(self.incident.declared_at, self.incident.resolved_at)
+        return _since(self.declared_at, self.resolved_at)
 
 
 @dataclass
@@ -73,7 +79,7 @@ class Board:
     now: datetime
 
     def by_severity(self) -> list[tuple[str, list[BoardRow]]]:
-        return [(sev, [r for r in self.open_rows if r.incident.severity == sev]) for sev in SEVERITIES]
+        return [(sev, [r for r in self.open_rows if r.severity == sev]) for sev in SEVERITIES]
 
     @property
     def overdue_total(self) -> int:
@@ -127,7 +133,14 @@ def _board_query(now: datetime):
     steps = _step_figures(now)
     return (
         select(
-            Incident,
+            Incident.ref,
+            Incident.title,
+            Incident.severity,
+            Incident.status,
+            Incident.declared_at,
+            Incident.resolved_at,
+            Incident.is_drill,
+            Person.name,
             PlaybookVersion.key,
             PlaybookVersion.title,
             func.coalesce(steps.c.total, 0),
@@ -137,39 +150,23 @@ def _board_query(now: datetime):
             steps.c.next_due,
             steps.c.first_ack,
             _first_response().label("first_response"),
-            PostIncidentReview.id,
+            PostIncidentReview.id.is_not(None),
         )
         .join(PlaybookVersion, PlaybookVersion.id == Incident.playbook_version_id)
+        .outerjoin(Person, Person.id == Incident.triage_owner_id)
         .outerjoin(steps, steps.c.incident_id == Incident.id)
         .outerjoin(PostIncidentReview, PostIncidentReview.incident_id == Incident.id)
-        # The pinned playbook definition is large; the board needs only its key and title.
-        .options(
-            lazyload(Incident.playbook_version),
-            # The board shows the triage owner's name only, not their permissions or rosters.
-            joinedload(Incident.triage_owner).lazyload(Person.permissions),
-            joinedload(Incident.triage_owner).lazyload(Person.roles),
-        )
     )
 
 
 def _rows(result: Iterable) -> list[BoardRow]:
     rows = []
-    for incident, key, title, total, done, overdue, level, next_due, first_ack, first_response, review_id in result:
-        rows.append(
-            BoardRow(
-                incident=incident,
-                playbook_key=key,
-                playbook_title=title,
-                steps_total=int(total),
-                steps_done=int(done),
-                steps_overdue=int(overdue),
-                escalation_level=int(level),
-                next_due_at=next_due,
-                first_ack_at=first_ack,
-                first_response_at=first_response,
-                has_review=review_id is not None,
-            )
-        )
+    for values in result:
+        row = BoardRow(*values)
+        for name in ("steps_total", "steps_done", "steps_overdue", "escalation_level"):
+            setattr(row, name, int(getattr(row, name)))
+        row.has_review = bool(row.has_review)
+        rows.append(row)
     return rows
 
 

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from crisis.executive.service import IncidentView
+from crisis.executive.service import EventRow, IncidentView
 from crisis.executive.svg import is_late
-from crisis.timeline.models import TimelineEvent
 from crisis.timeline.service import event_dict
 from crisis.web.formatting import humanize_delta
 
@@ -24,7 +23,7 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def timeline_csv(events: Sequence[TimelineEvent]) -> str:
+def timeline_csv(events: Sequence[EventRow]) -> str:
     """Return the events as CSV (UTC ISO-8601 times), formula-looking cells defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -44,7 +43,7 @@ def timeline_csv(events: Sequence[TimelineEvent]) -> str:
     return buffer.getvalue()
 
 
-def timeline_json(view: IncidentView, events: Sequence[TimelineEvent]) -> dict[str, Any]:
+def timeline_json(view: IncidentView, events: Sequence[EventRow]) -> dict[str, Any]:
     """Return the API shape {incident, events: [{at, kind, actor, summary, data}]}, oldest first."""
     return {"incident": view.incident.ref, "events": [event_dict(e) for e in events]}
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from crisis.enums import StepStatus
 from crisis.incidents.models import Incident, IncidentStep
-from crisis.timeline.models import TimelineEvent
 
 WIDTH = 960
 LABEL_WIDTH = 230
@@ -59,7 +59,7 @@ def is_late(step: IncidentStep, now: datetime) -> bool:
     return step.status != StepStatus.PENDING and now > step.due_at
 
 
-def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[TimelineEvent], now: datetime):
+def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime):
     start = incident.declared_at
     ends = [start + timedelta(minutes=10)]
     ends += [e.at for e in events]
@@ -103,14 +103,14 @@ def timeline_chart(
     *,
     incident: Incident,
     steps: Sequence[IncidentStep],
-    events: Sequence[TimelineEvent],
+    events: Sequence[Any],
     now: datetime,
     zone: tzinfo,
 ) -> Markup:
     """Return an SVG of the incident: incident changes, statements, then one lane per step."""
     start, end = _range(incident, steps, events, now)
     scale = _Scale(start, end)
-    escalations: dict[str, list[TimelineEvent]] = {}
+    escalations: dict[str, list[Any]] = {}
     incident_events, statement_events = [], []
     for event in events:
         if event.kind == "step.escalated":
@@ -148,16 +148,31 @@ def _lane_label(text: str, y: float, css: str = "tl-label") -> str:
     return f'<text class="{css}" x="6" y="{_num(y + LANE_HEIGHT / 2 + 4)}">{escape(_clip(text, 34))}</text>'
 
 
-def _marker_lane(label: str, events: Sequence[TimelineEvent], y: float, scale: _Scale, zone: tzinfo) -> list[str]:
+def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[Any]]]:
+    """Group events that land on the same pixel, so a busy lane draws one mark per pixel."""
+    groups: dict[int, list[Any]] = {}
+    for event in events:
+        groups.setdefault(round(scale.x(event.at)), []).append(event)
+    return [(scale.x(group[0].at), group) for group in groups.values()]
+
+
+def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
+    lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
+    if len(group) > 5:
+        lines.append(f"… and {len(group) - 5} more")
+    return _title("\n".join(lines))
+
+
+def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zone: tzinfo) -> list[str]:
     middle = y + LANE_HEIGHT / 2
     parts = [
         f'<line class="tl-lane" x1="{LABEL_WIDTH}" x2="{WIDTH - RIGHT_PAD}" y1="{_num(middle)}" y2="{_num(middle)}"/>',
         _lane_label(label, y, "tl-label tl-label-strong"),
     ]
-    for event in events:
-        x = scale.x(event.at)
+    for x, group in _by_pixel(events, scale):
+        event = group[-1]
         css = "tl-mark tl-" + event.kind.replace(".", "-").replace("_", "-")
-        tip = _title(f"{_when(event.at, zone)} {event.summary}")
+        tip = _group_title(group, zone)
         if event.kind in ("incident.severity_changed", "incident.status_changed"):
             points = f"{_num(x)},{_num(middle - 6)} {_num(x + 6)},{_num(middle)} {_num(x)},{_num(middle + 6)} {_num(x - 6)},{_num(middle)}"
             parts.append(f'<polygon class="{css}" points="{points}">{tip}</polygon>')
@@ -172,7 +187,7 @@ def _marker_lane(label: str, events: Sequence[TimelineEvent], y: float, scale: _
 
 
 def _step_lane(
-    step: IncidentStep, escalations: Sequence[TimelineEvent], y: float, scale: _Scale, now: datetime, zone: tzinfo
+    step: IncidentStep, escalations: Sequence[Any], y: float, scale: _Scale, now: datetime, zone: tzinfo
 ) -> list[str]:
     middle = y + LANE_HEIGHT / 2
     late = is_late(step, now)
@@ -213,14 +228,13 @@ def _step_lane(
             f'<circle class="tl-done" cx="{_num(x1)}" cy="{_num(middle)}" r="4">'
             f"{_title(f'Done {_when(finished_at, zone)}')}</circle>"
         )
-    for event in escalations:
-        x = scale.x(event.at)
-        level = event.data.get("level", "?") if isinstance(event.data, dict) else "?"
+    for x, group in _by_pixel(escalations, scale):
+        levels = ", ".join(str(e.data.get("level", "?")) for e in group if isinstance(e.data, dict))
         points = f"{_num(x)},{_num(middle - 13)} {_num(x + 5)},{_num(middle - 5)} {_num(x - 5)},{_num(middle - 5)}"
-        parts.append(
-            f'<polygon class="tl-escalation" points="{points}">'
-            f"{_title(f'{_when(event.at, zone)} escalated to level {level}: {event.summary}')}</polygon>"
+        tip = _group_title(group, zone) if len(group) > 1 else _title(
+            f"{_when(group[0].at, zone)} escalated to level {levels}: {group[0].summary}"
         )
+        parts.append(f'<polygon class="tl-escalation" points="{points}">{tip}</polygon>')
     return parts
 
 

@@ -38,20 +38,40 @@ def span_filter(delta: timedelta | None) -> str:
     return humanize_delta(delta) if delta is not None else "—"
 
 
+def _time_formatter():
+    """Return a fast `at(value, fmt)` for long lists: the viewer's zone is looked up once."""
+    zone = viewer_zone()
+
+    def at(value: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
+        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+
+    return at
+
+
 @bp.route("/dashboard")
 @permission_required("view")
 def dashboard():
-    return render_template("executive/dashboard.html", board=load_board())
+    return render_template("executive/dashboard.html", board=load_board(), at=_time_formatter())
 
 
 @bp.route("/dashboard/live")
 @permission_required("view")
 def dashboard_fragment():
-    return render_template("executive/_board.html", board=load_board())
+    return render_template("executive/_board.html", board=load_board(), at=_time_formatter())
+
+
+def _event_items(events, at) -> list[tuple[str, str, str, str, str, str]]:
+    """Prepare the event list in one pass (css, iso time, shown time, kind, summary, actor): 5,000 rows stay fast."""
+    items = []
+    for event in events:
+        css = "ev-" + event.kind.partition(".")[0] + (" ev-escalated" if event.kind == "step.escalated" else "")
+        items.append((css, event.at.isoformat(), at(event.at, "%d %b %H:%M"), event.kind, event.summary, event.actor_name))
+    return items
 
 
 def _timeline_context(ref: str) -> dict:
     kind = check_kind(request.args.get("kind"))
+    at = _time_formatter()
     view = load_incident_view(ref=ref)
     chart = timeline_chart(
         incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone()
@@ -60,11 +80,12 @@ def _timeline_context(ref: str) -> dict:
         "view": view,
         "incident": view.incident,
         "kind": kind,
-        "events": filter_events(view.events, kind),
+        "events": _event_items(filter_events(view.events, kind), at),
         "chart": chart,
         "kind_filters": KIND_FILTERS,
         "is_late": is_late,
         "refresh_seconds": REFRESH_SECONDS,
+        "at": at,
     }
 
 

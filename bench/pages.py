@@ -1,0 +1,168 @@
+"""Render-time benchmark of the executive pages.
+
+    .venv/bin/python bench/pages.py [--database-url URL] [--incidents 1000] [--events 5000] [--runs 50]
+
+Bulk-inserts 1,000 open incidents (ten steps each, a mix of late, acknowledged, escalated and
+done) and one incident with 5,000 timeline events straight into a fresh database (a temporary
+SQLite file unless --database-url names an empty PostgreSQL database), then renders
+/dashboard and /incidents/<ref>/timeline through Flask's test client as a signed-in executive
+and prints p50/p95 render times. Targets: dashboard p95 <= 150 ms, timeline p95 <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from crisis import clock, create_app  # noqa: E402
+from crisis.extensions import db  # noqa: E402
+from crisis.incidents.models import Incident, IncidentStep  # noqa: E402
+from crisis.people.service import create_person  # noqa: E402
+from crisis.playbooks.models import PlaybookVersion  # noqa: E402
+from crisis.playbooks.service import sync_playbooks  # noqa: E402
+from crisis.timeline.models import TimelineEvent  # noqa: E402
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+PASSWORD = "bench-password-1234"
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+STEP_KINDS = ("step.activated", "step.acknowledged", "step.completed", "step.escalated", "step.assigned")
+OTHER_KINDS = ("incident.note", "statement.drafted", "statement.approved", "statement.published", "alert.received")
+
+
+def _steps_for(incident_id: int, declared: datetime, owner_id: int, n_steps: int, seed: int) -> list[dict]:
+    rows = []
+    for position in range(n_steps):
+        activated = declared + timedelta(minutes=5 * position)
+        due = activated + timedelta(minutes=15)
+        kind = (seed + position) % 5
+        status = ("done", "active", "active", "pending", "skipped")[kind]
+        if position > 6:
+            status = "pending"
+        rows.append(
+            {
+                "incident_id": incident_id, "key": f"step-{position}", "title": f"Step {position} of the response",
+                "role": "comms-lead", "position": position, "owner_id": owner_id, "status": status,
+                "activated_at": activated if status != "pending" else None,
+                "due_at": due if status != "pending" else None,
+                "acknowledged_at": activated + timedelta(minutes=3) if status in ("done", "active") and position % 2 == 0 else None,
+                "completed_at": activated + timedelta(minutes=10 + 5 * (seed % 3)) if status in ("done", "skipped") else None,
+                "escalation_level": (seed % 3) if status == "active" else 0,
+                "next_escalation_at": due + timedelta(minutes=10) if status == "active" else None,
+                "note": "", "applies": True, "blocked_reason": "",
+            }
+        )
+    return rows
+
+
+def build(app, *, incidents: int, events: int) -> str:
+    """Fill the database; return the reference of the incident with many events."""
+    with app.app_context():
+        db.create_all()
+        sync_playbooks(directory=app.config["PLAYBOOKS_DIR"])
+        owner = create_person(email="owner@example.com", name="Olive Owner", password=PASSWORD, permissions=["respond"])
+        create_person(email="exec@example.com", name="Eve Exec", password=PASSWORD, permissions=["view"])
+        db.session.flush()
+        version_id = db.session.scalar(select(PlaybookVersion.id).where(PlaybookVersion.key == "viral-complaint"))
+        rows = []
+        for number in range(1, incidents + 2):
+            rows.append(
+                {
+                    "ref": f"INC-2026-{number:04d}", "title": f"Bench incident {number}: complaint spreading on X",
+                    "summary": "", "severity": SEVERITIES[number % 4], "status": ("declared", "triage", "responding", "monitoring")[number % 4],
+                    "playbook_version_id": version_id, "triage_owner_id": owner.id, "declared_by_id": owner.id,
+                    "declared_at": NOW - timedelta(minutes=30 + number % 600), "is_drill": False, "triage_answers": {},
+                }
+            )
+        db.session.execute(insert(Incident), rows)
+        ids = dict(db.session.execute(select(Incident.ref, Incident.id)).all())
+        declared = dict(db.session.execute(select(Incident.id, Incident.declared_at)).all())
+        big_ref = f"INC-2026-{incidents + 1:04d}"
+        steps, timeline = [], []
+        for ref, incident_id in ids.items():
+            steps += _steps_for(incident_id, declared[incident_id], owner.id, 10, incident_id)
+            at = declared[incident_id]
+            timeline.append({"incident_id": incident_id, "at": at, "kind": "incident.declared", "actor_id": owner.id,
+                             "actor_label": "", "summary": f"{ref} declared", "data": {}})
+            if incident_id % 3 == 0:
+                timeline.append({"incident_id": incident_id, "at": at + timedelta(minutes=12), "kind": "statement.published",
+                                 "actor_id": owner.id, "actor_label": "", "summary": "Holding statement published", "data": {}})
+        big_id = ids[big_ref]
+        start = declared[big_id]
+        for index in range(events):
+            kind = STEP_KINDS[index % 5] if index % 2 else OTHER_KINDS[index % 5]
+            data = {"step": f"step-{index % 10}"} if kind.startswith("step.") else {}
+            if kind == "step.escalated":
+                data["level"] = 1 + index % 3
+            timeline.append({"incident_id": big_id, "at": start + timedelta(seconds=5 * index), "kind": kind,
+                             "actor_id": owner.id if index % 4 else None, "actor_label": "" if index % 4 else "scheduler",
+                             "summary": f"Event {index}: {kind.replace('.', ' ')} during the response", "data": data})
+        for chunk in range(0, len(steps), 5000):
+            db.session.execute(insert(IncidentStep), steps[chunk:chunk + 5000])
+        for chunk in range(0, len(timeline), 5000):
+            db.session.execute(insert(TimelineEvent), timeline[chunk:chunk + 5000])
+        db.session.commit()
+        return big_ref
+
+
+def measure(client, url: str, runs: int) -> tuple[float, float, int]:
+    for _ in range(3):  # warm up templates and connection
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    times.sort()
+    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), p95, len(response.data)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="", help="an empty database (default: a temporary SQLite file)")
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    clock.set_source(clock.FrozenClock(NOW))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER": "off",
+                          "WTF_CSRF_ENABLED": False, "TIMEZONE": "UTC", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        started = time.perf_counter()
+        big_ref = build(app, incidents=args.incidents, events=args.events)
+        print(f"database: {url.split('@')[-1]}; built {args.incidents + 1} open incidents, "
+              f"{(args.incidents + 1) * 10} steps, {args.events} events on {big_ref} in {time.perf_counter() - started:.1f} s")
+        client = app.test_client()
+        assert client.post("/login", data={"email": "exec@example.com", "password": PASSWORD}).status_code == 302
+        results = [
+            ("dashboard", "/dashboard", 150.0),
+            (f"timeline ({args.events} events)", f"/incidents/{big_ref}/timeline", 200.0),
+        ]
+        ok = True
+        for name, path, target in results:
+            p50, p95, size = measure(client, path, args.runs)
+            verdict = "ok" if p95 <= target else "OVER TARGET"
+            ok &= p95 <= target
+            print(f"{name:28s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (target p95 <= {target:.0f} ms: {verdict}; {size // 1024} KiB, {args.runs} runs)")
+        with app.app_context():
+            db.session.remove()
+            if args.database_url:
+                db.drop_all()
+            db.engine.dispose()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

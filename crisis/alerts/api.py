@@ -12,6 +12,7 @@ import json
 from flask import current_app, jsonify, request
 from pydantic import BaseModel
 
+from crisis import clock
 from crisis.alerts.formats import (
     AlertmanagerOut,
     AlertmanagerWebhook,
@@ -134,6 +135,7 @@ def _authenticate_event() -> tuple[object, ApiToken]:
     person, token = found
     if token.scope not in (ALERTS_SCOPE, "api"):
         raise Forbidden(f"this token is scoped to {token.scope!r} and cannot send alerts")
+    token.last_used_at = clock.now()
     return person, token
 
 

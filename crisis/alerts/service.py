@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -532,12 +532,6 @@ def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:
     return list(db.session.scalars(query))
 
 
-def pending_count() -> int:
-    from sqlalchemy import func
-
-    return db.session.scalar(select(func.count()).select_from(Alert).where(Alert.disposition == "pending")) or 0
-
-
 def alert_dict(alert: Alert) -> dict[str, Any]:
     """The API shape of an alert."""
     return {
@@ -586,11 +580,3 @@ def count_intake_call(*, token: ApiToken, limit: int) -> int:
     if count <= limit:
         return 0
     return max(1, int((window + timedelta(minutes=1) - now).total_seconds() + 0.999))
-
-
-def severity_choices() -> Sequence[str]:
-    return SEVERITIES
-
-
-def describe_labels(labels: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))

@@ -204,3 +204,50 @@ def test_old_rate_windows_are_cleaned_up(app, intake, stored, clock):
         clock.advance(minutes=4)
 
     assert stored.count(AlertRateWindow) == 2  # the first window (8 minutes old) is gone
+
+
+def test_the_openapi_document_describes_both_intakes_with_a_token(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+
+    events = document["paths"]["/api/v1/alerts/events"]["post"]
+    alertmanager = document["paths"]["/api/v1/alerts/alertmanager"]["post"]
+    assert "security" not in events  # the document-wide bearer requirement applies
+    assert "202" in events["responses"]
+    assert "summary" in document["components"]["schemas"]["EventPayload"]["properties"]
+    assert "200" in alertmanager["responses"]
+    assert "fingerprint" in document["components"]["schemas"]["AlertmanagerAlert"]["properties"]
+
+
+def test_a_routing_key_token_records_its_use(app, client, intake, clock):
+    from sqlalchemy import select
+
+    from crisis.extensions import db
+    from crisis.people.models import ApiToken
+
+    body = payload("events_acknowledge")
+    body["routing_key"] = intake.token
+    clock.advance(minutes=3)
+
+    assert client.post(EVENTS, json=body).status_code == 202
+
+    with app.app_context():
+        token = db.session.scalar(select(ApiToken).where(ApiToken.scope == "alerts"))
+        assert token.last_used_at == clock()
+
+
+def test_a_routing_key_of_a_revoked_token_is_refused(app, client, intake, stored):
+    from sqlalchemy import select
+
+    from crisis.extensions import db
+    from crisis.people.models import ApiToken
+    from crisis.people.service import revoke_token
+
+    with app.app_context():
+        revoke_token(token_id=db.session.scalar(select(ApiToken.id).where(ApiToken.scope == "alerts")))
+        db.session.commit()
+    body = payload("events_trigger")
+    body["routing_key"] = intake.token
+
+    assert client.post(EVENTS, json=body).status_code == 401
+    assert intake.post(EVENTS, json=payload("events_trigger")).status_code == 401
+    assert stored.count(Alert) == 0

@@ -237,3 +237,18 @@ def test_payloads_recorded_from_alertmanager_0_25_open_and_resolve(intake, store
     [resolved] = stored.events(ref, "alert.resolved")
     assert resolved["data"]["dedup_key"] == "d9a26e3d1a6f054d"
     assert stored.incident(ref)["status"] == "declared"
+
+
+def test_the_alert_list_api_shows_what_each_became(intake, team, api_client):
+    intake.post(AM, json=payload("alertmanager_firing"))
+    intake.post(AM, json=payload("alertmanager_pending"))
+    viewer = api_client(team.viewer)
+
+    everything = viewer.get("/api/v1/alerts").get_json()["alerts"]
+    pending = viewer.get("/api/v1/alerts?disposition=pending").get_json()["alerts"]
+
+    assert [(a["rule"], a["disposition"], a["incident"]) for a in everything] == [
+        ("default", "pending", None), ("mention-spike", "incident", "INC-2026-0001")]
+    assert [a["rule"] for a in pending] == ["default"]
+    bad = viewer.get("/api/v1/alerts?disposition=open")
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "disposition"

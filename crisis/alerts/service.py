@@ -183,7 +183,8 @@ def _new_alert(signal: Signal, key: str, received_by: Person | None) -> Alert:
         severity="SEV3",
         labels={k: str(v) for k, v in signal.attributes.items()},
         details=dict(signal.details),
-        links=list(signal.links),
+        # Only web links: these become hrefs on pages and incident source links.
+        links=[link for link in signal.links if _is_web_url(link.get("url", ""))],
         received_by_id=received_by.id if received_by is not None else None,
         reported_by_id=received_by.id if received_by is not None and signal.intake == "report" else None,
         first_seen_at=now,

@@ -252,3 +252,17 @@ def test_the_alert_list_api_shows_what_each_became(intake, team, api_client):
     assert [a["rule"] for a in pending] == ["default"]
     bad = viewer.get("/api/v1/alerts?disposition=open")
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "disposition"
+
+
+def test_only_web_links_are_kept(intake, stored, app):
+    body = payload("alertmanager_pending")
+    body["alerts"][0]["generatorURL"] = "javascript:alert(document.cookie)"
+    body["alerts"][0]["annotations"]["url"] = "https://www.facebook.com/exampleco/posts/1"
+
+    intake.post(AM, json=body)
+
+    from crisis.alerts.service import get_alert
+
+    with app.app_context():
+        assert get_alert(stored.alerts()[0]["id"]).links == [
+            {"platform": "web", "url": "https://www.facebook.com/exampleco/posts/1"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from crisis import clock
 from crisis.extensions import db
 from crisis.people.service import create_person, find_person
 
@@ -33,8 +34,26 @@ def seed_demo() -> list[str]:
         if find_person(email) is None:
             create_person(email=email, name=name, password=DEMO_PASSWORD, permissions=permissions, roles=roles)
             created.append(email)
+    _seed_statements()
     db.session.commit()
     return created
+
+
+def _seed_statements() -> None:
+    """Authorise the demo spokesperson (trained) everywhere and start the holding-statement library."""
+    from crisis.statements import service as statements
+
+    admin, spokesperson = find_person("admin@example.com"), find_person("spokesperson@example.com")
+    if admin is None or spokesperson is None:
+        return
+    if not any(a.person_id == spokesperson.id for a in statements.list_spokespeople()):
+        statements.authorise_spokesperson(person=spokesperson, platform="*", trained_at=clock.now(), granted_by=admin)
+    if not statements.list_holding_statements():
+        statements.add_holding_statement(
+            title="We are aware and looking into it", platform="",
+            body="We've seen {link} and we're looking into it now. We'll update you here shortly. — {company}",
+            approved_by=admin,
+        )
 
 
 @click.command("seed-demo")

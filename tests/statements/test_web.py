@@ -103,3 +103,13 @@ def test_statement_text_with_script_and_javascript_links_renders_inert(client, l
         assert '<a href="javascript:' not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
         assert "&lt;a href=&#34;javascript:alert(2)&#34;&gt;me&lt;/a&gt;" in page
+
+
+def test_the_incident_page_shows_the_statements_panel(client, login, desk, team):
+    sid = desk.draft(team.social, body="We're aware and on it.")
+    login(team.social)
+    page = client.get(f"/incidents/{desk.ref}")
+    assert page.status_code == 200
+    assert b"Public statements" in page.data
+    assert f"/incidents/{desk.ref}/statements/{sid}".encode() in page.data
+    assert b"Draft a statement" in page.data

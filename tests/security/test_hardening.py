@@ -18,7 +18,7 @@ from crisis.people.models import Person
 from crisis.timeline.models import TimelineEvent
 from crisis.web.formatting import markdown
 from tests.conftest import PASSWORD
-from tests.security.test_url_map import ROUTES, _path
+from tests.security.test_url_map import ROUTES, _path, module_app
 
 EVIL = (
     'Check <script>alert("guidance")</script> first. '
@@ -192,10 +192,24 @@ def test_there_are_forms_to_check():
     assert len(POST_ROUTES) >= 10
 
 
+@pytest.fixture(scope="module")
+def csrf_app(postgres_database, tmp_path_factory):
+    """One app with CSRF protection on, and an admin, for the whole form walk."""
+    from crisis.people.service import create_person
+
+    app = module_app(postgres_database, tmp_path_factory, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        create_person(email="root@example.com", name="Root", password=PASSWORD, permissions=["admin"])
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize(("endpoint", "rule", "method"), POST_ROUTES, ids=[f"{m} {r}" for _, r, m in POST_ROUTES])
-def test_every_form_post_rejects_a_missing_csrf_token(app, make_person, endpoint, rule, method):
-    make_person("root@example.com", permissions=["admin"])
-    app.config["WTF_CSRF_ENABLED"] = True
+def test_every_form_post_rejects_a_missing_csrf_token(csrf_app, endpoint, rule, method):
+    app = csrf_app
     client = app.test_client()
     token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").data).group(1).decode()
     assert client.post("/login", data={"email": "root@example.com", "password": PASSWORD, "csrf_token": token}).status_code == 302
@@ -209,6 +223,8 @@ def test_every_form_post_rejects_a_missing_csrf_token(app, make_person, endpoint
     assert response.status_code == 400, f"{method} {rule} accepted a form without a CSRF token ({response.status_code})"
     assert b"CSRF" in response.data
     assert counts() == before
+    # The admin is still signed in: the refusal was the token, not the session.
+    assert client.get("/admin/").status_code == 200
 
 
 # ---------------------------------------------------------------- inert user text

@@ -61,11 +61,8 @@ def _path(app, endpoint: str, rule_text: str) -> str:
         return url_for(endpoint, **values)
 
 
-@pytest.fixture(scope="module")
-def walk(postgres_database, tmp_path_factory):
-    """One app and database for the whole walk: per permission, a holder and a lacker."""
-    from crisis.people.service import create_person, create_token
-
+def module_app(postgres_database, tmp_path_factory, **overrides):
+    """An app on an empty database shared by one test module (the walks would otherwise build ~100)."""
     if postgres_database is None:
         url = f"sqlite:///{tmp_path_factory.mktemp('walk') / 'walk.sqlite3'}"
     else:
@@ -76,10 +73,21 @@ def walk(postgres_database, tmp_path_factory):
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
     app = _walk_app(url)
+    app.config.update(overrides)
+    if postgres_database is None:
+        with app.app_context():
+            db.create_all()
+    return app
+
+
+@pytest.fixture(scope="module")
+def walk(postgres_database, tmp_path_factory):
+    """One app and database for the whole walk: per permission, a holder and a lacker."""
+    from crisis.people.service import create_person, create_token
+
+    app = module_app(postgres_database, tmp_path_factory)
     tokens = {}
     with app.app_context():
-        if postgres_database is None:
-            db.create_all()
         for permission in PERMISSIONS:
             others = [p for p in PERMISSIONS if p not in (permission, "admin")]
             for label, granted in (("has", [permission]), ("lacks", others)):

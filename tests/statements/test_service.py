@@ -260,3 +260,24 @@ def test_draft_from_the_holding_statement_library(app, desk, team):
 def test_library_wording_needs_an_approver(app, team):
     with app.app_context(), pytest.raises(Forbidden):
         service.add_holding_statement(title="T", body="B", platform="", approved_by=get_person(team.social))
+
+
+def test_a_statement_for_no_step_completes_the_active_publishing_step(app, desk, team, spokesperson):
+    sid = desk.draft(team.social, body="We're aware and looking into it.")
+    desk.submit(team.social, sid)
+    desk.approve(team.legal, sid)
+    desk.approve(team.marketing, sid)
+    desk.publish(spokesperson, sid)
+    with app.app_context():
+        step = get_incident(desk.ref).step("holding-statement")
+        assert step.status == "done"
+        assert "published" in step.note
+
+
+def test_publishing_when_the_step_is_already_done_still_records_the_statement(app, desk, team, spokesperson, api_client):
+    sid = desk.approved(team)
+    assert api_client(team.spokes).post(f"/api/v1/incidents/{desk.ref}/steps/holding-statement/complete", json={}).status_code == 200
+    desk.publish(spokesperson, sid)
+    assert desk.get(sid)["status"] == "published"
+    with app.app_context():
+        assert len(events_for(get_incident(desk.ref).id, kinds=["step.completed"])) == 1

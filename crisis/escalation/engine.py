@@ -46,8 +46,12 @@ EXEC_SPONSOR_ROLE = "exec-sponsor"
 # Steps claimed per transaction: short enough that web requests and other sweeps never
 # queue long behind one, large enough that a burst of 1,000 due steps is a handful of commits.
 BATCH_SIZE = 100
-# A sweep stops after this many batches and leaves the rest to the next tick.
-MAX_BATCHES = 200
+# A sweep stops after this many batches (1,000 step levels) and leaves the rest to the next
+# tick: on SQLite a writer that commits and at once begins again starves everyone waiting on
+# the lock (their busy handler sleeps between tries), so a catch-up must not run unbroken.
+MAX_BATCHES = 10
+# On SQLite, a short pause between batches lets waiting web requests take the lock.
+SQLITE_PAUSE_SECONDS = 0.005
 
 # Other domains append `fn(now) -> int` here (e.g. overdue approvals); run_sweep calls each.
 EXTRA_SWEEPS: list[Callable[[datetime], int]] = []
@@ -67,12 +71,17 @@ class SweepResult:
     seconds: float = 0.0
 
 
-def run_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
-    """Escalate every step whose next level is due, then run the other domains' sweeps."""
+def run_sweep(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+) -> SweepResult:
+    """Escalate the steps whose next level is due (up to a bound), then run the other domains' sweeps."""
     started = time.perf_counter()
     result = SweepResult()
     policies: dict[int, EscalationPolicy] = {}
-    for _ in range(MAX_BATCHES):
+    pause = SQLITE_PAUSE_SECONDS if db.session.get_bind().dialect.name == "sqlite" else 0
+    for batch in range(max_batches):
+        if batch and pause:
+            time.sleep(pause)
         at = now or clock.now()
         try:
             picked, escalated, stopped = _sweep_batch(at, batch_size, policies)

@@ -16,15 +16,31 @@ from markupsafe import Markup, escape
 from crisis.enums import StepStatus
 from crisis.incidents.models import Incident, IncidentStep
 
-WIDTH = 960
-LABEL_WIDTH = 230
-RIGHT_PAD = 24
-AXIS_HEIGHT = 30
-LANE_HEIGHT = 30
 TICK_STEPS = [
     timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
 ]
 INCIDENT_KINDS = ("incident.", "alert.", "review.")
+AXIS_HEIGHT = 30
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Geometry of one rendering: wide (labels left of the bars) or narrow (labels above)."""
+
+    name: str
+    width: int
+    plot_left: int
+    right_pad: int
+    lane_height: int
+    bar_middle: int  # y of the bar's centre line within a lane
+    label_baseline: int
+    label_chars: int
+    max_ticks: int
+
+
+WIDE = Layout("wide", 960, 230, 24, 30, 15, 19, 34, 8)
+# Phones: full-width bars under their labels, readable without zooming or scrolling sideways.
+NARROW = Layout("narrow", 380, 8, 14, 40, 28, 13, 56, 4)
 
 
 def _num(value: float) -> str:
@@ -39,15 +55,16 @@ def _clip(text: str, limit: int) -> str:
 class _Scale:
     start: datetime
     end: datetime
+    layout: Layout
 
     @property
     def plot_width(self) -> float:
-        return WIDTH - LABEL_WIDTH - RIGHT_PAD
+        return self.layout.width - self.layout.plot_left - self.layout.right_pad
 
     def x(self, when: datetime) -> float:
         span = (self.end - self.start).total_seconds() or 1.0
         offset = (when - self.start).total_seconds() / span
-        return LABEL_WIDTH + max(0.0, min(1.0, offset)) * self.plot_width
+        return self.layout.plot_left + max(0.0, min(1.0, offset)) * self.plot_width
 
 
 def is_late(step: IncidentStep, now: datetime) -> bool:
@@ -75,7 +92,7 @@ def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[A
 
 def _ticks(scale: _Scale, zone: tzinfo) -> list[str]:
     span = scale.end - scale.start
-    step = next((s for s in TICK_STEPS if span / s <= 8), TICK_STEPS[-1])
+    step = next((s for s in TICK_STEPS if span / s <= scale.layout.max_ticks), TICK_STEPS[-1])
     local_start = scale.start.astimezone(zone)
     # Ticks on round local times: the first multiple of the step after the start.
     midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -107,9 +124,8 @@ def timeline_chart(
     now: datetime,
     zone: tzinfo,
 ) -> Markup:
-    """Return an SVG of the incident: incident changes, statements, then one lane per step."""
+    """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits."""
     start, end = _range(incident, steps, events, now)
-    scale = _Scale(start, end)
     escalations: dict[str, list[Any]] = {}
     incident_events, statement_events = [], []
     for event in events:
@@ -119,33 +135,73 @@ def timeline_chart(
             statement_events.append(event)
         elif event.kind.startswith(INCIDENT_KINDS) and event.kind != "incident.note":
             incident_events.append(event)
-    lanes = 2 + len(steps)
-    height = AXIS_HEIGHT + lanes * LANE_HEIGHT + 8
+    # Steps that never started get no lane of their own: one line counts them, so the late
+    # ones stay on the first screen.
+    started = [s for s in steps if s.activated_at is not None]
+    waiting = sum(1 for s in steps if s.activated_at is None and s.status != StepStatus.SKIPPED)
+    not_needed = sum(1 for s in steps if s.activated_at is None and s.status == StepStatus.SKIPPED)
+    summary = ", ".join(
+        text for count, text in (
+            (waiting, f"{waiting} step{'s' if waiting != 1 else ''} not started yet"),
+            (not_needed, f"{not_needed} not needed"),
+        ) if count
+    )
+    parts = []
+    for layout in (WIDE, NARROW):
+        scale = _Scale(start, end, layout)
+        parts.append(
+            _chart(incident, started, summary, incident_events, statement_events, escalations, scale, now, zone)
+        )
+    return Markup("".join(parts))  # noqa: S704 - _chart escapes every dynamic text
+
+
+def _chart(
+    incident: Incident,
+    started: Sequence[IncidentStep],
+    summary: str,
+    incident_events: Sequence[Any],
+    statement_events: Sequence[Any],
+    escalations: dict[str, list[Any]],
+    scale: _Scale,
+    now: datetime,
+    zone: tzinfo,
+) -> str:
+    layout = scale.layout
+    lanes = 2 + len(started) + (1 if summary else 0)
+    height = AXIS_HEIGHT + lanes * layout.lane_height + 8
+    title_id = f"tl-chart-title-{layout.name}"
     out = [
-        f'<svg class="tl-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="tl-chart-title">',
-        f'<title id="tl-chart-title">Timeline of {escape(incident.ref)}: steps due against done, '
+        f'<svg class="tl-chart tl-{layout.name}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {layout.width} {height}" width="{layout.width}" height="{height}" role="img" '
+        f'aria-labelledby="{title_id}">',
+        f'<title id="{title_id}">Timeline of {escape(incident.ref)}: steps due against done, '
         "escalations, severity and status changes, statements</title>",
     ]
     out += _ticks(scale, zone)
     y = AXIS_HEIGHT
     out += _marker_lane("Incident", incident_events, y, scale, zone)
-    y += LANE_HEIGHT
+    y += layout.lane_height
     out += _marker_lane("Statements", statement_events, y, scale, zone)
-    y += LANE_HEIGHT
-    for step in steps:
+    y += layout.lane_height
+    for step in started:
         out += _step_lane(step, escalations.get(step.key, []), y, scale, now, zone)
-        y += LANE_HEIGHT
+        y += layout.lane_height
+    if summary:
+        out.append(f'<text class="tl-pending" x="6" y="{_num(y + layout.label_baseline)}">+ {escape(summary)}</text>')
     if incident.is_open:
         x = _num(scale.x(now))
         out.append(f'<line class="tl-now" x1="{x}" x2="{x}" y1="{AXIS_HEIGHT - 6}" y2="{height}">{_title("Now")}</line>')
-        out.append(f'<text class="tl-now-label" x="{x}" y="10" text-anchor="middle">now</text>')
+        anchor = "end" if layout is NARROW else "middle"
+        out.append(f'<text class="tl-now-label" x="{x}" y="10" text-anchor="{anchor}">now</text>')
     out.append("</svg>")
-    return Markup("".join(out))  # noqa: S704 - every dynamic text above goes through escape()
+    return "".join(out)
 
 
-def _lane_label(text: str, y: float, css: str = "tl-label") -> str:
-    return f'<text class="{css}" x="6" y="{_num(y + LANE_HEIGHT / 2 + 4)}">{escape(_clip(text, 34))}</text>'
+def _lane_label(text: str, y: float, layout: Layout, css: str = "tl-label") -> str:
+    return (
+        f'<text class="{css}" x="6" y="{_num(y + layout.label_baseline)}">'
+        f"{escape(_clip(text, layout.label_chars))}</text>"
+    )
 
 
 def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[Any]]]:
@@ -164,10 +220,12 @@ def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
 
 
 def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zone: tzinfo) -> list[str]:
-    middle = y + LANE_HEIGHT / 2
+    layout = scale.layout
+    middle = y + layout.bar_middle
     parts = [
-        f'<line class="tl-lane" x1="{LABEL_WIDTH}" x2="{WIDTH - RIGHT_PAD}" y1="{_num(middle)}" y2="{_num(middle)}"/>',
-        _lane_label(label, y, "tl-label tl-label-strong"),
+        f'<line class="tl-lane" x1="{layout.plot_left}" x2="{layout.width - layout.right_pad}" '
+        f'y1="{_num(middle)}" y2="{_num(middle)}"/>',
+        _lane_label(label, y, layout, "tl-label tl-label-strong"),
     ]
     for x, group in _by_pixel(events, scale):
         event = group[-1]
@@ -179,7 +237,7 @@ def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zon
             after = event.data.get("after") if isinstance(event.data, dict) else None
             if after:
                 parts.append(
-                    f'<text class="tl-mark-label" x="{_num(x)}" y="{_num(y + 5)}" text-anchor="middle">{escape(_clip(str(after), 12))}</text>'
+                    f'<text class="tl-mark-label" x="{_num(x)}" y="{_num(middle - 9)}" text-anchor="middle">{escape(_clip(str(after), 12))}</text>'
                 )
         else:
             parts.append(f'<circle class="{css}" cx="{_num(x)}" cy="{_num(middle)}" r="5">{tip}</circle>')
@@ -189,14 +247,12 @@ def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zon
 def _step_lane(
     step: IncidentStep, escalations: Sequence[Any], y: float, scale: _Scale, now: datetime, zone: tzinfo
 ) -> list[str]:
-    middle = y + LANE_HEIGHT / 2
+    layout = scale.layout
+    middle = y + layout.bar_middle
     late = is_late(step, now)
     label_css = "tl-label tl-label-late" if late else "tl-label"
-    parts = [_lane_label(("⚠ " if late else "") + step.title, y, label_css)]
+    parts = [_lane_label(("⚠ " if late else "") + step.title, y, layout, label_css)]
     if step.activated_at is None:
-        parts.append(
-            f'<text class="tl-pending" x="{LABEL_WIDTH + 4}" y="{_num(middle + 4)}">{escape(step.status)}</text>'
-        )
         return parts
     finished_at = step.completed_at if step.status in (StepStatus.DONE, StepStatus.SKIPPED) else None
     bar_end = finished_at or now

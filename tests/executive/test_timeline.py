@@ -29,13 +29,14 @@ def test_timeline_shows_svg_with_late_step_escalation_and_statement(app, client,
     login(team.exec)
     page = _page(client, f"/incidents/{ref}/timeline")
     svg = page[page.index("<svg"): page.index("</svg>")]
-    assert 'class="tl-chart"' in svg and "<script" not in page.split("</head>")[1]
+    assert 'class="tl-chart tl-wide"' in page and 'class="tl-chart tl-narrow"' in page and "<script" not in page.split("</head>")[1]
     assert "Gather the facts" in svg
     assert 'class="tl-late"' in svg and "tl-label-late" in svg  # the late step, marked
     assert 'class="tl-escalation"' in svg  # the sweep's escalation
     assert "tl-incident-severity-changed" in svg and ">SEV1<" in svg  # the severity change
     assert "tl-statement-published" in svg
     assert 'class="tl-due"' in svg and 'class="tl-done"' in svg
+    assert "not started yet" in svg and "Notify stakeholders" not in svg  # no lane for steps not started
     assert "Late:" in page and "overdue by" in page
     assert "We are aware and looking into it." in page  # what was said in public
     assert 'data-refresh-url="/incidents/' in page  # open: refreshes itself

@@ -103,3 +103,40 @@ def test_a_rejected_statement_does_not_escalate(app, desk, team, clock):
     clock.advance(hours=3)
     assert sweep(app) == 0
     assert escalations(app, desk.ref) == []
+
+
+def test_concurrent_sweeps_fire_each_level_exactly_once(app, desk, team, clock):
+    import threading
+
+    sid = desk.draft(team.social, step_key="holding-statement")
+    desk.submit(team.social, sid)
+    clock.advance(minutes=45)
+    results: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(sweep_overdue_approvals())
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    # Two approvals, each at level 1 (due + 0) and level 2 (due + 10 min) by now: at most one
+    # claim per level per approval, whichever sweep won it.
+    fired = escalations(app, desk.ref)
+    assert sorted((role, level) for role, level, _ in fired) == sorted(set((role, level) for role, level, _ in fired))
+    assert sum(results) == len(fired)
+    # Whatever the threads left undone, two more sweeps finish; nothing ever fires twice.
+    sweep(app)
+    sweep(app)
+    fired = escalations(app, desk.ref)
+    assert sorted((role, level) for role, level, _ in fired) == [("legal", 1), ("legal", 2), ("marketing", 1), ("marketing", 2)]

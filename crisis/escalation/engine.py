@@ -31,7 +31,7 @@ from crisis.escalation.policy import escalation_time, level_for
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications.models import Notification
-from crisis.notifications.service import active_webhooks, compose
+from crisis.notifications.service import active_webhooks, compose_rows
 from crisis.people.models import Person
 from crisis.people.service import role_primary
 from crisis.playbooks.definition import ROLE_TARGET_PREFIX, EscalationPolicy, Playbook
@@ -284,7 +284,8 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
     subject_template = env.get_template("email/escalation_subject.txt")
     body_template = env.get_template("email/escalation.txt")
     base_url = current_app.config["BASE_URL"].rstrip("/")
-    outbox: list[Notification] = []
+    outbox: list[dict[str, Any]] = []
+    fired: list[dict[str, Any]] = []
     for row, policy, level in won:
         spec = level_for(policy, level)
         incident = incidents[row.incident_id]
@@ -293,7 +294,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
             roles=roles, people=people,
         )
         notified = [person.email for person in recipients]
-        db.session.add(StepEscalation(step_id=row.id, level=level, fired_at=now, due_at=row.due_at))
+        fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at})
         who = ", ".join(notified) if notified else "nobody (no owner or role holder found)"
         record(
             incident_id=row.incident_id,
@@ -318,7 +319,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
             "acknowledged": row.acknowledged_at is not None,
         }
         outbox.extend(
-            compose(
+            compose_rows(
                 recipients=recipients,
                 subject=subject_template.render(**values).strip(),
                 body=body_template.render(**values).strip(),
@@ -329,7 +330,8 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
                 webhooks=webhooks,
             )
         )
+    # Core executemany inserts: one multi-row INSERT each. The unique (step, level) key makes a
+    # second firing fail the whole batch, whatever went wrong elsewhere.
+    db.session.execute(StepEscalation.__table__.insert(), fired)
     if outbox:
-        # A Core executemany: one multi-row INSERT (the ORM sends rows whose NULL columns differ one by one).
-        columns = [c.key for c in Notification.__table__.columns if c.key != "id"]
-        db.session.execute(Notification.__table__.insert(), [{c: getattr(n, c) for c in columns} for n in outbox])
+        db.session.execute(Notification.__table__.insert(), outbox)

@@ -60,10 +60,31 @@ def compose(
     link: str | None,
     webhooks: Sequence[Webhook],
 ) -> list[Notification]:
-    """Build (not add) the outbox rows for one message; reads nothing from the database.
+    """Build (not add) the outbox rows for one message; reads nothing from the database."""
+    return [
+        Notification(**row)
+        for row in compose_rows(
+            recipients=recipients, subject=subject, body=body, incident=incident, dedup_key=dedup_key,
+            channels=channels, link=link, webhooks=webhooks,
+        )
+    ]
 
-    The escalation sweep uses this directly with webhooks loaded once per batch, so a batch of
-    claims becomes one bulk insert; its claims already guarantee each key is new.
+
+def compose_rows(
+    *,
+    recipients: Sequence[Person],
+    subject: str,
+    body: str,
+    incident: Incident | None,
+    dedup_key: str,
+    channels: Sequence[str],
+    link: str | None,
+    webhooks: Sequence[Webhook],
+) -> list[dict[str, Any]]:
+    """Return the outbox rows for one message as column dicts (for bulk inserts).
+
+    The escalation sweep inserts these directly, a batch of claims at a time; its claims already
+    guarantee each key is new.
     """
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
@@ -76,16 +97,16 @@ def compose(
         "incident_id": incident_id, "payload": payload, "attempts": 0, "last_error": "", "created_at": now,
         "read_at": None,
     }
-    rows: list[Notification] = []
+    rows: list[dict[str, Any]] = []
     seen: set[int] = set()
-    # Every row sets the same columns, so the ORM sends a batch as one multi-row INSERT.
+    # Every row sets the same columns, so a batch goes to the database as one multi-row INSERT.
     for person in recipients:
         if person is None or person.id in seen or not person.active:
             continue
         seen.add(person.id)
         if "email" in channels and person.notify_email:
             rows.append(
-                Notification(
+                dict(
                     **common,
                     channel=NotificationChannel.EMAIL.value,
                     recipient_id=person.id,
@@ -102,7 +123,7 @@ def compose(
         if "in_app" in channels and person.notify_in_app:
             # Nothing to deliver: the row is the inbox entry, visible at once.
             rows.append(
-                Notification(
+                dict(
                     **common,
                     channel=NotificationChannel.IN_APP.value,
                     recipient_id=person.id,
@@ -119,7 +140,7 @@ def compose(
     if "webhook" in channels:
         for webhook in webhooks:
             rows.append(
-                Notification(
+                dict(
                     **common,
                     channel=NotificationChannel.WEBHOOK.value,
                     recipient_id=None,

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
@@ -191,7 +192,13 @@ def revoke_token(*, token_id: int) -> ApiToken:
 
 def person_for_token(secret: str) -> tuple[Person, ApiToken] | None:
     """Return the active person and live token for a bearer secret, else None."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    # One query for token and person (plus their permissions); roles load only if asked for,
+    # since every API request comes through here.
+    token = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(secret))
+        .options(joinedload(ApiToken.person).options(lazyload(Person.roles)))
+    )
     if token is None or token.revoked_at is not None or not token.person.active:
         return None
     return token.person, token

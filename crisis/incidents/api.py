@@ -43,10 +43,13 @@ def api_declare_incident():
         triage_answers=body.triage_answers,
         is_drill=body.is_drill,
     )
+    data = dict(incident.declared_view)
+    if incident.declare_warnings:
+        data["warnings"] = incident.declare_warnings
     db.session.commit()
-    response = jsonify(service.incident_dict(incident))
+    response = jsonify(data)
     response.status_code = 201
-    response.headers["Location"] = f"/api/v1/incidents/{incident.ref}"
+    response.headers["Location"] = f"/api/v1/incidents/{data['ref']}"
     return response
 
 
@@ -66,7 +69,7 @@ def api_list_incidents():
 @api_route("/incidents/<ref>", summary="One incident with its steps", permission="view",
            response=IncidentOut, tag=TAG)
 def api_get_incident(ref: str):
-    return jsonify(service.incident_dict(service.get_incident(ref)))
+    return jsonify(service.incident_view(ref))
 
 
 @api_route("/incidents/<ref>", method="PATCH", summary="Change severity, status or triage owner",

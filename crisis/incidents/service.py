@@ -46,7 +46,7 @@ from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.escalation.policy import after_acknowledge, escalation_time, first_escalation_at
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
-from crisis.people.models import Person
+from crisis.people.models import Person, RoleMembership
 from crisis.people.service import find_person, role_primary
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.models import PlaybookVersion
@@ -101,6 +101,69 @@ def get_incident(ref: str) -> Incident:
     if incident is None:
         raise NotFound(f"no incident {ref!r}", field="ref")
     return incident
+
+
+def incident_view(ref: str) -> dict[str, Any]:
+    """Return the API shape of an incident in three plain queries (the hot read path)."""
+    incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
+    versions, people = PlaybookVersion.__table__, Person.__table__
+    owners = people.alias("owners")
+    # The token's last_used_at waits in the session; reading must not flush it as a write.
+    with db.session.no_autoflush:
+        connection = db.session.connection()
+        row = connection.execute(
+            select(incidents, versions.c.key.label("playbook_key"), versions.c.version.label("playbook_version"),
+                   people.c.email.label("triage_owner_email"))
+            .join(versions, versions.c.id == incidents.c.playbook_version_id)
+            .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
+            .where(incidents.c.ref == ref.strip().upper())
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no incident {ref!r}", field="ref")
+        step_rows = connection.execute(
+            select(steps, owners.c.email.label("owner_email"))
+            .outerjoin(owners, owners.c.id == steps.c.owner_id)
+            .where(steps.c.incident_id == row.id)
+            .order_by(steps.c.position)
+        ).all()
+        link_rows = connection.execute(
+            select(links.c.platform, links.c.url).where(links.c.incident_id == row.id).order_by(links.c.id)
+        ).all()
+    return {
+        "ref": row.ref,
+        "title": row.title,
+        "summary": row.summary,
+        "severity": row.severity,
+        "status": row.status,
+        "playbook": {"key": row.playbook_key, "version": row.playbook_version},
+        "triage_owner": row.triage_owner_email,
+        "declared_at": row.declared_at.isoformat(),
+        "resolved_at": _iso(row.resolved_at),
+        "closed_at": _iso(row.closed_at),
+        "is_drill": row.is_drill,
+        "links": [{"platform": link.platform, "url": link.url} for link in link_rows],
+        "triage_answers": dict(row.triage_answers or {}),
+        "steps": [
+            {
+                "key": step.key,
+                "title": step.title,
+                "role": step.role,
+                "owner": step.owner_email,
+                "status": step.status,
+                "applies": {"applies": True, "excluded": False}.get(step.applicability),
+                "applicability": step.applicability,
+                "activated_at": _iso(step.activated_at),
+                "due_at": _iso(step.due_at),
+                "acknowledged_at": _iso(step.acknowledged_at),
+                "completed_at": _iso(step.completed_at),
+                "note": step.note,
+                "blocked_reason": step.blocked_reason,
+                "escalation_level": step.escalation_level,
+                "next_escalation_at": _iso(step.next_escalation_at),
+            }
+            for step in step_rows
+        ],
+    }
 
 
 def playbook_of(incident: Incident) -> Playbook:
@@ -245,11 +308,13 @@ def declare_incident(
     playbook = definition_of(version)
     answers = _check_answers(playbook, triage_answers or {})
     named = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email else None
+    ordered = playbook.ordered_steps()
+    primaries = _role_primaries({playbook.triage_role, *(step.role for step in ordered)})
 
     warnings: list[str] = []
     if named is not None:
         triage_owner, source = named, "named"
-    elif (primary := role_primary(playbook.triage_role)) is not None:
+    elif (primary := primaries.get(playbook.triage_role)) is not None:
         triage_owner, source = primary, "roster"
     elif declared_by is not None:
         triage_owner, source = declared_by, "declarer"
@@ -276,30 +341,35 @@ def declare_incident(
         triage_answers=dict(answers),
     )
     incident.links = [IncidentLink(platform=link.platform, url=link.url) for link in clean_links]
-    owners: dict[str, Person | None] = {}
-    for position, step_def in enumerate(playbook.ordered_steps()):
-        if step_def.role not in owners:
-            owners[step_def.role] = role_primary(step_def.role)
-        applies = step_def.applies(severity, answers)
-        incident.steps.append(
-            IncidentStep(
-                key=step_def.key,
-                title=step_def.title,
-                role=step_def.role,
-                position=position,
-                owner=owners[step_def.role],
-                status=StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
-                applicability=APPLICABILITY[applies],
-                note="",
-                blocked_reason="",
-                escalation_level=0,
-            )
-        )
-    unowned = sorted({s.role for s in incident.steps if s.owner is None and s.applies is not False})
-    if unowned:
-        warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
     db.session.add(incident)
     db.session.flush()
+
+    # Steps go in with one executemany; those with nothing to wait for start at once, exactly as
+    # _activate_ready would start them (declaring is the hot write path).
+    rows = []
+    started = []
+    for position, step_def in enumerate(ordered):
+        applies = step_def.applies(severity, answers)
+        owner = primaries.get(step_def.role)
+        row = {
+            "incident_id": incident.id, "key": step_def.key, "title": step_def.title, "role": step_def.role,
+            "position": position, "owner_id": owner.id if owner is not None else None,
+            "status": StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
+            "applicability": APPLICABILITY[applies], "note": "", "blocked_reason": "", "escalation_level": 0,
+            "activated_at": None, "due_at": None, "next_escalation_at": None,
+        }
+        if applies is True and not step_def.after:
+            due_at = now + step_def.due_for(severity)
+            row |= {"status": StepStatus.ACTIVE.value, "activated_at": now, "due_at": due_at,
+                    "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
+            started.append((step_def, owner, due_at))
+        rows.append(row)
+    db.session.execute(IncidentStep.__table__.insert(), rows)
+    db.session.expire(incident, ["steps"])
+
+    unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
+    if unowned:
+        warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
     timeline.record(
         incident_id=incident.id,
         kind="incident.declared",
@@ -315,29 +385,80 @@ def declare_incident(
             "triage_owner_source": source,
             "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
             "is_drill": is_drill,
-            "not_applicable": [s.key for s in incident.steps if s.applies is False],
-            "awaiting_triage": [s.key for s in incident.steps if s.applies is None],
+            "not_applicable": [r["key"] for r in rows if r["applicability"] == "excluded"],
+            "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
             "warnings": warnings,
         },
     )
-    _activate_ready(incident, playbook, actor=declared_by, actor_label=actor_label)
+    for step_def, owner, due_at in started:
+        _record_activation(incident, step_def.key, step_def.title, owner, due_at, actor=declared_by,
+                           actor_label=actor_label, at=now)
     incident.declare_warnings = warnings  # type: ignore[attr-defined] - shown once to the declarer
+    # The API answers with what was just written, without reading it back.
+    emails = {p.id: p.email for p in primaries.values()}
+    incident.declared_view = {  # type: ignore[attr-defined]
+        "ref": incident.ref, "title": title, "summary": summary, "severity": severity,
+        "status": IncidentStatus.DECLARED.value,
+        "playbook": {"key": version.key, "version": version.version},
+        "triage_owner": triage_owner.email if triage_owner else None,
+        "declared_at": now.isoformat(), "resolved_at": None, "closed_at": None, "is_drill": is_drill,
+        "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
+        "triage_answers": dict(answers),
+        "steps": [
+            {
+                "key": r["key"], "title": r["title"], "role": r["role"], "owner": emails.get(r["owner_id"]),
+                "status": r["status"], "applies": {"applies": True, "excluded": False}.get(r["applicability"]),
+                "applicability": r["applicability"], "activated_at": _iso(r["activated_at"]),
+                "due_at": _iso(r["due_at"]), "acknowledged_at": None, "completed_at": None, "note": "",
+                "blocked_reason": "", "escalation_level": 0, "next_escalation_at": _iso(r["next_escalation_at"]),
+            }
+            for r in rows
+        ],
+    }
     return incident
 
 
+def _role_primaries(roles: set[str]) -> dict[str, Person]:
+    """Return who acts for each role now (as people.service.role_primary), in one query."""
+    rows = db.session.execute(
+        select(RoleMembership.role, Person)
+        .join(Person, Person.id == RoleMembership.person_id)
+        .where(RoleMembership.role.in_(sorted(roles)), Person.active.is_(True))
+        .order_by(RoleMembership.role, RoleMembership.is_backup, RoleMembership.rank, Person.id)
+        .options(lazyload(Person.permissions), lazyload(Person.roles))
+    ).all()
+    primaries: dict[str, Person] = {}
+    for role, person in rows:
+        primaries.setdefault(role, person)
+    return primaries
+
+
+def _record_activation(
+    incident: Incident, key: str, title: str, owner: Person | None, due_at: datetime, *,
+    actor: Person | None, actor_label: str = "", at: datetime,
+) -> None:
+    timeline.record(
+        incident_id=incident.id, kind="step.activated", actor=actor, actor_label=actor_label, at=at,
+        summary=f"“{title}” started; due {due_at.strftime('%H:%M UTC')}"
+        + (f", owner {owner.name}" if owner is not None else ", no owner"),
+        data={"step": key, "due_at": due_at.isoformat(), "owner": owner.email if owner else None},
+    )
+
+
 def _next_ref(year: int) -> str:
-    """Hand out the next INC-YYYY-NNNN with one atomic UPDATE ... RETURNING on the year's counter."""
+    """Hand out the next INC-YYYY-NNNN with one atomic upsert ... RETURNING on the year's counter.
+
+    The row lock taken by the update part makes concurrent declarations queue on PostgreSQL;
+    SQLite transactions are serialised anyway. A rolled-back declaration gives its number back.
+    """
     table = IncidentCounter.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(table).values(year=year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
-    )
+    statement = insert(table).values(year=year, last_number=1)
     number = db.session.execute(
-        update(table)
-        .where(table.c.year == year)
-        .values(last_number=table.c.last_number + 1)
-        .returning(table.c.last_number)
+        statement.on_conflict_do_update(
+            index_elements=["year"], set_={"last_number": table.c.last_number + 1}
+        ).returning(table.c.last_number)
     ).scalar_one()
     return f"INC-{year}-{number:04d}"
 
@@ -678,13 +799,8 @@ def _activate_ready(incident: Incident, playbook: Playbook, *, actor: Person | N
         if result.rowcount != 1:
             continue
         started.append(step)
-        owner = step.owner
-        timeline.record(
-            incident_id=incident.id, kind="step.activated", actor=actor, actor_label=actor_label, at=now,
-            summary=f"“{step.title}” started; due {due_at.strftime('%H:%M UTC')}"
-            + (f", owner {owner.name}" if owner is not None else ", no owner"),
-            data={"step": step.key, "due_at": due_at.isoformat(), "owner": owner.email if owner else None},
-        )
+        _record_activation(incident, step.key, step.title, step.owner, due_at, actor=actor,
+                           actor_label=actor_label, at=now)
     return started
 
 

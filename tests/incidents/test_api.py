@@ -169,3 +169,20 @@ def test_the_openapi_document_describes_the_incident_endpoints(client):
     assert "/api/v1/incidents/{ref}/steps/{key}/complete" in paths
     declare = paths["/api/v1/incidents"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert declare == {"$ref": "#/components/schemas/DeclareIn"}
+
+
+def test_the_declare_answer_is_what_a_read_returns(lead_api):
+    declared = lead_api.post("/api/v1/incidents", json=DECLARE | {"triage_answers": {"author": "troll"}}).json
+    read = lead_api.get(f"/api/v1/incidents/{declared['ref']}").json
+    assert declared == read
+
+
+def test_the_lean_read_matches_the_model_shape(lead_api, incident_factory, app, team):
+    from crisis.incidents import service
+    from tests.incidents.helpers import act
+
+    ref = incident_factory(severity="SEV1", links=[("x", "https://x.com/a/1")])
+    act(app, service.complete_step, ref, team.lead, step_key="gather-facts", note="n")
+    act(app, service.block_step, ref, team.spokes, step_key="holding-statement", reason="legal")
+    with app.app_context():
+        assert service.incident_view(ref) == service.incident_dict(service.get_incident(ref))

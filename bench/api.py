@@ -1,0 +1,241 @@
+"""Throughput of the incidents API against a minimal Flask endpoint on the same gunicorn server.
+
+    .venv/bin/python bench/api.py [--incidents 200] [--duration 10] [--connections 16] [--workers 2]
+
+Builds a throw-away SQLite database (playbooks synced, a small team, an API token), starts
+gunicorn on 127.0.0.1 with CRISIS_SCHEDULER=off serving one WSGI application: the crisis app,
+plus a minimal Flask app mounted at /ceiling (one route returning a tiny JSON object). It
+declares --incidents incidents through the API, then drives every endpoint with the same load
+generator (Debian's `wrk`, installed with apt-get when missing; the POST through a wrk Lua
+script) and prints requests per second:
+
+- the ceiling: GET /ceiling/ping (measured before and after the others; the mean is used);
+- reading: GET /api/v1/incidents/<ref>, rotating over the declared incidents;
+- declaring: POST /api/v1/incidents.
+
+Each as a ratio to the ceiling. Targets: reading >= 40%, declaring >= 15%. Exits non-zero if a
+target is missed or any response was not 2xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"read": 0.40, "declare": 0.15}
+DECLARE_BODY = {
+    "playbook": "viral-complaint",
+    "title": "Customer video about a broken kettle is going viral",
+    "severity": "SEV2",
+    "summary": "Posted on TikTok at 08:40; 20k views and climbing.",
+    "links": [{"platform": "tiktok", "url": "https://www.tiktok.com/@someone/video/7300000000000000000"}],
+}
+
+
+def make_application():
+    """The WSGI application gunicorn serves: crisis at /, a minimal Flask app at /ceiling."""
+    from flask import Flask
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from crisis import create_app
+
+    ceiling = Flask("ceiling")
+
+    @ceiling.get("/ping")
+    def ping():
+        return {"ok": True}
+
+    return DispatcherMiddleware(create_app(), {"/ceiling": ceiling})
+
+
+def ensure_wrk() -> str:
+    """Return the path of wrk, installing Debian's package when it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found: installing it with apt-get", file=sys.stderr)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], env=env).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], env=env, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("could not install wrk")
+    return found
+
+
+def prepare_database(env: dict[str, str]) -> str:
+    """Create the schema, sync playbooks, create a declaring lead with a token; return the token."""
+    script = """
+import sys
+from crisis import create_app
+from crisis.extensions import db
+from crisis.people.service import create_person, create_token
+from crisis.playbooks.service import sync_playbooks
+app = create_app()
+with app.app_context():
+    db.create_all()
+    sync_playbooks(directory=app.config["PLAYBOOKS_DIR"])
+    team = [
+        ("lead@example.com", ["declare", "respond", "view"], ["triage-lead", "comms-lead"]),
+        ("spokes@example.com", ["respond", "publish", "view"], ["spokesperson"]),
+        ("legal@example.com", ["respond", "approve", "view"], ["legal"]),
+        ("marketing@example.com", ["respond", "approve", "view"], ["marketing"]),
+        ("care@example.com", ["respond", "view"], ["customer-care"]),
+        ("social@example.com", ["respond", "view"], ["social-media-manager", "community-moderator"]),
+        ("hr@example.com", ["respond", "view"], ["hr"]),
+        ("exec@example.com", ["view"], ["exec-sponsor"]),
+    ]
+    for email, permissions, roles in team:
+        create_person(email=email, name=email.split("@")[0].title(), permissions=permissions, roles=roles)
+    lead = create_person(email="bench@example.com", name="Bench", permissions=["declare", "view"])
+    _, secret = create_token(person=lead, name="bench")
+    db.session.commit()
+    print(secret)
+"""
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"database setup failed:\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            with urllib.request.urlopen(f"{base}/ceiling/ping", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start in time")
+
+
+def api(base: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal for ASCII text
+
+
+def write_scripts(directory: Path, token: str, refs: list[str]) -> dict[str, Path]:
+    auth = f'wrk.headers["Authorization"] = {lua_string("Bearer " + token)}\n'
+    read = directory / "read.lua"
+    paths = ", ".join(lua_string(f"/api/v1/incidents/{ref}") for ref in refs)
+    read.write_text(
+        auth
+        + f"local paths = {{{paths}}}\nlocal i = 0\n"
+        + "request = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n"
+    )
+    declare = directory / "declare.lua"
+    declare.write_text(
+        auth
+        + 'wrk.method = "POST"\n'
+        + 'wrk.headers["Content-Type"] = "application/json"\n'
+        + f"wrk.body = {lua_string(json.dumps(DECLARE_BODY))}\n"
+    )
+    return {"read": read, "declare": declare}
+
+
+def run_wrk(wrk: str, url: str, *, duration: int, connections: int, threads: int, script: Path | None = None) -> float:
+    """Run wrk and return requests per second; refuse results with errors or non-2xx answers."""
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script is not None:
+        command += ["-s", str(script)]
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    output = result.stdout
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    if bad or (errors and re.search(r"(?:read|write|timeout) [1-9]", errors.group(1))):
+        raise SystemExit(f"wrk saw failed requests for {url}:\n{output}")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if rate is None:
+        raise SystemExit(f"could not read wrk output:\n{output}")
+    return float(rate.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=200, help="incidents declared before measuring")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--worker-threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    args = parser.parse_args()
+
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
+        directory = Path(tmp)
+        env = os.environ | {
+            "DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
+            "SECRET_KEY": "bench-secret-key",
+            "CRISIS_SCHEDULER": "off",
+            "PYTHONPATH": str(ROOT),
+        }
+        token = prepare_database(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        gunicorn = [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.worker_threads),
+            "--log-level", "warning", "--chdir", str(ROOT), "bench.api:make_application()",
+        ]
+        server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)
+        try:
+            wait_until_up(base, server)
+            refs = [api(base, token, "POST", "/api/v1/incidents", DECLARE_BODY)["ref"] for _ in range(args.incidents)]
+            scripts = write_scripts(directory, token, refs)
+            options = {"duration": args.duration, "connections": args.connections, "threads": args.threads}
+            run_wrk(wrk, f"{base}/ceiling/ping", **options | {"duration": 2})  # warm-up
+            before = run_wrk(wrk, f"{base}/ceiling/ping", **options)
+            read = run_wrk(wrk, f"{base}/", script=scripts["read"], **options)
+            declare = run_wrk(wrk, f"{base}/api/v1/incidents", script=scripts["declare"], **options)
+            after = run_wrk(wrk, f"{base}/ceiling/ping", **options)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    ceiling = (before + after) / 2
+    print(f"gunicorn {args.workers} workers x {args.worker_threads} threads (gthread); wrk -t{args.threads} "
+          f"-c{args.connections} -d{args.duration}s; {args.incidents} incidents declared first; SQLite")
+    print(f"ceiling  GET  /ceiling/ping               {ceiling:9.1f} req/s  (before {before:.1f}, after {after:.1f})")
+    failed = False
+    for name, label, rate in (("read", "GET  /api/v1/incidents/<ref>", read), ("declare", "POST /api/v1/incidents", declare)):
+        ratio = rate / ceiling
+        verdict = "ok" if ratio >= TARGETS[name] else "MISSED"
+        failed |= verdict != "ok"
+        print(f"{name:<8} {label:<31} {rate:9.1f} req/s  {ratio:6.1%} of the ceiling "
+              f"(target >= {TARGETS[name]:.0%}) {verdict}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

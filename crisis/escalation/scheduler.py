@@ -31,6 +31,7 @@ from crisis.escalation.models import SchedulerHeartbeat
 from crisis.extensions import db
 from crisis.health import SWEEP_JOB
 from crisis.notifications.delivery import deliver_due
+from crisis.notifications.webhooks import sync_config_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,25 @@ def delivery_job(app: Flask) -> None:
             db.session.remove()
 
 
+def sync_settings(app: Flask) -> None:
+    """Turn CRISIS_WEBHOOK_URLS into webhook rows before the first delivery."""
+    with app.app_context():
+        try:
+            sync_config_webhooks(
+                urls=app.config.get("WEBHOOK_URLS") or "", secret=app.config.get("WEBHOOK_SECRET") or "",
+                allow_private=bool(app.config["WEBHOOK_ALLOW_PRIVATE"]),
+            )
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            log.exception("could not sync CRISIS_WEBHOOK_URLS; the webhooks table is unchanged")
+        finally:
+            db.session.remove()
+
+
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     """Add the two jobs, each due at once (catch up after downtime) and then every interval."""
+    sync_settings(app)
     sweep_seconds = float(app.config["SWEEP_SECONDS"])
     outbox_seconds = float(app.config["OUTBOX_SECONDS"])
     start = datetime.now(UTC)

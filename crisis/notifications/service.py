@@ -163,8 +163,12 @@ def _key(dedup_key: str, channel: str, target: int) -> str:
 
 
 def active_webhooks() -> list[Webhook]:
-    """Return the active webhooks (every outbound message goes to each of them)."""
-    return list(db.session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)))
+    """Return the active webhooks, one per URL and format (every outbound message goes to each)."""
+    unique: dict[tuple[str, str], Webhook] = {}
+    for webhook in db.session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
+        # The same URL registered twice (or by two processes syncing the settings) gets one post.
+        unique.setdefault((webhook.url, webhook.format), webhook)
+    return list(unique.values())
 
 
 def render_email_subject(*, subject: str, incident: Incident | None) -> str:

@@ -7,6 +7,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.notifications.models import Webhook
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("slack", "teams")
 SIGNATURE_HEADER = "X-Crisis-Signature"
@@ -47,6 +50,43 @@ def add_webhook(*, name: str, url: str, format: str = "slack", secret: str = "",
     db.session.add(webhook)
     db.session.flush()
     return webhook
+
+
+CONFIG_PREFIX = "config-"
+
+
+def sync_config_webhooks(*, urls: str, secret: str, allow_private: bool) -> list[Webhook]:
+    """Make each URL of CRISIS_WEBHOOK_URLS (comma-separated, `teams=` prefix for a MessageCard) a webhook.
+
+    Rows are named by a hash of the URL, so every process that syncs finds the same row; a URL
+    dropped from the setting is switched off. A refused URL is skipped, never fatal.
+    """
+    wanted: dict[str, tuple[str, str]] = {}
+    for entry in (part.strip() for part in urls.split(",")):
+        if not entry:
+            continue
+        format, _, url = entry.partition("=") if entry.startswith(("teams=", "slack=")) else ("slack", "", entry)
+        try:
+            check_url(url, allow_private=allow_private)
+        except DeliveryRefused as error:
+            log.warning("CRISIS_WEBHOOK_URLS: skipping %s: %s", url, error)
+            continue
+        name = CONFIG_PREFIX + hashlib.sha256(f"{format}:{url}".encode()).hexdigest()[:12]
+        wanted[name] = (url, format)
+    rows = {w.name: w for w in db.session.scalars(select(Webhook).where(Webhook.name.startswith(CONFIG_PREFIX)))}
+    for name, (url, format) in wanted.items():
+        row = rows.get(name)
+        if row is None:
+            row = Webhook(name=name, url=url, format=format, secret=secret, active=True)
+            db.session.add(row)
+            rows[name] = row
+        else:
+            row.active, row.secret = True, secret
+    for name, row in rows.items():
+        if name not in wanted:
+            row.active = False
+    db.session.flush()
+    return [rows[name] for name in wanted]
 
 
 def list_webhooks() -> list[Webhook]:

@@ -45,7 +45,10 @@ class LoginFailure(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    __table_args__ = (Index("ix_login_failures_email_ip_at", "email", "ip", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_email_ip_at", "email", "ip", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
 
 
 class AuditRewrite(RuntimeError):

@@ -19,8 +19,10 @@ from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembers
 from crisis.statements import service as statements
 from crisis.statements.models import HoldingStatement, SpokespersonAuthorisation
 
-# Five wrong passwords for one email from one address lock that pair out for fifteen minutes.
+# Five wrong passwords for one email from one address lock that pair out for fifteen minutes;
+# fifty from one address, whatever the emails, lock the address (credential stuffing).
 LOGIN_MAX_FAILURES = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 LOGIN_WINDOW = timedelta(minutes=15)
 
 
@@ -63,21 +65,34 @@ def check_login_allowed(*, email: str, ip: str) -> None:
         .order_by(LoginFailure.at)
     ).all()
     if len(failures) >= LOGIN_MAX_FAILURES:
-        retry_at = failures[-LOGIN_MAX_FAILURES] + LOGIN_WINDOW
-        minutes = max(1, math.ceil((retry_at - clock.now()).total_seconds() / 60))
         raise TooManyAttempts(
-            f"Too many failed sign-ins for this account from your address; try again in {minutes} min.",
+            "Too many failed sign-ins for this account from your address; "
+            f"try again in {_minutes_until(failures[-LOGIN_MAX_FAILURES] + LOGIN_WINDOW)} min.",
+            field="email",
+        )
+    from_address = db.session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.ip == ip[:64], LoginFailure.at > since)
+        .order_by(LoginFailure.at.desc())
+        .limit(LOGIN_MAX_FAILURES_PER_ADDRESS)
+    ).all()
+    if len(from_address) >= LOGIN_MAX_FAILURES_PER_ADDRESS:
+        raise TooManyAttempts(
+            f"Too many failed sign-ins from your address; try again in {_minutes_until(from_address[-1] + LOGIN_WINDOW)} min.",
             field="email",
         )
 
 
+def _minutes_until(when: datetime) -> int:
+    return max(1, math.ceil((when - clock.now()).total_seconds() / 60))
+
+
 def record_login_failure(*, email: str, ip: str) -> None:
-    """Remember a failed sign-in (and forget this pair's failures older than the window)."""
+    """Remember a failed sign-in (and forget every failure older than the window)."""
     email = people.normalise_email(email)[:254]
     now = clock.now()
-    db.session.execute(
-        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip[:64], LoginFailure.at <= now - LOGIN_WINDOW)
-    )
+    # Failures older than the window count for nothing; the table stays as small as the attacks.
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at <= now - LOGIN_WINDOW))
     db.session.add(LoginFailure(email=email, ip=ip[:64], at=now))
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-21 07:41:17.589337
+Create Date: 2026-11-21 08:01:54.465861
 
 """
 from alembic import op
@@ -32,6 +32,7 @@ def upgrade():
     )
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.create_index('ix_login_failures_email_ip_at', ['email', 'ip', 'at'], unique=False)
+        batch_op.create_index('ix_login_failures_ip_at', ['ip', 'at'], unique=False)
 
     op.create_table('people',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -499,6 +500,7 @@ def downgrade():
     op.drop_table('playbook_versions')
     op.drop_table('people')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failures_ip_at')
         batch_op.drop_index('ix_login_failures_email_ip_at')
 
     op.drop_table('login_failures')

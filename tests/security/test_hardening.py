@@ -318,3 +318,25 @@ def test_webhooks_to_private_loopback_or_link_local_addresses_are_refused(app, u
         assert db.session.scalar(select(func.count(Webhook.id))) == 0
         # An admin may allow them explicitly in configuration (CRISIS_WEBHOOK_ALLOW_PRIVATE).
         assert check_url(url, allow_private=True)[0] == "http"
+
+
+def test_many_failures_from_one_address_lock_the_address_whatever_the_emails(client, make_person, clock):
+    make_person("casey@example.com")
+    for n in range(50):
+        assert _fail(client, email=f"guess{n}@example.com").status_code == 401
+    blocked = client.post("/login", data={"email": "casey@example.com", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert blocked.status_code == 429
+    assert b"Too many failed sign-ins from your address" in blocked.data
+    clock.advance(minutes=15, seconds=1)
+    assert client.post("/login", data={"email": "casey@example.com", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 302
+
+
+def test_old_failures_are_pruned(app, client, make_person, clock):
+    from crisis.admin.models import LoginFailure
+
+    for n in range(3):
+        _fail(client, email=f"old{n}@example.com")
+    clock.advance(minutes=20)
+    _fail(client)
+    with app.app_context():
+        assert db.session.scalars(select(LoginFailure.email)).all() == ["casey@example.com"]

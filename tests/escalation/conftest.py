@@ -1,4 +1,4 @@
-"""Fixtures for escalation tests: a response team whose roles every escalation target names."""
+"""Fixtures for escalation tests: a response crew whose roles every escalation target names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from crisis.extensions import db
 
 
 @pytest.fixture
-def team(app, make_person):
+def crew(app, make_person):
     """Create the people an escalation can reach; returns role name -> email."""
     people = {
         "owner": make_person("owner@example.com", permissions=("respond", "view")),

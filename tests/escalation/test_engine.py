@@ -46,12 +46,12 @@ def outbox(dedup_prefix: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def one_step(app, team, person):
+def one_step(app, crew, person):
     """An incident with one active step owned by owner@, due in 15 minutes, and a webhook."""
     with app.app_context():
         version = playbook_version()
-        item = incident(version, triage_owner=person(team["triage"]))
-        row = step(item, owner=person(team["owner"]))
+        item = incident(version, triage_owner=person(crew["triage"]))
+        row = step(item, owner=person(crew["owner"]))
         db.session.add(Webhook(name="desk", url="http://127.0.0.1:9/hook", format="slack"))
         db.session.commit()
         return row.id
@@ -110,13 +110,13 @@ def test_timeline_event_and_escalation_row_carry_the_due_time(app, one_step, clo
         assert "overdue" in event.summary and "owner@example.com" in event.summary
 
 
-def test_last_level_repeats_and_missed_repeats_collapse_after_downtime(app, team, person, clock):
+def test_last_level_repeats_and_missed_repeats_collapse_after_downtime(app, crew, person, clock):
     repeating = policy(
         (0, ("owner",), ("in_app",)), (10, ("role_lead",), ("in_app",)), repeat_every=30
     )
     with app.app_context():
         version = playbook_version(repeating, key="repeating")
-        row = step(incident(version), owner=person(team["owner"]), escalation=repeating)
+        row = step(incident(version), owner=person(crew["owner"]), escalation=repeating)
         db.session.commit()
         step_id, due = row.id, row.due_at
         # Nothing ran for two hours after the step fell due: the first sweep catches up on the
@@ -194,10 +194,10 @@ def test_blocked_steps_keep_escalating(app, one_step, clock):
         assert run_sweep().escalated == 1
 
 
-def test_steps_of_closed_incidents_stop_escalating_silently(app, team, person, clock):
+def test_steps_of_closed_incidents_stop_escalating_silently(app, crew, person, clock):
     with app.app_context():
         version = playbook_version()
-        row = step(incident(version, status="closed"), owner=person(team["owner"]))
+        row = step(incident(version, status="closed"), owner=person(crew["owner"]))
         db.session.commit()
         clock.advance(minutes=20)
         result = run_sweep()
@@ -207,7 +207,7 @@ def test_steps_of_closed_incidents_stop_escalating_silently(app, team, person, c
         assert db.session.scalar(select(func.count(Notification.id))) == 0
 
 
-def test_unowned_step_goes_to_the_role_primary_then_backup(app, team, person, clock):
+def test_unowned_step_goes_to_the_role_primary_then_backup(app, crew, person, clock):
     with app.app_context():
         version = playbook_version()
         first = step(incident(version), owner=None)
@@ -215,7 +215,7 @@ def test_unowned_step_goes_to_the_role_primary_then_backup(app, team, person, cl
         clock.advance(minutes=15)
         run_sweep()
         assert escalations(first.id)[0].data["notified"] == ["lead@example.com"]
-        person(team["lead"]).active = False
+        person(crew["lead"]).active = False
         second = step(incident(version), owner=None)
         db.session.commit()
         clock.advance(minutes=15)
@@ -234,13 +234,13 @@ def test_nobody_to_notify_is_still_recorded(app, clock):
         assert event.data["notified"] == [] and "nobody" in event.summary
 
 
-def test_role_target_and_channel_preferences(app, team, person, clock):
+def test_role_target_and_channel_preferences(app, crew, person, clock):
     legal_policy = policy((0, ("role:legal", "owner"), ("in_app", "email")))
     with app.app_context():
-        person(team["legal"]).notify_email = False
-        person(team["owner"]).notify_in_app = False
+        person(crew["legal"]).notify_email = False
+        person(crew["owner"]).notify_in_app = False
         version = playbook_version(legal_policy, key="legal")
-        row = step(incident(version), owner=person(team["owner"]), escalation=legal_policy)
+        row = step(incident(version), owner=person(crew["owner"]), escalation=legal_policy)
         db.session.commit()
         clock.advance(minutes=15)
         run_sweep()
@@ -248,10 +248,10 @@ def test_role_target_and_channel_preferences(app, team, person, clock):
         assert sorted(outbox(f"escalation:{row.id}:1:")) == [("email", "owner@example.com"), ("in_app", "legal@example.com")]
 
 
-def test_drill_escalations_say_so(app, team, person, clock):
+def test_drill_escalations_say_so(app, crew, person, clock):
     with app.app_context():
         version = playbook_version()
-        row = step(incident(version, is_drill=True), owner=person(team["owner"]))
+        row = step(incident(version, is_drill=True), owner=person(crew["owner"]))
         db.session.commit()
         clock.advance(minutes=15)
         run_sweep()
@@ -294,11 +294,11 @@ def test_a_failing_extra_sweep_does_not_stop_escalation(app, one_step, clock, mo
         assert len(escalations(one_step)) == 1
 
 
-def test_large_backlog_is_worked_through_in_batches(app, team, person, clock):
+def test_large_backlog_is_worked_through_in_batches(app, crew, person, clock):
     with app.app_context():
         version = playbook_version()
         ids = bulk_steps(
-            version, incidents=50, steps_per_incident=5, due_at=crisis_clock.now(), owner_id=person(team["owner"]).id
+            version, incidents=50, steps_per_incident=5, due_at=crisis_clock.now(), owner_id=person(crew["owner"]).id
         )
         db.session.commit()
         result = run_sweep(batch_size=40)
@@ -310,11 +310,11 @@ def test_large_backlog_is_worked_through_in_batches(app, team, person, clock):
         assert {db.session.get(IncidentStep, i).escalation_level for i in ids} == {1}
 
 
-def test_concurrent_sweeps_in_threads_escalate_each_level_once(app, team, person, clock):
+def test_concurrent_sweeps_in_threads_escalate_each_level_once(app, crew, person, clock):
     with app.app_context():
         version = playbook_version()
         bulk_steps(version, incidents=60, steps_per_incident=5, due_at=crisis_clock.now() - timedelta(hours=1),
-                   owner_id=person(team["owner"]).id)
+                   owner_id=person(crew["owner"]).id)
         db.session.commit()
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
@@ -345,13 +345,13 @@ def test_concurrent_sweeps_in_threads_escalate_each_level_once(app, team, person
         assert len(keys) == len(set(keys)) == 300 * 5
 
 
-def test_completion_racing_a_sweep_is_never_followed_by_an_escalation(app, team, person, clock):
+def test_completion_racing_a_sweep_is_never_followed_by_an_escalation(app, crew, person, clock):
     """The step is either escalated before its completion or not at all (20 races)."""
     outcomes = set()
     for attempt in range(20):
         with app.app_context():
             version = playbook_version(key=f"race-{attempt}")
-            row = step(incident(version), owner=person(team["owner"]))
+            row = step(incident(version), owner=person(crew["owner"]))
             db.session.commit()
             step_id, incident_id = row.id, row.incident_id
         clock.advance(minutes=16)

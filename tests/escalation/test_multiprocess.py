@@ -36,14 +36,14 @@ OUTBOX_PER_STEP = 5
 
 
 @pytest.fixture
-def backlog(app, team, person, database_url, request):
+def backlog(app, crew, person, database_url, request):
     """Active steps (2,000 unless the test says otherwise) on incidents of 10, all due an hour ago by the real clock."""
     steps = getattr(request, "param", STEPS)
     with app.app_context():
         version = playbook_version()
         bulk_steps(
             version, incidents=steps // 10, steps_per_incident=10,
-            due_at=datetime.now(UTC) - timedelta(hours=1), owner_id=person(team["owner"]).id,
+            due_at=datetime.now(UTC) - timedelta(hours=1), owner_id=person(crew["owner"]).id,
         )
         db.session.commit()
         db.session.remove()

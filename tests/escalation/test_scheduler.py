@@ -22,10 +22,10 @@ from .builders import incident, playbook_version, step
 
 
 @pytest.fixture
-def overdue_step(app, team, person, clock):
+def overdue_step(app, crew, person, clock):
     """One step that fell due an hour ago (levels 1-3 all due) and was never swept."""
     with app.app_context():
-        row = step(incident(playbook_version()), owner=person(team["owner"]))
+        row = step(incident(playbook_version()), owner=person(crew["owner"]))
         db.session.commit()
         step_id = row.id
     clock.advance(minutes=75)

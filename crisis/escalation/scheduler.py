@@ -151,7 +151,15 @@ def start_background_scheduler(app: Flask) -> BackgroundScheduler:
     import atexit
 
     atexit.register(_shutdown_quietly, scheduler)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        # SIGTERM would end the process on the spot; exit normally instead, so the web server
+        # stops and atexit lets the running job finish (Ctrl-C already ends that way).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     return scheduler
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def _shutdown_quietly(scheduler: BaseScheduler) -> None:

@@ -168,3 +168,39 @@ def test_a_scheduler_killed_mid_sweep_loses_nothing_and_doubles_nothing(app, bac
     finally:
         stop([second])
     assert_exactly_once(app, CRASH_STEPS)
+
+
+def test_run_py_serves_and_sweeps_in_one_process_and_stops_cleanly(tmp_path):
+    """`python run.py` runs the embedded scheduler: /health turns healthy; SIGTERM exits 0."""
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "SECRET_KEY": "run-test",
+           "CRISIS_SCHEDULER": "embedded", "CRISIS_SMTP_HOST": "127.0.0.1", "CRISIS_SMTP_PORT": "1"}
+    process = subprocess.Popen([sys.executable, "run.py", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    health = None
+
+    def healthy() -> bool:
+        nonlocal health
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                health = json.loads(response.read())
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    try:
+        wait_for(healthy, timeout=60, processes=[process])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert health["scheduler"]["status"] == "ok" and health["database"] == "ok"
+    assert health["scheduler"]["process"].endswith(f":{process.pid}")
+    assert "scheduler: escalation sweep and outbox delivery running in this process" in out
+    assert process.returncode == 0, out

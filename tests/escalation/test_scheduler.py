@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -128,6 +129,7 @@ def test_background_scheduler_catches_up_on_its_first_run(app, overdue_step):
     app.config.update(SWEEP_SECONDS=3600, OUTBOX_SECONDS=3600)
     done = threading.Event()
     failures = []
+    previous_sigterm = signal.getsignal(signal.SIGTERM)
     sched = scheduling.start_background_scheduler(app)
     try:
         def listen(event):
@@ -150,3 +152,4 @@ def test_background_scheduler_catches_up_on_its_first_run(app, overdue_step):
     finally:
         sched.shutdown(wait=True)
         scheduling._started = None
+        signal.signal(signal.SIGTERM, previous_sigterm)

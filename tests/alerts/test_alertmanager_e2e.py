@@ -142,3 +142,15 @@ def test_a_real_alertmanager_opens_and_resolves_an_incident(intake, crisis_url, 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def test_without_the_binary_ci_fails_and_elsewhere_skips_with_the_reason(monkeypatch, tmp_path):
+    import tests.alerts.test_alertmanager_e2e as e2e
+
+    monkeypatch.setattr(e2e, "BINARY", str(tmp_path / "prometheus-alertmanager"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="is not installed: run scripts/install-system-deps.sh"):
+        e2e._require_binary()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install prometheus-alertmanager"):
+        e2e._require_binary()

@@ -15,6 +15,7 @@ from crisis.statements import service
 from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
 from crisis.statements.models import Statement
 from crisis.web.access import permission_required
+from crisis.web.formatting import localtime
 
 bp = Blueprint("statements", __name__)
 
@@ -26,12 +27,18 @@ def statement_panel(incident: Incident) -> dict:
     form.step.choices = [SelectChoice("", "No step (blank statement)")] + [SelectChoice(s.key, s.title) for s in steps]
     library = service.list_holding_statements()
     form.holding_statement.choices = [SelectChoice("", "Nothing (template or my own words)")] + [
-        SelectChoice(str(h.id), h.title + (f" ({h.platform})" if h.platform else "")) for h in library
+        SelectChoice(str(h.id), _library_label(h)) for h in library
     ]
     link = incident.links[0] if incident.links else None
     form.platform.data = link.platform if link else ""
     can_draft = current_user.is_authenticated and current_user.can(Permission.RESPOND) and incident.is_open
     return {"statements": service.list_statements(incident=incident), "form": form, "can_draft": can_draft}
+
+
+def _library_label(entry) -> str:
+    approver = entry.approved_by.name if entry.approved_by else "unknown"
+    platform = f" ({entry.platform})" if entry.platform else ""
+    return f"{entry.title}{platform} — approved by {approver}, {localtime(entry.approved_at, '%d %b %Y')}"
 
 
 @bp.app_context_processor

@@ -113,3 +113,15 @@ def test_the_incident_page_shows_the_statements_panel(client, login, desk, team)
     assert b"Public statements" in page.data
     assert f"/incidents/{desk.ref}/statements/{sid}".encode() in page.data
     assert b"Draft a statement" in page.data
+
+
+def test_the_draft_form_offers_library_wording_with_its_approver(app, client, login, ref, team):
+    from crisis.people.service import get_person
+    from crisis.statements.service import add_holding_statement
+
+    with app.app_context():
+        add_holding_statement(title="Aware", body="We're aware of {incident_title}.", platform="x", approved_by=get_person(team.legal))
+        db.session.commit()
+    login(team.social)
+    page = client.get(f"/incidents/{ref}/statements").data.decode()
+    assert "Aware (x) — approved by Legal, 21 Nov 2026" in page

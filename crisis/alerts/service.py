@@ -259,8 +259,6 @@ def _route_new(alert: Alert, label: str) -> None:
                     incident = _declare(alert, declared_by=None, actor_label=label)
             except DomainError as error:
                 alert.routing_note = f"could not open an incident: {error.message}; waiting for a person"
-            except ImportError:
-                alert.routing_note = "incidents cannot be declared yet; waiting for a person"
             else:
                 _attach(alert, incident, label, decided_by=None, opened=True)
                 return

@@ -127,6 +127,12 @@ def statement_steps(*, incident: Incident) -> list[StepDef]:
     return [s for s in playbook.steps if s.key in present and (s.template or s.publishes)]
 
 
+def unstaffed_approver_roles(*, statement: Statement) -> list[str]:
+    """Return the approver roles this statement needs that nobody active holds (it would wait forever)."""
+    roles = [a.role for a in statement.approvals] or list(approver_roles(incident=statement.incident, step_key=statement.step_key))
+    return [role for role in roles if not role_holders(role)]
+
+
 def is_spokesperson(person: Person, platform: str) -> bool:
     """Return whether the person may publish on this platform now (authorised, trained, permitted)."""
     if not person.active or not person.can(Permission.PUBLISH):

@@ -101,6 +101,7 @@ def detail(ref, statement_id):
         can_approve=service.can_approve(current_user, statement),
         is_spokesperson=service.is_spokesperson(current_user, statement.platform),
         approver_roles=service.approver_roles(incident=statement.incident, step_key=statement.step_key),
+        unstaffed=service.unstaffed_approver_roles(statement=statement),
     )
 
 

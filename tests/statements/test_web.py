@@ -125,3 +125,15 @@ def test_the_draft_form_offers_library_wording_with_its_approver(app, client, lo
     login(team.social)
     page = client.get(f"/incidents/{ref}/statements").data.decode()
     assert "Aware (x) — approved by Legal, 21 Nov 2026" in page
+
+
+def test_the_statement_page_warns_when_nobody_can_approve(app, client, login, desk, team):
+    from crisis.people.service import get_person, set_active
+
+    with app.app_context():
+        set_active(person=get_person(team.legal), active=False)
+        db.session.commit()
+    sid = desk.draft(team.social, step_key="holding-statement")
+    login(team.social)
+    page = client.get(f"/incidents/{desk.ref}/statements/{sid}")
+    assert b"Nobody active is on the legal roster" in page.data

@@ -15,7 +15,7 @@ primary, then its backups and the triage owner, then the executive sponsor (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -762,8 +762,3 @@ def _clean_url(url: str) -> str:
 # The escalation scheduler runs this after its step sweep.
 if sweep_overdue_approvals not in engine.EXTRA_SWEEPS:
     engine.EXTRA_SWEEPS.append(sweep_overdue_approvals)
-
-
-def holding_statement_values(entry: HoldingStatement, values: Mapping[str, str]) -> str:
-    """Return a library entry's wording filled for an incident (a preview)."""
-    return render_template(entry.body, values)

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
@@ -103,32 +103,39 @@ def get_incident(ref: str) -> Incident:
     return incident
 
 
-def incident_view(ref: str) -> dict[str, Any]:
-    """Return the API shape of an incident in three plain queries (the hot read path)."""
+def _view_statements():
+    # Built once: constructing these selects costs more than running them.
     incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
     versions, people = PlaybookVersion.__table__, Person.__table__
     owners = people.alias("owners")
+    return (
+        select(incidents, versions.c.key.label("playbook_key"), versions.c.version.label("playbook_version"),
+               people.c.email.label("triage_owner_email"))
+        .join(versions, versions.c.id == incidents.c.playbook_version_id)
+        .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
+        .where(incidents.c.ref == bindparam("ref")),
+        select(steps, owners.c.email.label("owner_email"))
+        .outerjoin(owners, owners.c.id == steps.c.owner_id)
+        .where(steps.c.incident_id == bindparam("incident_id"))
+        .order_by(steps.c.position),
+        select(links.c.platform, links.c.url).where(links.c.incident_id == bindparam("incident_id")).order_by(links.c.id),
+    )
+
+
+_VIEW_STATEMENTS = _view_statements()
+
+
+def incident_view(ref: str) -> dict[str, Any]:
+    """Return the API shape of an incident in three plain queries (the hot read path)."""
+    incident_query, steps_query, links_query = _VIEW_STATEMENTS
     # The token's last_used_at waits in the session; reading must not flush it as a write.
     with db.session.no_autoflush:
         connection = db.session.connection()
-        row = connection.execute(
-            select(incidents, versions.c.key.label("playbook_key"), versions.c.version.label("playbook_version"),
-                   people.c.email.label("triage_owner_email"))
-            .join(versions, versions.c.id == incidents.c.playbook_version_id)
-            .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
-            .where(incidents.c.ref == ref.strip().upper())
-        ).one_or_none()
+        row = connection.execute(incident_query, {"ref": ref.strip().upper()}).one_or_none()
         if row is None:
             raise NotFound(f"no incident {ref!r}", field="ref")
-        step_rows = connection.execute(
-            select(steps, owners.c.email.label("owner_email"))
-            .outerjoin(owners, owners.c.id == steps.c.owner_id)
-            .where(steps.c.incident_id == row.id)
-            .order_by(steps.c.position)
-        ).all()
-        link_rows = connection.execute(
-            select(links.c.platform, links.c.url).where(links.c.incident_id == row.id).order_by(links.c.id)
-        ).all()
+        step_rows = connection.execute(steps_query, {"incident_id": row.id}).all()
+        link_rows = connection.execute(links_query, {"incident_id": row.id}).all()
     return {
         "ref": row.ref,
         "title": row.title,
@@ -418,17 +425,19 @@ def declare_incident(
     return incident
 
 
+_ROLE_PRIMARIES = (
+    select(RoleMembership.role, Person)
+    .join(Person, Person.id == RoleMembership.person_id)
+    .where(RoleMembership.role.in_(bindparam("roles", expanding=True)), Person.active.is_(True))
+    .order_by(RoleMembership.role, RoleMembership.is_backup, RoleMembership.rank, Person.id)
+    .options(lazyload(Person.permissions), lazyload(Person.roles))
+)
+
+
 def _role_primaries(roles: set[str]) -> dict[str, Person]:
     """Return who acts for each role now (as people.service.role_primary), in one query."""
-    rows = db.session.execute(
-        select(RoleMembership.role, Person)
-        .join(Person, Person.id == RoleMembership.person_id)
-        .where(RoleMembership.role.in_(sorted(roles)), Person.active.is_(True))
-        .order_by(RoleMembership.role, RoleMembership.is_backup, RoleMembership.rank, Person.id)
-        .options(lazyload(Person.permissions), lazyload(Person.roles))
-    ).all()
     primaries: dict[str, Person] = {}
-    for role, person in rows:
+    for role, person in db.session.execute(_ROLE_PRIMARIES, {"roles": sorted(roles)}).all():
         primaries.setdefault(role, person)
     return primaries
 
@@ -445,21 +454,27 @@ def _record_activation(
     )
 
 
+_COUNTER_UPSERTS: dict[str, Any] = {}
+
+
 def _next_ref(year: int) -> str:
     """Hand out the next INC-YYYY-NNNN with one atomic upsert ... RETURNING on the year's counter.
 
     The row lock taken by the update part makes concurrent declarations queue on PostgreSQL;
     SQLite transactions are serialised anyway. A rolled-back declaration gives its number back.
     """
-    table = IncidentCounter.__table__
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(year=year, last_number=1)
-    number = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["year"], set_={"last_number": table.c.last_number + 1}
-        ).returning(table.c.last_number)
-    ).scalar_one()
+    statement = _COUNTER_UPSERTS.get(dialect)
+    if statement is None:
+        table = IncidentCounter.__table__
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _COUNTER_UPSERTS[dialect] = (
+            insert(table)
+            .values(year=bindparam("year"), last_number=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last_number": table.c.last_number + 1})
+            .returning(table.c.last_number)
+        )
+    number = db.session.execute(statement, {"year": year}).scalar_one()
     return f"INC-{year}-{number:04d}"
 
 

@@ -35,6 +35,9 @@ def seed_demo() -> list[str]:
             create_person(email=email, name=name, password=DEMO_PASSWORD, permissions=permissions, roles=roles)
             created.append(email)
     _seed_statements()
+    from crisis.incidents.demo import seed_demo_incidents
+
+    seed_demo_incidents()
     db.session.commit()
     return created
 

@@ -200,6 +200,7 @@ def draft_statement(
 
 def edit_statement(*, statement: Statement, actor: Person, body: str | None = None, platform: str | None = None) -> Statement:
     """Save new wording as a new version; any approval given or asked so far is reset."""
+    _lock(statement)
     if statement.status not in EDITABLE:
         raise Conflict(f"statement #{statement.id} is {statement.status} and can no longer be edited", field="statement")
     new_body = statement.body if body is None else _clean_body(body)
@@ -240,6 +241,7 @@ def edit_statement(*, statement: Statement, actor: Person, body: str | None = No
 
 def submit_statement(*, statement: Statement, actor: Person) -> Statement:
     """Ask the approvers to review the current version."""
+    _lock(statement)
     if statement.status != StatementStatus.DRAFT.value:
         raise Conflict(
             f"statement #{statement.id} is {statement.status}; only a draft can be submitted for review",
@@ -268,6 +270,7 @@ def submit_statement(*, statement: Statement, actor: Person) -> Statement:
 
 def approve_statement(*, statement: Statement, actor: Person, role: str | None = None) -> Statement:
     """Approve the current version for every pending approver role the actor holds (or `role`)."""
+    _lock(statement)
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(_not_in_review(statement), field="statement")
     if not actor.can(Permission.APPROVE):
@@ -318,6 +321,7 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
 
 def reject_statement(*, statement: Statement, actor: Person, reason: str, role: str | None = None) -> Statement:
     """Send a statement back to its drafter with a reason."""
+    _lock(statement)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why the statement is sent back (reason)", field="reason")
@@ -364,6 +368,7 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
 
 def publish_statement(*, statement: Statement, actor: Person, url: str) -> Statement:
     """Mark an approved statement published at `url`; its publishing step completes itself."""
+    _lock(statement)
     url = _clean_url(url)
     if statement.status == StatementStatus.PUBLISHED.value:
         raise Conflict(f"statement #{statement.id} was already published", field="statement")
@@ -676,6 +681,18 @@ def _step_def(incident: Incident, step_key: str | None) -> StepDef | None:
         return _playbook(incident).step(step_key)
     except KeyError:
         return None
+
+
+def _lock(statement: Statement) -> None:
+    """Take the statement's row lock and reread it, so decisions on one statement queue up.
+
+    Two approvers signing at once would otherwise each see the other's role still pending and
+    neither would mark the statement approved. SQLite takes its write lock at BEGIN IMMEDIATE.
+    """
+    db.session.execute(select(Statement.id).where(Statement.id == statement.id).with_for_update())
+    db.session.refresh(statement)
+    for approval in statement.approvals:
+        db.session.refresh(approval)
 
 
 def _ask_approvals(statement: Statement, *, now: datetime) -> None:

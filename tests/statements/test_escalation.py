@@ -140,3 +140,41 @@ def test_concurrent_sweeps_fire_each_level_exactly_once(app, desk, team, clock):
     sweep(app)
     fired = escalations(app, desk.ref)
     assert sorted((role, level) for role, level, _ in fired) == [("legal", 1), ("legal", 2), ("marketing", 1), ("marketing", 2)]
+
+
+def test_two_approvers_signing_at_once_leave_the_statement_approved(app, desk, team):
+    import threading
+
+    from crisis.incidents.service import get_incident as incident_of
+    from crisis.people.service import get_person
+    from crisis.statements import service
+    from crisis.statements.models import Statement
+
+    sid = desk.draft(team.social, step_key="holding-statement")
+    desk.submit(team.social, sid)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def approve(email: str) -> None:
+        try:
+            # Start together; SQLite then queues the writers at BEGIN IMMEDIATE, PostgreSQL at the row lock.
+            barrier.wait(timeout=10)
+            with app.app_context():
+                statement = service.get_statement(incident=incident_of(desk.ref), statement_id=sid)
+                actor = get_person(email)
+                service.approve_statement(statement=statement, actor=actor)
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=approve, args=(email,)) for email in (team.legal, team.marketing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        statement = db.session.get(Statement, sid)
+        assert statement.status == "approved"
+        assert [a.status for a in statement.approvals] == ["approved", "approved"]

@@ -2,7 +2,9 @@
 
 Walks `app.url_map`: a route added without `permission_required`/`public`/`api_route`
 fails `test_every_endpoint_declares_its_rule`, and each declared rule is checked signed
-out, lacking the permission and holding it.
+out (302 to the login page, 401 under /api/), by a person holding every other permission
+but not the required one (403), by a person holding only the required one, and by an admin
+(neither refused).
 """
 
 from __future__ import annotations
@@ -170,3 +172,7 @@ def test_route_enforces_its_declared_permission(walk, endpoint, rule, method):
     assert holding.status_code not in (401, 403), f"{method} {path} refused a holder of {required!r}: {holding.status_code}"
     if not is_api:
         assert "/login" not in holding.headers.get("Location", "")
+    if required != "admin":
+        # Admin holds every permission.
+        admin = _call(app, tokens, method, path, "has-admin@example.com")
+        assert admin.status_code not in (401, 403), f"{method} {path} refused an admin: {admin.status_code}"

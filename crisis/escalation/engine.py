@@ -60,6 +60,21 @@ _steps = IncidentStep.__table__
 _incidents = Incident.__table__
 
 
+class _Due:
+    """A due step with the incident fields the sweep needs."""
+
+    __slots__ = ("id", "escalation_level", "key", "title", "role", "status", "owner_id", "due_at",
+                 "acknowledged_at", "incident_id", "incident_status", "playbook_version_id", "triage_owner_id")
+
+    def __init__(self, step: Any, incident: Any) -> None:
+        for name in ("id", "escalation_level", "key", "title", "role", "status", "owner_id", "due_at",
+                     "acknowledged_at", "incident_id"):
+            setattr(self, name, getattr(step, name))
+        self.incident_status = incident.status
+        self.playbook_version_id = incident.playbook_version_id
+        self.triage_owner_id = incident.triage_owner_id
+
+
 @dataclass
 class SweepResult:
     escalated: int = 0
@@ -78,13 +93,14 @@ def run_sweep(
     started = time.perf_counter()
     result = SweepResult()
     policies: dict[int, EscalationPolicy] = {}
+    directory = Directory()
     pause = SQLITE_PAUSE_SECONDS if db.session.get_bind().dialect.name == "sqlite" else 0
     for batch in range(max_batches):
         if batch and pause:
             time.sleep(pause)
         at = now or clock.now()
         try:
-            picked, escalated, stopped = _sweep_batch(at, batch_size, policies)
+            picked, escalated, stopped = _sweep_batch(at, batch_size, policies, directory)
             db.session.commit()
         except OperationalError as error:
             # A deadlock or lock timeout against another writer: nothing of the batch was
@@ -116,8 +132,13 @@ def run_sweep(
     return result
 
 
-def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationPolicy]) -> tuple[int, int, int]:
+def _sweep_batch(
+    now: datetime, batch_size: int, policies: dict[int, EscalationPolicy], directory: Directory
+) -> tuple[int, int, int]:
     """Claim and escalate one batch in the current transaction; return (picked, escalated, stopped)."""
+    # Steps alone, in index order: "what is due now" stays one short range scan of the
+    # next_escalation_at index whatever the table's size (a join here can tempt the planner
+    # into scanning every step).
     query = (
         select(
             _steps.c.id,
@@ -131,11 +152,7 @@ def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationP
             _steps.c.acknowledged_at,
             _steps.c.next_escalation_at,
             _steps.c.incident_id,
-            _incidents.c.status.label("incident_status"),
-            _incidents.c.playbook_version_id,
-            _incidents.c.triage_owner_id,
         )
-        .select_from(_steps.join(_incidents, _incidents.c.id == _steps.c.incident_id))
         .where(_steps.c.next_escalation_at <= now, _steps.c.status.in_(ESCALATING))
         .order_by(_steps.c.next_escalation_at)
         .limit(batch_size)
@@ -143,10 +160,18 @@ def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationP
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         # Concurrent sweeps take disjoint batches instead of queueing on each other's rows.
-        query = query.with_for_update(skip_locked=True, of=_steps)
-    rows = connection.execute(query).all()
-    if not rows:
+        query = query.with_for_update(skip_locked=True)
+    steps = connection.execute(query).all()
+    if not steps:
         return 0, 0, 0
+    incidents = {
+        row.id: row
+        for row in connection.execute(
+            select(_incidents.c.id, _incidents.c.status, _incidents.c.playbook_version_id,
+                   _incidents.c.triage_owner_id).where(_incidents.c.id.in_({step.incident_id for step in steps}))
+        )
+    }
+    rows = [_Due(step, incidents[step.incident_id]) for step in steps]
     # Claim in id order so two transactions never wait on each other's rows in a cycle.
     rows.sort(key=lambda row: row.id)
     # (row, policy, level claimed, next escalation time); level None: switch escalation off.
@@ -164,7 +189,7 @@ def _sweep_batch(now: datetime, batch_size: int, policies: dict[int, EscalationP
     won = [(row, policy, level) for row, policy, level, _ in claims if level is not None and row.id in winners]
     stopped = sum(1 for row, _, level, _ in claims if level is None and row.id in winners)
     if won:
-        _escalate_all(won, now)
+        _escalate_all(won, now, directory)
     return len(rows), len(won), stopped
 
 
@@ -217,39 +242,72 @@ def policy_for(playbook_version_id: int) -> EscalationPolicy:
     return Playbook.from_dict(version.definition).escalation
 
 
-def recipients_for(
-    targets: tuple[str, ...], *, owner_id: int | None, triage_owner_id: int | None, role: str,
-    roles: dict[str, Person | None] | None = None, people: dict[int, Person] | None = None,
-) -> list[Person]:
-    """Resolve a level's `notify` targets to active people, in order, without repeats."""
-    roles = {} if roles is None else roles
-    people = {} if people is None else people
+@dataclass(frozen=True)
+class Contact:
+    """What notifying a person needs, copied out of the session so it outlives each batch's commit."""
 
-    def by_id(person_id: int | None) -> Person | None:
+    id: int
+    email: str
+    name: str
+    active: bool
+    notify_email: bool
+    notify_in_app: bool
+
+    @classmethod
+    def of(cls, person: Any) -> Contact | None:
+        if person is None:
+            return None
+        return cls(person.id, person.email, person.name, person.active, person.notify_email, person.notify_in_app)
+
+
+class Directory:
+    """People and role primaries looked up once per sweep, however many batches it runs."""
+
+    def __init__(self) -> None:
+        self.people: dict[int, Contact | None] = {}
+        self.roles: dict[str, Contact | None] = {}
+
+    def load(self, person_ids: set[int | None]) -> None:
+        missing = {i for i in person_ids if i is not None and i not in self.people}
+        if missing:
+            columns = (Person.id, Person.email, Person.name, Person.active, Person.notify_email, Person.notify_in_app)
+            for row in db.session.execute(select(*columns).where(Person.id.in_(missing))):
+                self.people[row.id] = Contact(*row)
+            for person_id in missing - set(self.people):
+                self.people[person_id] = None
+
+    def person(self, person_id: int | None) -> Contact | None:
         if person_id is None:
             return None
-        if person_id not in people:
-            people[person_id] = db.session.get(Person, person_id)
-        return people[person_id]
+        if person_id not in self.people:
+            self.load({person_id})
+        return self.people[person_id]
 
-    def primary(name: str) -> Person | None:
-        if name not in roles:
-            roles[name] = role_primary(name)
-        return roles[name]
+    def primary(self, role: str) -> Contact | None:
+        if role not in self.roles:
+            self.roles[role] = Contact.of(role_primary(role))
+        return self.roles[role]
 
-    chosen: list[Person] = []
+
+def recipients_for(
+    targets: tuple[str, ...], *, owner_id: int | None, triage_owner_id: int | None, role: str,
+    directory: Directory | None = None,
+) -> list[Contact]:
+    """Resolve a level's `notify` targets to active people, in order, without repeats."""
+    directory = directory or Directory()
+    chosen: list[Contact] = []
     for target in targets:
         if target == "owner":
             # An unowned step is the role's to pick up, so its primary hears about it.
-            person = by_id(owner_id) if owner_id else primary(role)
+            person = directory.person(owner_id) if owner_id else directory.primary(role)
         elif target == "triage_owner":
-            person = by_id(triage_owner_id)
+            person = directory.person(triage_owner_id)
         elif target == "role_lead":
-            person = primary(role)
+            person = directory.primary(role)
         elif target == "exec_sponsor":
-            person = primary(EXEC_SPONSOR_ROLE)
+            person = directory.primary(EXEC_SPONSOR_ROLE)
         elif target.startswith(ROLE_TARGET_PREFIX):
-            person = primary(target.removeprefix(ROLE_TARGET_PREFIX))
+            person = directory.primary(target.removeprefix(ROLE_TARGET_PREFIX))
         else:
             person = None
         if person is not None and person.active and all(p.id != person.id for p in chosen):
@@ -257,7 +315,7 @@ def recipients_for(
     return chosen
 
 
-def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -> None:
+def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, directory: Directory) -> None:
     """Write what the won claims produce: escalation rows, timeline events, outbox rows.
 
     Everything is read first and only then added, so the batch goes to the database as a few
@@ -270,16 +328,8 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
             select(Incident).where(Incident.id.in_(incident_ids)).options(lazyload("*"))
         )
     }
-    person_ids = {row.owner_id for row, _, _ in won} | {row.triage_owner_id for row, _, _ in won}
-    person_ids.discard(None)
-    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
+    directory.load({row.owner_id for row, _, _ in won} | {row.triage_owner_id for row, _, _ in won})
     webhooks = active_webhooks()
-    roles: dict[str, Person | None] = {}
-    needed_roles = {target.removeprefix(ROLE_TARGET_PREFIX) for _, policy, level in won
-                    for target in level_for(policy, level).notify if target.startswith(ROLE_TARGET_PREFIX)}
-    needed_roles |= {row.role for row, _, _ in won} | {EXEC_SPONSOR_ROLE}
-    for role in needed_roles:
-        roles[role] = role_primary(role)
     env = current_app.jinja_env
     subject_template = env.get_template("email/escalation_subject.txt")
     body_template = env.get_template("email/escalation.txt")
@@ -291,7 +341,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
         incident = incidents[row.incident_id]
         recipients = recipients_for(
             spec.notify, owner_id=row.owner_id, triage_owner_id=row.triage_owner_id, role=row.role,
-            roles=roles, people=people,
+            directory=directory,
         )
         notified = [person.email for person in recipients]
         fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at})
@@ -304,7 +354,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime) -
             data={"step": row.key, "level": level, "notified": notified},
             at=now,
         )
-        owner = people.get(row.owner_id)
+        owner = directory.person(row.owner_id)
         values = {
             "step_title": row.title,
             "incident_ref": incident.ref,

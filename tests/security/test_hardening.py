@@ -340,3 +340,16 @@ def test_old_failures_are_pruned(app, client, make_person, clock):
     _fail(client)
     with app.app_context():
         assert db.session.scalars(select(LoginFailure.email)).all() == ["casey@example.com"]
+
+
+def test_webhooks_cli_refuses_private_addresses_unless_configuration_allows_them(app, runner):
+    from crisis.notifications.models import Webhook
+
+    refused = runner.invoke(args=["webhooks", "add", "internal", "http://169.254.169.254/latest"])
+    assert refused.exit_code != 0
+    assert "private, loopback or link-local" in refused.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Webhook.id))) == 0
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    allowed = runner.invoke(args=["webhooks", "add", "internal", "http://10.0.0.5/hook"])
+    assert allowed.exit_code == 0, allowed.output

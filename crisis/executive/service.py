@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from crisis import clock
 from crisis.enums import StepStatus
@@ -26,8 +27,7 @@ KIND_PATTERN = re.compile(r"^[a-z_]+(\.[a-z_]*)?$")
 FIRST_RESPONSE_KIND = "statement.published"
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
+class EventRow(NamedTuple):
     """A read-only timeline event as the executive pages show it (duck-types TimelineEvent)."""
 
     at: datetime
@@ -37,20 +37,35 @@ class EventRow:
     actor_name: str
 
 
+def _utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def load_events(incident_id: int) -> list[EventRow]:
-    """Return the incident's events, oldest first, as plain rows (thousands load in milliseconds)."""
+    """Return the incident's events, oldest first, as plain rows (thousands load in milliseconds).
+
+    The time and data columns are read raw and converted here: SQLAlchemy's per-row SQLite
+    datetime parsing is half the cost of loading a 5,000-event timeline. (SQLite hands back
+    text, PostgreSQL a naive UTC datetime and a parsed JSON value.)
+    """
     events, people = TimelineEvent.__table__.c, Person.__table__.c
-    # A Core query on the tables: no ORM identity map for rows that are only displayed.
     query = (
-        select(events.at, events.kind, events.summary, events.data, events.actor_label, people.email)
+        select(
+            type_coerce(events.at, String), events.kind, events.summary, type_coerce(events.data, String),
+            events.actor_label, people.email,
+        )
         .select_from(TimelineEvent.__table__.outerjoin(Person.__table__, people.id == events.actor_id))
         .where(events.incident_id == incident_id)
         .order_by(events.at, events.id)
     )
-    return [
-        EventRow(at, kind, summary, data if isinstance(data, dict) else {}, email or label or "system")
-        for at, kind, summary, data, label, email in db.session.connection().execute(query)
-    ]
+    rows = []
+    for at, kind, summary, data, label, email in db.session.connection().execute(query):
+        if isinstance(data, str):
+            data = json.loads(data)
+        rows.append(EventRow(_utc(at), kind, summary, data if isinstance(data, dict) else {}, email or label or "system"))
+    return rows
 
 
 @dataclass

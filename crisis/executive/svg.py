@@ -113,7 +113,8 @@ def _title(text: str) -> str:
 
 
 def _when(at: datetime, zone: tzinfo) -> str:
-    return at.astimezone(zone).strftime("%H:%M")
+    local = at.astimezone(zone)
+    return f"{local.hour:02d}:{local.minute:02d}"  # strftime is five times slower, per mark
 
 
 def timeline_chart(

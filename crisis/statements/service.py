@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -104,7 +105,8 @@ def template_values(*, incident: Incident, platform: str = "", spokesperson: Per
         "platform": platform or (link.platform if link else ""),
         "link": link.url if link else "",
         "company": current_app.config.get("COMPANY_NAME", ""),
-        "declared_at": incident.declared_at.strftime("%d %b %Y %H:%M UTC"),
+        # Public wording speaks the organisation's time zone, not the reader's.
+        "declared_at": incident.declared_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%d %b %Y %H:%M %Z"),
         "triage_owner": incident.triage_owner.name if incident.triage_owner else "",
         "spokesperson": spokesperson.name if spokesperson else "",
     }

@@ -281,3 +281,15 @@ def test_publishing_when_the_step_is_already_done_still_records_the_statement(ap
     assert desk.get(sid)["status"] == "published"
     with app.app_context():
         assert len(events_for(get_incident(desk.ref).id, kinds=["step.completed"])) == 1
+
+
+def test_template_values_cover_every_placeholder_in_the_organisation_time_zone(app, ref):
+    from crisis.playbooks.definition import TEMPLATE_FIELDS
+
+    app.config["TIMEZONE"] = "Europe/Berlin"
+    with app.app_context():
+        values = service.template_values(incident=get_incident(ref), platform="x")
+    assert set(values) == set(TEMPLATE_FIELDS)
+    assert values["declared_at"] == "21 Nov 2026 10:00 CET"
+    assert values["link"] == "https://x.com/someone/status/1"
+    assert values["summary"] == "The kettle lid breaks"

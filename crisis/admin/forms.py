@@ -51,6 +51,10 @@ class SpokespersonForm(FlaskForm):
     trained_on = DateField("Trained on (empty: not trained yet, cannot publish)", validators=[Optional()])
 
 
+class TrainingForm(FlaskForm):
+    trained_on = DateField("Trained on", validators=[DataRequired()])
+
+
 class TokenForm(FlaskForm):
     person = SelectField("Person", coerce=int, validate_choice=False)
     name = StringField("What it is for", validators=[Optional(), Length(max=100)])

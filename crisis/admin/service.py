@@ -243,20 +243,37 @@ def revoke_token(*, actor: Person, token_id: int) -> ApiToken:
 # ---------------------------------------------------------------- spokespeople and the library
 
 
-def authorise_spokesperson(*, actor: Person, person: Person, platform: str, trained_at: datetime | None) -> SpokespersonAuthorisation:
+def authorise_spokesperson(
+    *, actor: Person | None, person: Person, platform: str, trained_at: datetime | None, actor_label: str = ""
+) -> SpokespersonAuthorisation:
     """Authorise a person to publish on a platform, and audit it."""
     authorisation = statements.authorise_spokesperson(person=person, platform=platform, trained_at=trained_at, granted_by=actor)
     audit(
-        actor=actor, action="spokesperson.authorised", target=person.email,
+        actor=actor, actor_label=actor_label, action="spokesperson.authorised", target=person.email,
         data={"platform": authorisation.platform, "trained_at": trained_at.isoformat() if trained_at else None},
     )
     return authorisation
 
 
-def revoke_spokesperson(*, actor: Person, authorisation_id: int) -> SpokespersonAuthorisation:
+def record_spokesperson_training(
+    *, actor: Person | None, authorisation_id: int, trained_at: datetime, actor_label: str = ""
+) -> SpokespersonAuthorisation:
+    """Record a spokesperson's training date, and audit it."""
+    authorisation = statements.record_training(authorisation_id=authorisation_id, trained_at=trained_at)
+    audit(
+        actor=actor, actor_label=actor_label, action="spokesperson.trained", target=authorisation.person.email,
+        data={"platform": authorisation.platform, "trained_at": trained_at.isoformat()},
+    )
+    return authorisation
+
+
+def revoke_spokesperson(*, actor: Person | None, authorisation_id: int, actor_label: str = "") -> SpokespersonAuthorisation:
     """Withdraw a spokesperson authorisation, and audit it."""
     authorisation = statements.revoke_spokesperson(authorisation_id=authorisation_id)
-    audit(actor=actor, action="spokesperson.revoked", target=authorisation.person.email, data={"platform": authorisation.platform})
+    audit(
+        actor=actor, actor_label=actor_label, action="spokesperson.revoked", target=authorisation.person.email,
+        data={"platform": authorisation.platform},
+    )
     return authorisation
 
 

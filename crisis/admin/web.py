@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -17,6 +17,7 @@ from crisis.admin.forms import (
     PersonForm,
     SpokespersonForm,
     TokenForm,
+    TrainingForm,
 )
 from crisis.extensions import db
 from crisis.statements import service as statements
@@ -37,6 +38,11 @@ def _flash_errors(form) -> None:
     for name, errors in form.errors.items():
         field = getattr(form, name, None)
         flash(f"{field.label.text if field else name}: {errors[0]}", "error")
+
+
+def _noon(day: date) -> datetime:
+    # A training date has no time of day; noon UTC keeps it on the same date in every time zone shown.
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def _people_choices() -> list[SelectChoice]:
@@ -147,7 +153,7 @@ def spokespeople():
     form.person.choices = _people_choices()
     return render_template(
         "admin/spokespeople.html", authorisations=statements.list_spokespeople(include_revoked=True), form=form,
-        action_form=ActionForm(formdata=None),
+        action_form=ActionForm(formdata=None), training_form=TrainingForm(formdata=None),
     )
 
 
@@ -159,12 +165,27 @@ def authorise_spokesperson():
     if not form.validate_on_submit():
         _flash_errors(form)
         return redirect(url_for("admin.spokespeople"))
-    trained_at = datetime.combine(form.trained_on.data, time(12), tzinfo=UTC) if form.trained_on.data else None
+    trained_at = _noon(form.trained_on.data) if form.trained_on.data else None
     found = service.get_person_by_id(form.person.data or 0)
     authorisation = service.authorise_spokesperson(actor=_actor(), person=found, platform=form.platform.data, trained_at=trained_at)
     db.session.commit()
     note = "" if authorisation.is_live else " They cannot publish until their training date is recorded."
     flash(f"{found.email} authorised for {authorisation.platform}.{note}", "success")
+    return redirect(url_for("admin.spokespeople"))
+
+
+@bp.route("/spokespeople/<int:authorisation_id>/trained", methods=["POST"])
+@permission_required("admin")
+def record_training(authorisation_id):
+    form = TrainingForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("admin.spokespeople"))
+    authorisation = service.record_spokesperson_training(
+        actor=_actor(), authorisation_id=authorisation_id, trained_at=_noon(form.trained_on.data)
+    )
+    db.session.commit()
+    flash(f"{authorisation.person.email} is trained and may now publish on {authorisation.platform}.", "success")
     return redirect(url_for("admin.spokespeople"))
 
 

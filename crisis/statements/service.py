@@ -435,7 +435,9 @@ def _complete_publishing_step(statement: Statement, actor: Person) -> None:
 # ---------------------------------------------------------------- spokespeople and the library
 
 
-def authorise_spokesperson(*, person: Person, platform: str, trained_at: datetime | None, granted_by: Person) -> SpokespersonAuthorisation:
+def authorise_spokesperson(
+    *, person: Person, platform: str, trained_at: datetime | None, granted_by: Person | None
+) -> SpokespersonAuthorisation:
     """Authorise a person to publish on a platform ("*" for all); they must be trained to publish."""
     platform = ANY_PLATFORM if platform.strip() == ANY_PLATFORM else _clean_platform(platform)
     existing = db.session.scalar(
@@ -450,10 +452,24 @@ def authorise_spokesperson(*, person: Person, platform: str, trained_at: datetim
     if trained_at is not None and trained_at > clock.now():
         raise InvalidInput("the training date cannot be in the future", field="trained_at")
     authorisation = SpokespersonAuthorisation(
-        person_id=person.id, platform=platform, trained_at=trained_at, granted_by_id=granted_by.id, granted_at=clock.now()
+        person_id=person.id, platform=platform, trained_at=trained_at,
+        granted_by_id=granted_by.id if granted_by else None, granted_at=clock.now(),
     )
     db.session.add(authorisation)
     db.session.flush()
+    return authorisation
+
+
+def record_training(*, authorisation_id: int, trained_at: datetime) -> SpokespersonAuthorisation:
+    """Record when an authorised spokesperson was trained; from then on they may publish."""
+    authorisation = db.session.get(SpokespersonAuthorisation, authorisation_id)
+    if authorisation is None:
+        raise NotFound(f"no spokesperson authorisation {authorisation_id}", field="authorisation")
+    if authorisation.revoked_at is not None:
+        raise Conflict("this authorisation was revoked; authorise the person again", field="authorisation")
+    if trained_at > clock.now():
+        raise InvalidInput("the training date cannot be in the future", field="trained_at")
+    authorisation.trained_at = trained_at
     return authorisation
 
 

@@ -205,3 +205,24 @@ def test_the_audit_trail_is_append_only(app, client, admin):
         with pytest.raises(AuditRewrite):
             db.session.execute(db.update(AuditEvent).values(action="x"))
         db.session.rollback()
+
+
+def test_recording_training_lets_an_authorised_spokesperson_publish(app, client, make_person, admin):
+    from crisis.statements.service import is_spokesperson
+
+    email = make_person("voice@example.com", permissions=["publish", "view"])
+    with app.app_context():
+        pid = find_person(email).id
+    client.post("/admin/spokespeople", data={"person": pid, "platform": "x", "trained_on": ""})
+    with app.app_context():
+        authorisation_id = db.session.scalars(select(SpokespersonAuthorisation.id)).one()
+        assert not is_spokesperson(find_person(email), "x")
+    assert b"Record training" in client.get("/admin/spokespeople").data
+    response = client.post(f"/admin/spokespeople/{authorisation_id}/trained", data={"trained_on": "2027-02-01"},
+                           headers={"Referer": "/admin/spokespeople"}, follow_redirects=True)
+    assert b"cannot be in the future" in response.data
+    response = client.post(f"/admin/spokespeople/{authorisation_id}/trained", data={"trained_on": "2026-11-20"}, follow_redirects=True)
+    assert b"is trained and may now publish on x" in response.data
+    with app.app_context():
+        assert is_spokesperson(find_person(email), "x")
+    assert [a for _, a, _ in audit_actions(app)] == ["spokesperson.authorised", "spokesperson.trained"]

@@ -31,7 +31,7 @@ WEB_MODULES = (
     "crisis.admin.web",
     "crisis.health",
 )
-CLI_MODULES = ("crisis.people.cli", "crisis.playbooks.cli", "crisis.incidents.cli", "crisis.escalation.cli", "crisis.notifications.cli", "crisis.alerts.cli", "crisis.demo")
+CLI_MODULES = ("crisis.people.cli", "crisis.playbooks.cli", "crisis.incidents.cli", "crisis.escalation.cli", "crisis.notifications.cli", "crisis.alerts.cli", "crisis.statements.cli", "crisis.demo")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -232,7 +232,8 @@ class PeriodMetrics:
     overall: GroupFigures
     by_severity: list[GroupFigures]
     by_playbook: list[GroupFigures]
-    drills_excluded: int
+    drills_excluded: int  # incidents of the other kind (drills, or real ones when showing drills)
+    drills: bool = False
 
 
 def _median(values: Sequence[timedelta]) -> timedelta | None:
@@ -241,8 +242,8 @@ def _median(values: Sequence[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
-def compute_metrics(*, start: datetime, end: datetime, now: datetime | None = None) -> PeriodMetrics:
-    """Return response figures for incidents declared in [start, end), drills left out."""
+def compute_metrics(*, start: datetime, end: datetime, drills: bool = False, now: datetime | None = None) -> PeriodMetrics:
+    """Return response figures for incidents declared in [start, end): real ones, or only drills."""
     now = now or clock.now()
     due_passed = and_(
         IncidentStep.due_at.is_not(None),
@@ -278,7 +279,7 @@ def compute_metrics(*, start: datetime, end: datetime, now: datetime | None = No
         )
         .join(PlaybookVersion, PlaybookVersion.id == Incident.playbook_version_id)
         .outerjoin(steps, steps.c.incident_id == Incident.id)
-        .where(in_period, Incident.is_drill.is_(False))
+        .where(in_period, Incident.is_drill.is_(drills))
     )
     overall = GroupFigures("All incidents")
     severities = {sev: GroupFigures(sev) for sev in SEVERITIES}
@@ -293,12 +294,13 @@ def compute_metrics(*, start: datetime, end: datetime, now: datetime | None = No
                 span = _since(declared_at, end_at)
                 if span is not None:
                     values.append(span)
-    drills = db.session.scalar(select(func.count()).select_from(Incident).where(in_period, Incident.is_drill.is_(True)))
+    others = db.session.scalar(select(func.count()).select_from(Incident).where(in_period, Incident.is_drill.is_(not drills)))
     return PeriodMetrics(
         start=start,
         end=end,
         overall=overall,
         by_severity=list(severities.values()),
         by_playbook=sorted(playbooks.values(), key=lambda g: g.label),
-        drills_excluded=int(drills or 0),
+        drills_excluded=int(others or 0),
+        drills=drills,
     )

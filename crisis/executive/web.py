@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
 from crisis import clock
@@ -19,6 +19,7 @@ from crisis.web.formatting import humanize_delta, viewer_zone
 
 bp = Blueprint("executive", __name__)
 
+# How often an open incident's timeline reloads its live region (tests set it lower).
 REFRESH_SECONDS = 15
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 3 * 366
@@ -113,7 +114,7 @@ def _timeline_context(ref: str) -> dict:
         "chart": chart,
         "kind_filters": KIND_FILTERS,
         "is_late": is_late,
-        "refresh_seconds": REFRESH_SECONDS,
+        "refresh_seconds": current_app.config.get("TIMELINE_REFRESH_SECONDS", REFRESH_SECONDS),
         "at": at,
     }
 
@@ -192,9 +193,10 @@ def metrics():
         raise InvalidInput("'from' must not be after 'to'", field="from")
     if (last - first).days > MAX_PERIOD_DAYS:
         raise InvalidInput(f"the period may span at most {MAX_PERIOD_DAYS} days", field="from")
+    drills = request.args.get("drills", "") == "only"
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-    figures = compute_metrics(start=start, end=end)
+    figures = compute_metrics(start=start, end=end, drills=drills)
 
     def chart(title: str, groups, attr: str, css: str = ""):
         items = []
@@ -215,4 +217,4 @@ def metrics():
     if figures.by_playbook:
         charts.append(chart("Steps done on time, by playbook", figures.by_playbook, "on_time_share", "bc-share"))
         charts.append(chart("Median time to acknowledge, by playbook", figures.by_playbook, "median_ack"))
-    return render_template("executive/metrics.html", m=figures, first=first, last=last, charts=charts)
+    return render_template("executive/metrics.html", m=figures, first=first, last=last, charts=charts, drills=drills)

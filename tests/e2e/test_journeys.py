@@ -178,3 +178,4 @@ def test_executive_sees_the_late_step_and_downloads_the_report(app, team, desk, 
     tab.goto(f"/incidents/{ref}")
     expect(tab.page.get_by_role("button", name="Complete")).to_have_count(0)
     tab.shoot("incident-read-only")
+

@@ -60,3 +60,19 @@ def test_metrics_bad_dates_are_clear_errors(client, team, login):
     response = client.get("/metrics?from=2026-11-21&to=2026-11-01")
     assert response.status_code == 422 and "must not be after" in response.get_data(as_text=True)
     assert client.get("/metrics?from=2000-01-01&to=2026-11-01").status_code == 422
+
+
+def test_drills_are_measured_apart_for_training(app, client, team, login, desk, incident_factory, clock):
+    incident_factory(severity="SEV2", title="Real one")
+    drill = incident_factory(severity="SEV1", title="Drill: account takeover", is_drill=True)
+    clock.advance(minutes=7)
+    desk.ack(drill, "gather-facts", team.lead)
+    with app.app_context():
+        only = compute_metrics(start=datetime(2026, 11, 21, tzinfo=UTC), end=datetime(2026, 11, 22, tzinfo=UTC), drills=True)
+    assert only.overall.incidents == 1 and only.drills_excluded == 1
+    assert only.overall.median_ack == timedelta(minutes=7)
+    login(team.exec)
+    page = client.get("/metrics?from=2026-11-21&to=2026-11-21").get_data(as_text=True)
+    assert "show drills" in page and "drills=only" in page
+    drills = client.get("/metrics?from=2026-11-21&to=2026-11-21&drills=only").get_data(as_text=True)
+    assert "Response metrics: drills" in drills and "1 real incident left out" in drills and "7 min" in drills

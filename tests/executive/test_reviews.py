@@ -47,6 +47,8 @@ def test_sev2_cannot_close_without_review_then_can(app, client, team, login, des
         assert not has_review(get_incident(ref))
 
     login(team.lead)
+    timeline = client.get(f"/incidents/{ref}/timeline").get_data(as_text=True)
+    assert f'href="/incidents/{ref}/review"' in timeline  # resolved: the timeline links to its review
     response = client.post(f"/incidents/{ref}/review", data=_form())
     assert response.status_code == 302
     page = client.get(f"/incidents/{ref}/review").get_data(as_text=True)

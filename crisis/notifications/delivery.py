@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,10 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 30 * 60
 MAX_ATTEMPTS = 10
 BATCH_SIZE = 50
+# Rounds of BATCH_SIZE per job run: a burst of 1,000 escalation emails drains in one run.
+MAX_ROUNDS = 40
+# Parallel sends; each is bounded by CRISIS_SEND_TIMEOUT.
+SENDERS = 8
 
 
 @dataclass
@@ -70,21 +75,32 @@ def _settings() -> dict[str, Any]:
     }
 
 
-def deliver_due(*, now: datetime | None = None, limit: int = BATCH_SIZE) -> DeliveryResult:
-    """Send the email and webhook rows whose next attempt is due; return what happened."""
+def deliver_due(
+    *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS
+) -> DeliveryResult:
+    """Send the email and webhook rows whose next attempt is due; return what happened.
+
+    Sends run in parallel threads (a slow receiver holds up only its own rows) and in rounds of
+    `limit` rows until nothing is due, so a burst of escalations drains in one job run.
+    """
     settings = _settings()
+    config = dict(current_app.config)
     result = DeliveryResult()
-    leases = _lease(now or clock.now(), limit, settings)
-    for lease in leases:
-        result.attempted += 1
-        error, permanent = _send(lease, settings)
-        outcome = _settle(lease, error, permanent, settings)
-        if outcome == NotificationStatus.SENT.value:
-            result.sent += 1
-        elif outcome == NotificationStatus.FAILED.value:
-            result.failed += 1
-        elif outcome == PENDING:
-            result.retrying += 1
+    with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-send") as pool:
+        for _ in range(rounds):
+            leases = _lease(now or clock.now(), limit, settings)
+            if not leases:
+                break
+            outcomes = list(pool.map(lambda lease: _send(lease, settings, config), leases))
+            for lease, (error, permanent) in zip(leases, outcomes, strict=True):
+                result.attempted += 1
+                outcome = _settle(lease, error, permanent, settings)
+                if outcome == NotificationStatus.SENT.value:
+                    result.sent += 1
+                elif outcome == NotificationStatus.FAILED.value:
+                    result.failed += 1
+                elif outcome == PENDING:
+                    result.retrying += 1
     return result
 
 
@@ -132,9 +148,8 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     return leases
 
 
-def _send(lease: _Lease, settings: dict[str, Any]) -> tuple[str | None, bool]:
-    """Attempt one delivery; return (error or None, whether the error is permanent)."""
-    config = current_app.config
+def _send(lease: _Lease, settings: dict[str, Any], config: dict[str, Any]) -> tuple[str | None, bool]:
+    """Attempt one delivery (runs in a sender thread: no session, no app context needed)."""
     try:
         if lease.channel == NotificationChannel.EMAIL.value:
             message = email.build_message(

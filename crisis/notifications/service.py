@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -17,6 +17,18 @@ from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import Person
 
 CHANNELS = tuple(c.value for c in NotificationChannel)
+
+
+class Recipient(Protocol):
+    """What a notification needs of a person (a Person, or the sweep's detached Contact)."""
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    notify_email: bool
+    notify_in_app: bool
+
 DEDUP_KEY_LENGTH = 200
 
 
@@ -72,7 +84,7 @@ def compose(
 
 def compose_rows(
     *,
-    recipients: Sequence[Person],
+    recipients: Sequence[Recipient],
     subject: str,
     body: str,
     incident: Incident | None,
@@ -177,7 +189,7 @@ def render_email_subject(*, subject: str, incident: Incident | None) -> str:
     return " ".join(template.render(subject=subject, incident=incident).split())[:300]
 
 
-def render_email_body(*, person: Person, body: str, link: str | None, incident: Incident | None) -> str:
+def render_email_body(*, person: Recipient, body: str, link: str | None, incident: Incident | None) -> str:
     """Render an email body from templates/email/message.txt."""
     template = current_app.jinja_env.get_template("email/message.txt")
     return template.render(

@@ -14,14 +14,6 @@ bp = Blueprint("notifications", __name__)
 DELIVERY_FILTERS = ("problems", "failed", "retrying")
 
 
-def unread_count(person_id: int) -> int:
-    """Kept for templates and other modules that count by id."""
-    from crisis.people.models import Person
-
-    person = db.session.get(Person, person_id)
-    return service.unread_count(person=person) if person is not None else 0
-
-
 @bp.app_context_processor
 def inject_unread_count() -> dict:
     if current_user and getattr(current_user, "is_authenticated", False):

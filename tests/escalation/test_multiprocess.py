@@ -103,11 +103,11 @@ def wait_for_more_sweeps(app, processes) -> None:
 
 
 def stop(processes) -> list[str]:
-    """SIGTERM each scheduler, expect a clean exit, return their output."""
+    """SIGTERM (or SIGINT, every other one) each scheduler, expect a clean exit, return their output."""
     outputs = []
-    for process in processes:
+    for number, process in enumerate(processes):
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGINT if number % 2 else signal.SIGTERM)
     for process in processes:
         out, _ = process.communicate(timeout=30)
         assert process.returncode == 0, out

@@ -248,3 +248,41 @@ def test_the_sweep_only_writes_the_outbox_and_delivery_sends_it(app, make_person
     [request] = receiver.requests
     assert request["headers"]["Idempotency-Key"] == f"escalation:{row.id}:2:webhook:1"
     assert "Overdue (level 2)" in request["json"]["text"]
+
+
+def test_a_burst_drains_in_one_run(app, make_person, smtp_server):
+    emails = [make_person(f"r{n}@example.com") for n in range(30)]
+    send(app, emails, key="burst-a")
+    send(app, emails, key="burst-b")
+    with app.app_context():
+        result = deliver_due(limit=25)
+    assert (result.attempted, result.sent) == (60, 60)
+    assert len(smtp_server.messages) == 60
+
+
+def test_smtp_login_is_used_when_configured(app, people):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from .conftest import MailBox
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"mail-pass")
+
+    box = MailBox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_USER="desk", SMTP_PASSWORD="mail-pass")
+        send(app, people[:1], key="auth")
+        with app.app_context():
+            assert deliver_due().sent == 1
+    finally:
+        controller.stop()
+    assert [(user, password) for _, user, password in logins] == [(b"desk", b"mail-pass")]
+    assert [rcpts for _, rcpts, _ in box.messages] == [["ana@example.com"]]

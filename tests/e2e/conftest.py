@@ -8,6 +8,7 @@ reason; with CI=true they must run, and a missing browser fails them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -79,13 +80,24 @@ class Session:
         self.base_url = base_url
         self.journey = journey
         self.errors: list[str] = []
+        self.expected_statuses: set[int] = set()
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
 
+    def expect_status(self, status: int) -> None:
+        """Declare an error status the journey provokes on purpose (a refused form, say)."""
+        self.expected_statuses.add(status)
+
     def _console(self, message) -> None:
+        if message.type != "error":
+            return
         # Browsers ask for /favicon.ico on their own; the app has none, and that is fine.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            self.errors.append(f"{message.text} ({message.location.get('url', '')})")
+        if message.location.get("url", "").endswith("/favicon.ico"):
+            return
+        status = re.search(r"status of (\d{3})", message.text)
+        if status and int(status.group(1)) in self.expected_statuses:
+            return
+        self.errors.append(f"{message.text} ({message.location.get('url', '')})")
 
     def goto(self, path: str):
         response = self.page.goto(self.base_url + path)

@@ -355,7 +355,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
             at=now,
         )
         owner = directory.person(row.owner_id)
-        values = {
+        fields = {
             "step_title": row.title,
             "incident_ref": incident.ref,
             "incident_title": incident.title,
@@ -371,8 +371,8 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
         outbox.extend(
             compose_rows(
                 recipients=recipients,
-                subject=subject_template.render(**values).strip(),
-                body=body_template.render(**values).strip(),
+                subject=subject_template.render(**fields).strip(),
+                body=body_template.render(**fields).strip(),
                 incident=incident,
                 dedup_key=f"escalation:{row.id}:{level}",
                 channels=spec.channels,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 
@@ -62,3 +63,20 @@ def test_report_includes_the_review_once_written(app, client, team, login, desk,
     assert "Spokesperson drills." in text
     assert "| Update the FAQ | Care | 2026-12-01 |" in text
     assert "| Time to resolve | 3 h |" in text
+
+
+def test_report_is_inert_whatever_people_typed(client, team, login, incident_factory):
+    ref = incident_factory(
+        title='<script>alert(1)</script> [click](javascript:alert(2))',
+        summary='<img src=x onerror="alert(3)">\n| fake | table |',
+    )
+    login(team.exec)
+    text = client.get(f"/incidents/{ref}/report.md").get_data(as_text=True)
+    # Markdown-escaped (a backslash before < and ]), so no renderer turns them into markup.
+    assert not re.search(r"(?<!\\)<(script|img)", text)
+    assert not re.search(r"(?<!\\)\]\(javascript:", text)
+    assert "\\<script\\>" in text
+    page = client.get(f"/incidents/{ref}/report").get_data(as_text=True)
+    article = page[page.index('<article class="report card">'):]
+    assert "<script>" not in article and "<img" not in article and 'href="javascript:' not in article
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in article

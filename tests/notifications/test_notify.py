@@ -134,3 +134,18 @@ def test_the_same_url_registered_twice_is_posted_once(app):
                             Webhook(name="b", url="https://93.184.215.14/a")])
         db.session.commit()
         assert [w.name for w in active_webhooks()] == ["a"]
+
+
+def test_email_subject_names_the_incident_once(app, pair):
+    from escalation.builders import incident, playbook_version
+
+    with app.app_context():
+        item = incident(playbook_version())
+        person = get_person(pair[0])
+        plain, named = (
+            notify(recipients=[person], subject=subject, body="B", incident=item, dedup_key=key, channels=("email",))[0]
+            for key, subject in (("s1", "Approval overdue"), ("s2", f"[{item.ref}] approval overdue"))
+        )
+        assert plain.subject == f"[crisis] {item.ref} Approval overdue"
+        assert named.subject == f"[crisis] [{item.ref}] approval overdue"
+        assert "Open it in crisis" not in plain.body, "no link given, none shown"

@@ -76,3 +76,19 @@ def test_drills_are_measured_apart_for_training(app, client, team, login, desk, 
     assert "show drills" in page and "drills=only" in page
     drills = client.get("/metrics?from=2026-11-21&to=2026-11-21&drills=only").get_data(as_text=True)
     assert "Response metrics: drills" in drills and "1 real incident left out" in drills and "7 min" in drills
+
+
+def test_period_days_are_the_viewers_days(app, client, team, login, incident_factory, clock):
+    from crisis.extensions import db
+    from crisis.people.service import get_person
+
+    clock.set(datetime(2026, 11, 21, 3, 0, tzinfo=UTC))  # 22:00 on the 20th in New York
+    incident_factory(title="Late-evening complaint")
+    with app.app_context():
+        get_person(team.exec).timezone = "America/New_York"
+        db.session.commit()
+    login(team.exec)
+    on_the_20th = client.get("/metrics?from=2026-11-20&to=2026-11-20").get_data(as_text=True)
+    on_the_21st = client.get("/metrics?from=2026-11-21&to=2026-11-21").get_data(as_text=True)
+    assert "No incidents in this period" not in on_the_20th
+    assert "No incidents in this period" in on_the_21st

@@ -100,6 +100,12 @@ def _since(start: datetime | None, end: datetime | None) -> timedelta | None:
     return max(end - start, timedelta(0))
 
 
+def _ack_time():
+    """When a step was first taken up: acknowledged, else completed (skips do not count)."""
+    done_at = case((IncidentStep.status == StepStatus.DONE.value, IncidentStep.completed_at), else_=None)
+    return func.coalesce(IncidentStep.acknowledged_at, done_at)
+
+
 def _step_figures(now: datetime):
     """A subquery of per-incident step aggregates (one GROUP BY over incident_steps)."""
     unfinished = IncidentStep.status.in_(UNFINISHED)
@@ -112,7 +118,7 @@ def _step_figures(now: datetime):
             func.sum(case((and_(started, IncidentStep.due_at < now), 1), else_=0)).label("overdue"),
             func.max(case((unfinished, IncidentStep.escalation_level), else_=0)).label("level"),
             func.min(case((started, IncidentStep.due_at), else_=None)).label("next_due"),
-            func.min(func.coalesce(IncidentStep.acknowledged_at, IncidentStep.completed_at)).label("first_ack"),
+            func.min(_ack_time()).label("first_ack"),
         )
         .group_by(IncidentStep.incident_id)
         .subquery()
@@ -260,7 +266,7 @@ def compute_metrics(*, start: datetime, end: datetime, drills: bool = False, now
             IncidentStep.incident_id.label("incident_id"),
             func.sum(case((due_passed, 1), else_=0)).label("due"),
             func.sum(case((on_time, 1), else_=0)).label("on_time"),
-            func.min(func.coalesce(IncidentStep.acknowledged_at, IncidentStep.completed_at)).label("first_ack"),
+            func.min(_ack_time()).label("first_ack"),
         )
         .group_by(IncidentStep.incident_id)
         .subquery()

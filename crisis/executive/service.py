@@ -128,7 +128,8 @@ def _since(start: datetime, end: datetime | None) -> timedelta | None:
 
 def figures_of(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[EventRow], now: datetime) -> IncidentFigures:
     """Return the incident's response figures from its loaded steps and events."""
-    acks = [t for s in steps for t in (s.acknowledged_at or s.completed_at,) if t is not None]
+    done_at = {s.id: s.completed_at for s in steps if s.status == StepStatus.DONE}
+    acks = [t for s in steps for t in (s.acknowledged_at or done_at.get(s.id),) if t is not None]
     published = [e.at for e in events if e.kind == FIRST_RESPONSE_KIND]
     fell_due = [
         s for s in steps

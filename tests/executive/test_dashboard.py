@@ -118,3 +118,16 @@ def test_dashboard_needs_sign_in_and_view(client, make_person, login):
     login("nobody@example.com")
     assert client.get("/dashboard").status_code == 403
     assert client.get("/metrics").status_code == 403
+
+
+def test_a_skipped_step_is_not_an_acknowledgement(app, team, incident_factory, clock):
+    from crisis.incidents.service import get_incident, skip_step
+    from crisis.people.service import get_person
+
+    ref = incident_factory()
+    clock.advance(minutes=2)
+    with app.app_context():
+        skip_step(incident=get_incident(ref), step_key="gather-facts", actor=get_person(team.lead), reason="known already")
+        db.session.commit()
+        row = next(r for r in load_board().open_rows if r.ref == ref)
+        assert row.first_ack_at is None

@@ -30,6 +30,7 @@ from crisis.incidents.models import Incident, IncidentStep  # noqa: E402
 from crisis.people.service import create_person  # noqa: E402
 from crisis.playbooks.models import PlaybookVersion  # noqa: E402
 from crisis.playbooks.service import sync_playbooks  # noqa: E402
+from crisis.statements.models import Statement  # noqa: E402
 from crisis.timeline.models import TimelineEvent  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -87,7 +88,7 @@ def build(app, *, incidents: int, events: int) -> str:
         ids = dict(db.session.execute(select(Incident.ref, Incident.id)).all())
         declared = dict(db.session.execute(select(Incident.id, Incident.declared_at)).all())
         big_ref = f"INC-2026-{incidents + 1:04d}"
-        steps, timeline = [], []
+        steps, timeline, statements = [], [], []
         for ref, incident_id in ids.items():
             steps += _steps_for(incident_id, declared[incident_id], owner.id, 10, incident_id)
             at = declared[incident_id]
@@ -96,6 +97,11 @@ def build(app, *, incidents: int, events: int) -> str:
             if incident_id % 3 == 0:
                 timeline.append({"incident_id": incident_id, "at": at + timedelta(minutes=12), "kind": "statement.published",
                                  "actor_id": owner.id, "actor_label": "", "summary": "Holding statement published", "data": {}})
+                statements.append({"incident_id": incident_id, "platform": "x", "status": "published", "version": 1,
+                                   "body": "We are aware of the post and are looking into it. We will update here within the hour.",
+                                   "created_by_id": owner.id, "created_at": at, "updated_at": at + timedelta(minutes=12),
+                                   "published_at": at + timedelta(minutes=12), "published_by_id": owner.id,
+                                   "published_url": f"https://x.com/brand/status/{incident_id}"})
         big_id = ids[big_ref]
         start = declared[big_id]
         for index in range(events):
@@ -110,6 +116,7 @@ def build(app, *, incidents: int, events: int) -> str:
             db.session.execute(insert(IncidentStep), steps[chunk:chunk + 5000])
         for chunk in range(0, len(timeline), 5000):
             db.session.execute(insert(TimelineEvent), timeline[chunk:chunk + 5000])
+        db.session.execute(insert(Statement), statements)
         db.session.commit()
         return big_ref
 

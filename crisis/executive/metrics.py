@@ -26,6 +26,7 @@ from crisis.incidents.models import Incident, IncidentStep
 from crisis.people.models import Person
 from crisis.playbooks.models import PlaybookVersion
 from crisis.reviews.models import PostIncidentReview
+from crisis.statements.models import Statement
 from crisis.timeline.models import TimelineEvent
 
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
@@ -56,6 +57,8 @@ class BoardRow:
     first_ack_at: datetime | None
     first_response_at: datetime | None
     has_review: bool = False
+    # The latest statement published on the incident: (platform, body, published_at).
+    said: tuple[str, str, datetime] | None = None
 
     @property
     def time_to_ack(self) -> timedelta | None:
@@ -192,11 +195,29 @@ def load_board(*, recent_limit: int = 10, now: datetime | None = None) -> Board:
         .order_by(Incident.resolved_at.desc(), Incident.id.desc())
         .limit(recent_limit)
     )
+    open_rows = _rows(db.session.execute(open_query))
+    _attach_latest_statements(open_rows)
     return Board(
-        open_rows=_rows(db.session.execute(open_query)),
+        open_rows=open_rows,
         resolved_rows=_rows(db.session.execute(resolved_query)),
         now=now,
     )
+
+
+def _attach_latest_statements(rows: Sequence[BoardRow]) -> None:
+    """Give each open incident its latest published statement, in one query for all of them."""
+    if not rows:
+        return
+    by_ref = {row.ref: row for row in rows}
+    query = (
+        select(Incident.ref, Statement.platform, Statement.body, Statement.published_at)
+        .join(Incident, Incident.id == Statement.incident_id)
+        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]), Statement.published_at.is_not(None))
+        .order_by(Statement.published_at, Statement.id)
+    )
+    for ref, platform, body, published_at in db.session.execute(query):
+        if ref in by_ref:
+            by_ref[ref].said = (platform, body, published_at)
 
 
 # --- metrics over a period ---------------------------------------------------------------

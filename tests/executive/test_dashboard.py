@@ -51,6 +51,7 @@ def test_dashboard_figures_follow_the_response(app, client, team, login, desk, i
     assert page.index(hot) < page.index(calm)
     assert "Wrong price in the ad" in page
     assert "4 min" in page and "10 min" in page  # time to first ack, to the holding statement
+    assert "We are aware and looking into it." in page  # what the company said in public
     assert "late" in page
     assert "40 min" in page  # the age of both incidents
 
@@ -98,7 +99,8 @@ def test_dashboard_is_one_query_per_list_whatever_the_number_of_incidents(app, d
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert len(board.open_rows) == 6
-        assert len(statements) == 2, "\n\n".join(s[:300] for s in statements)
+        # Open incidents, their latest public statements, recently resolved: three queries.
+        assert len(statements) == 3, "\n\n".join(s[:300] for s in statements)
 
 
 def test_live_fragment_is_the_board_alone(client, team, login, incident_factory):

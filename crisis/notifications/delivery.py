@@ -101,6 +101,7 @@ def deliver_due(
                     result.failed += 1
                 elif outcome == PENDING:
                     result.retrying += 1
+            db.session.commit()
     return result
 
 
@@ -183,7 +184,7 @@ def _send(lease: _Lease, settings: dict[str, Any], config: dict[str, Any]) -> tu
 
 
 def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[str, Any]) -> str | None:
-    """Record an attempt's outcome, unless our lease ran out and someone else took the row."""
+    """Record an attempt's outcome (caller commits), unless our lease ran out and someone else took the row."""
     table = Notification.__table__
     now = clock.now()
     if error is None:
@@ -199,5 +200,4 @@ def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[st
         .where(table.c.id == lease.id, table.c.attempts == lease.attempt, table.c.status == PENDING)
         .values(**values)
     ).rowcount
-    db.session.commit()
     return values.get("status", PENDING) if changed else None

@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -34,7 +34,12 @@ from crisis.notifications.models import Notification
 from crisis.notifications.service import active_webhooks, compose_rows
 from crisis.people.models import Person
 from crisis.people.service import role_primary
-from crisis.playbooks.definition import ROLE_TARGET_PREFIX, EscalationPolicy, Playbook
+from crisis.playbooks.definition import (
+    ROLE_TARGET_PREFIX,
+    EscalationLevel,
+    EscalationPolicy,
+    Playbook,
+)
 from crisis.playbooks.models import PlaybookVersion
 from crisis.timeline.service import record
 
@@ -236,10 +241,23 @@ def next_escalation_after(policy: EscalationPolicy, due_at: datetime, fired: int
     return following + missed * policy.repeat_every
 
 
+# Used when a pinned playbook version cannot be read: one alert to everyone who should know
+# beats a sweep that fails on the same step forever and so escalates nothing at all.
+FALLBACK_POLICY = EscalationPolicy(
+    levels=(EscalationLevel(after=timedelta(0), notify=("owner", "triage_owner", "role_lead"),
+                            channels=("in_app", "email", "webhook")),),
+)
+
+
 def policy_for(playbook_version_id: int) -> EscalationPolicy:
     """Return the escalation policy of the playbook version an incident is pinned to."""
     version = db.session.get(PlaybookVersion, playbook_version_id)
-    return Playbook.from_dict(version.definition).escalation
+    try:
+        return Playbook.from_dict(version.definition).escalation
+    except (KeyError, TypeError, ValueError, AttributeError):
+        log.exception("playbook version %s has an unreadable definition; using the fallback policy",
+                      playbook_version_id)
+        return FALLBACK_POLICY
 
 
 @dataclass(frozen=True)

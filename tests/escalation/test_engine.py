@@ -414,3 +414,23 @@ def _complete(step_id: int, incident_id: int) -> None:
     if won:
         record(incident_id=incident_id, kind="step.completed", summary="done", data={"step": "respond"})
     db.session.commit()
+
+
+def test_an_unreadable_playbook_version_still_escalates_once_and_blocks_nobody(app, crew, person, clock, caplog):
+    from crisis.playbooks.models import PlaybookVersion
+
+    with app.app_context():
+        broken = PlaybookVersion(key="broken", version=1, title="Broken", content_hash="broken",
+                                 definition={"key": "broken"})
+        db.session.add(broken)
+        db.session.flush()
+        lost = step(incident(broken, triage_owner=person(crew["triage"])), owner=person(crew["owner"]))
+        fine = step(incident(playbook_version()), owner=person(crew["owner"]))
+        db.session.commit()
+        clock.advance(minutes=15)
+        assert run_sweep().escalated == 2
+        assert escalations(lost.id)[0].data["notified"] == ["owner@example.com", "triage@example.com",
+                                                             "lead@example.com"]
+        assert escalations(fine.id)[0].data["notified"] == ["owner@example.com"]
+        assert db.session.get(IncidentStep, lost.id).next_escalation_at is None
+        assert "unreadable definition" in caplog.text

@@ -9,6 +9,7 @@ after a fixed number of attempts, leaving the row `failed` for an admin to see a
 
 from __future__ import annotations
 
+import http.client
 import logging
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
@@ -179,7 +180,10 @@ def _send(lease: _Lease, settings: dict[str, Any], config: dict[str, Any]) -> tu
         return f"refused: {error}", True
     except smtplib.SMTPRecipientsRefused as error:
         return f"recipient refused: {error.recipients}", False
-    except (OSError, smtplib.SMTPException, ValueError) as error:
+    except (OSError, smtplib.SMTPException, http.client.HTTPException, ValueError) as error:
+        return f"{error.__class__.__name__}: {error}", False
+    except Exception as error:  # noqa: BLE001 - one odd receiver must not stop the round
+        log.exception("unexpected error delivering %s", lease.key)
         return f"{error.__class__.__name__}: {error}", False
 
 

@@ -286,3 +286,17 @@ def test_smtp_login_is_used_when_configured(app, people):
         controller.stop()
     assert [(user, password) for _, user, password in logins] == [(b"desk", b"mail-pass")]
     assert [rcpts for _, rcpts, _ in box.messages] == [["ana@example.com"]]
+
+
+def test_a_garbled_http_answer_is_a_failed_attempt_not_a_crash(app, people, receiver):
+    add_hook(app, receiver.url)
+    send(app, people, channels=("webhook",))
+
+    def garble(handler):
+        handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+        handler.wfile.write(b"this is not HTTP\r\n\r\n")
+
+    receiver.server.RequestHandlerClass.do_POST = garble
+    with app.app_context():
+        assert deliver_due().retrying == 1
+        assert db.session.scalar(select(Notification.last_error)).startswith(("BadStatusLine", "RemoteDisconnected"))

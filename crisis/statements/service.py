@@ -595,6 +595,8 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
                 StatementApproval.escalation_level == seen,
                 StatementApproval.round == approval.round,
                 StatementApproval.status == ApprovalStatus.PENDING.value,
+                # The row may have been reread after another sweep's commit: still due?
+                StatementApproval.next_escalation_at <= now,
             )
             .values(escalation_level=level, next_escalation_at=following)
             .execution_options(synchronize_session=False)

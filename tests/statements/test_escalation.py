@@ -113,7 +113,7 @@ def test_concurrent_sweeps_fire_each_level_exactly_once(app, desk, team, clock):
     clock.advance(minutes=45)
     results: list[int] = []
     errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(8)
 
     def run() -> None:
         try:
@@ -124,7 +124,7 @@ def test_concurrent_sweeps_fire_each_level_exactly_once(app, desk, team, clock):
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 
 from crisis import clock
 from crisis.enums import IncidentStatus, Permission, Severity
-from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.errors import Forbidden, InvalidInput
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.people.models import Person
@@ -137,12 +137,3 @@ def list_reviews() -> list[PostIncidentReview]:
     """Return every review, newest first, for the learning and training overview."""
     return list(db.session.scalars(select(PostIncidentReview).order_by(PostIncidentReview.updated_at.desc())))
 
-
-def review_of(ref: str) -> PostIncidentReview:
-    """Return the review of incident `ref` or raise NotFound."""
-    review = db.session.scalar(
-        select(PostIncidentReview).join(Incident, Incident.id == PostIncidentReview.incident_id).where(Incident.ref == ref)
-    )
-    if review is None:
-        raise NotFound(f"{ref} has no post-incident review", field="ref")
-    return review

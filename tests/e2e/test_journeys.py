@@ -8,6 +8,7 @@ from sqlalchemy import select
 from crisis.extensions import db
 from crisis.timeline.models import TimelineEvent
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -156,8 +157,6 @@ def test_executive_sees_the_late_step_and_downloads_the_report(app, team, desk, 
         tab.page.get_by_role("link", name="Report (.md)").click()
     download = download_info.value
     assert download.suggested_filename == f"{ref}-report.md"
-    from tests.e2e.conftest import ARTIFACTS
-
     saved = ARTIFACTS / f"4-executive-{ref}-report.md"
     download.save_as(str(saved))
     report = saved.read_text(encoding="utf-8")
@@ -168,6 +167,11 @@ def test_executive_sees_the_late_step_and_downloads_the_report(app, team, desk, 
     tab.page.get_by_role("link", name="Report", exact=True).click()
     expect(tab.page.locator("article.report")).to_contain_text("Response figures")
     tab.shoot("report")
+    tab.page.emulate_media(media="print")  # print.css: no navigation or buttons on paper
+    expect(tab.page.locator(".topbar")).to_be_hidden()
+    expect(tab.page.get_by_role("link", name="Download Markdown")).to_be_hidden()
+    tab.page.pdf(path=str(ARTIFACTS / "4-executive-report.pdf"))
+    tab.page.emulate_media(media="screen")
 
     tab.goto("/metrics")
     expect(tab.page.locator(".charts svg.bar-chart").first).to_be_visible()

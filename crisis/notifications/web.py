@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crisis.errors import DomainError
 from crisis.extensions import db
-from crisis.notifications import service
+from crisis.notifications import service, webhooks
 from crisis.web.access import permission_required
 
 bp = Blueprint("notifications", __name__)
@@ -73,3 +74,51 @@ def retry(notification_id: int):
     db.session.commit()
     flash(f"Delivery to {item.address} is queued again.", "success")
     return redirect(url_for("notifications.deliveries"))
+
+
+@bp.route("/admin/webhooks")
+@permission_required("admin")
+def list_webhooks():
+    return render_template("notifications/webhooks.html", webhooks=webhooks.list_webhooks(), formats=webhooks.FORMATS,
+                           form={})
+
+
+@bp.route("/admin/webhooks", methods=["POST"])
+@permission_required("admin")
+def add_webhook():
+    form = {key: request.form.get(key, "") for key in ("name", "url", "format", "secret")}
+    try:
+        webhook = webhooks.add_webhook(
+            name=form["name"], url=form["url"], format=form["format"] or "slack", secret=form["secret"],
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        # Re-show the form with what was typed (never the secret), so a typo costs one field.
+        form["secret"] = ""
+        return render_template("notifications/webhooks.html", webhooks=webhooks.list_webhooks(),
+                               formats=webhooks.FORMATS, form=form), 422
+    db.session.commit()
+    flash(f"Webhook {webhook.name} added; send it a test message to check the channel.", "success")
+    return redirect(url_for("notifications.list_webhooks"))
+
+
+@bp.route("/admin/webhooks/<int:webhook_id>/active", methods=["POST"])
+@permission_required("admin")
+def toggle_webhook(webhook_id: int):
+    webhook = webhooks.set_webhook_active(name=webhooks.get_webhook(webhook_id).name,
+                                          active=request.form.get("active") == "on")
+    db.session.commit()
+    flash(f"Webhook {webhook.name} is {'active' if webhook.active else 'switched off'}.", "success")
+    return redirect(url_for("notifications.list_webhooks"))
+
+
+@bp.route("/admin/webhooks/<int:webhook_id>/test", methods=["POST"])
+@permission_required("admin")
+def test_webhook(webhook_id: int):
+    webhook = webhooks.get_webhook(webhook_id)
+    webhooks.queue_test_message(webhook=webhook, requested_by=current_user.email)
+    db.session.commit()
+    flash(f"A test message to {webhook.name} is in the outbox; failures show under Deliveries.", "success")
+    return redirect(url_for("notifications.list_webhooks"))

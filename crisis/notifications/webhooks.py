@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
-from crisis.notifications.models import Webhook
+from crisis.notifications.models import Notification, Webhook
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,31 @@ def set_webhook_active(*, name: str, active: bool) -> Webhook:
         raise NotFound(f"no webhook named {name!r}", field="name")
     webhook.active = active
     return webhook
+
+
+def get_webhook(webhook_id: int) -> Webhook:
+    """Return a webhook by id or raise NotFound."""
+    webhook = db.session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise NotFound(f"no webhook with id {webhook_id}", field="webhook")
+    return webhook
+
+
+def queue_test_message(*, webhook: Webhook, requested_by: str) -> Notification:
+    """Put a test message for one webhook in the outbox (delivered by the next outbox run)."""
+    if not webhook.active:
+        raise Conflict(f"webhook {webhook.name!r} is switched off", field="webhook")
+    from crisis.notifications.service import compose
+
+    [row] = compose(
+        recipients=[], subject="Test message from crisis",
+        body=f"{requested_by} checked that crisis can reach this channel. No action needed.",
+        incident=None, dedup_key=f"webhook-test:{webhook.id}:{uuid.uuid4().hex[:12]}", channels=("webhook",),
+        link=None, webhooks=[webhook],
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def check_url(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:

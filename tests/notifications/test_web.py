@@ -141,3 +141,53 @@ def test_webhooks_cli_refuses_bad_input(app, runner, args, message_part):
 def test_webhooks_cli_format_is_checked_by_click(runner):
     result = runner.invoke(args=["webhooks", "add", "x", "https://93.184.215.14/x", "--format", "irc"])
     assert result.exit_code == 2 and "irc" in result.output
+
+
+@pytest.fixture
+def admin(make_person, login):
+    email = make_person("root@example.com", permissions=("admin",))
+    login(email)
+    return email
+
+
+def test_admin_adds_switches_and_tests_a_webhook(app, client, admin, receiver):
+    page = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "No webhooks yet" in page
+    response = client.post("/admin/webhooks", data={"name": "desk", "url": receiver.url, "format": "teams",
+                                                    "secret": "s3"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Webhook desk added" in page and receiver.url in page and "teams" in page
+    with app.app_context():
+        hook_id = db.session.scalar(select(Webhook.id))
+    response = client.post(f"/admin/webhooks/{hook_id}/test", follow_redirects=True)
+    assert "test message to desk is in the outbox" in response.get_data(as_text=True)
+    from crisis.notifications.delivery import deliver_due
+
+    with app.app_context():
+        assert deliver_due().sent == 1
+    [request] = receiver.requests
+    assert request["json"]["title"] == "Test message from crisis" and "root@example.com" in request["json"]["text"]
+    client.post(f"/admin/webhooks/{hook_id}/active", data={})
+    with app.app_context():
+        assert db.session.get(Webhook, hook_id).active is False
+    response = client.post(f"/admin/webhooks/{hook_id}/test", follow_redirects=True,
+                           headers={"Referer": "http://localhost/admin/webhooks"})
+    assert "switched off" in response.get_data(as_text=True)
+    client.post(f"/admin/webhooks/{hook_id}/active", data={"active": "on"})
+    with app.app_context():
+        assert db.session.get(Webhook, hook_id).active is True
+
+
+def test_a_bad_webhook_form_keeps_what_was_typed_and_adds_nothing(app, client, admin):
+    response = client.post("/admin/webhooks", data={"name": "desk", "url": "http://10.0.0.5/hook", "secret": "zzz"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "private, loopback or link-local" in page and 'value="desk"' in page and "zzz" not in page
+    with app.app_context():
+        assert db.session.scalars(select(Webhook)).all() == []
+
+
+def test_webhooks_page_is_for_admins_only(client, make_person, login):
+    login(make_person("someone@example.com", permissions=("respond", "view")))
+    assert client.get("/admin/webhooks").status_code == 403
+    assert client.post("/admin/webhooks", data={"name": "x", "url": "https://93.184.215.14/x"}).status_code == 403

@@ -186,3 +186,26 @@ def test_the_lean_read_matches_the_model_shape(lead_api, incident_factory, app, 
     act(app, service.block_step, ref, team.spokes, step_key="holding-statement", reason="legal")
     with app.app_context():
         assert service.incident_view(ref) == service.incident_dict(service.get_incident(ref))
+
+
+def test_reading_an_incident_stays_lean(lead_api, incident_factory, app):
+    from sqlalchemy import event
+
+    from crisis.extensions import db
+
+    ref = incident_factory()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert lead_api.get(f"/api/v1/incidents/{ref}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # Token and person (with permissions), then incident, steps with owners, links; no writes.
+    assert statements.count("SELECT") <= 5, statements
+    assert not {"UPDATE", "INSERT", "DELETE"} & set(statements), statements

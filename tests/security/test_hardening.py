@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from crisis import create_app
 from crisis.admin.models import AuditEvent
+from crisis.config import PROJECT_ROOT
 from crisis.extensions import db
 from crisis.notifications.webhooks import DeliveryRefused, add_webhook, check_url
 from crisis.people.models import Person
@@ -59,7 +60,7 @@ def test_static_files_may_be_cached(client):
 def test_templates_carry_no_inline_script_or_style():
     """The CSP forbids them, so they would silently not work: keep them out of every template."""
     offenders = []
-    for path in Path("templates").rglob("*.html"):
+    for path in (PROJECT_ROOT / "templates").rglob("*.html"):
         text = path.read_text()
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\sstyle=\"", text) or re.search(r"\son[a-z]+=\"", text):
             offenders.append(str(path))

@@ -59,6 +59,8 @@ class BoardRow:
     has_review: bool = False
     # The latest statement published on the incident: (platform, body, published_at).
     said: tuple[str, str, datetime] | None = None
+    # The steps running past their due time: (title, owner's name or None), most overdue first.
+    late_steps: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
     def time_to_ack(self) -> timedelta | None:
@@ -197,6 +199,7 @@ def load_board(*, recent_limit: int = 10, now: datetime | None = None) -> Board:
     )
     open_rows = _rows(db.session.execute(open_query))
     _attach_latest_statements(open_rows)
+    _attach_late_steps(open_rows, now)
     return Board(
         open_rows=open_rows,
         resolved_rows=_rows(db.session.execute(resolved_query)),
@@ -218,6 +221,33 @@ def _attach_latest_statements(rows: Sequence[BoardRow]) -> None:
     for ref, platform, body, published_at in db.session.execute(query):
         if ref in by_ref:
             by_ref[ref].said = (platform, body, published_at)
+
+
+def _attach_late_steps(rows: Sequence[BoardRow], now: datetime) -> None:
+    """Give each open incident its overdue steps and their owners, in one query for all of them."""
+    if not any(row.steps_overdue for row in rows):
+        return
+    by_ref = {row.ref: row for row in rows}
+    steps, incidents, people = IncidentStep.__table__.c, Incident.__table__.c, Person.__table__.c
+    # Plain strings only, on the tables: thousands of late steps cost a few milliseconds.
+    query = (
+        select(incidents.ref, steps.title, people.name)
+        .select_from(
+            IncidentStep.__table__.join(Incident.__table__, incidents.id == steps.incident_id).outerjoin(
+                Person.__table__, people.id == steps.owner_id
+            )
+        )
+        .where(
+            incidents.status.in_([s.value for s in OPEN_STATUSES]),
+            steps.status.in_(STARTED_UNFINISHED),
+            steps.due_at < now,
+        )
+        .order_by(steps.due_at, steps.id)
+    )
+    for ref, title, owner in db.session.connection().execute(query):
+        row = by_ref.get(ref)
+        if row is not None:
+            row.late_steps.append((title, owner))
 
 
 # --- metrics over a period ---------------------------------------------------------------

@@ -44,6 +44,8 @@ def test_dashboard_figures_follow_the_response(app, client, team, login, desk, i
         )
         assert rows[hot].next_due_at == min(s.due_at for s in hot_steps if s.status in ("active", "blocked") and s.due_at)
         assert rows[hot].triage_owner_name == "Lead" and rows[hot].playbook_key == "wrong-price"
+        assert len(rows[hot].late_steps) == rows[hot].steps_overdue
+        assert all(owner for _, owner in rows[hot].late_steps)
 
     login(team.exec)
     page = client.get("/dashboard").get_data(as_text=True)
@@ -52,6 +54,7 @@ def test_dashboard_figures_follow_the_response(app, client, team, login, desk, i
     assert "Wrong price in the ad" in page
     assert "4 min" in page and "10 min" in page  # time to first ack, to the holding statement
     assert "We are aware and looking into it." in page  # what the company said in public
+    assert 'class="late-owners"' in page and "<strong>Lead</strong>" in page  # what is late, and who owns it
     assert "late" in page
     assert "40 min" in page  # the age of both incidents
 
@@ -99,8 +102,8 @@ def test_dashboard_is_one_query_per_list_whatever_the_number_of_incidents(app, d
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert len(board.open_rows) == 6
-        # Open incidents, their latest public statements, recently resolved: three queries.
-        assert len(statements) == 3, "\n\n".join(s[:300] for s in statements)
+        # Open incidents, their latest public statements, their late steps, recently resolved.
+        assert len(statements) == 4, "\n\n".join(s[:300] for s in statements)
 
 
 def test_live_fragment_is_the_board_alone(client, team, login, incident_factory):

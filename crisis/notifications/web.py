@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crisis.admin.service import audit
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.notifications import service, webhooks
@@ -71,6 +72,7 @@ def deliveries():
 @permission_required("admin")
 def retry(notification_id: int):
     item = service.retry_delivery(actor=current_user, notification_id=notification_id)
+    audit(actor=current_user, action="delivery.retried", target=item.address, data={"notification": item.id})
     db.session.commit()
     flash(f"Delivery to {item.address} is queued again.", "success")
     return redirect(url_for("notifications.deliveries"))
@@ -99,6 +101,8 @@ def add_webhook():
         form["secret"] = ""
         return render_template("notifications/webhooks.html", webhooks=webhooks.list_webhooks(),
                                formats=webhooks.FORMATS, form=form), 422
+    audit(actor=current_user, action="webhook.added", target=webhook.name,
+          data={"url": webhook.url, "format": webhook.format})
     db.session.commit()
     flash(f"Webhook {webhook.name} added; send it a test message to check the channel.", "success")
     return redirect(url_for("notifications.list_webhooks"))
@@ -109,6 +113,7 @@ def add_webhook():
 def toggle_webhook(webhook_id: int):
     webhook = webhooks.set_webhook_active(name=webhooks.get_webhook(webhook_id).name,
                                           active=request.form.get("active") == "on")
+    audit(actor=current_user, action="webhook.enabled" if webhook.active else "webhook.disabled", target=webhook.name)
     db.session.commit()
     flash(f"Webhook {webhook.name} is {'active' if webhook.active else 'switched off'}.", "success")
     return redirect(url_for("notifications.list_webhooks"))
@@ -119,6 +124,7 @@ def toggle_webhook(webhook_id: int):
 def test_webhook(webhook_id: int):
     webhook = webhooks.get_webhook(webhook_id)
     webhooks.queue_test_message(webhook=webhook, requested_by=current_user.email)
+    audit(actor=current_user, action="webhook.tested", target=webhook.name)
     db.session.commit()
     flash(f"A test message to {webhook.name} is in the outbox; failures show under Deliveries.", "success")
     return redirect(url_for("notifications.list_webhooks"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from crisis.admin.service import audit
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.people.service import create_person, create_token, get_person, revoke_token
@@ -36,6 +37,8 @@ def create_user(email, name, password, permissions, roles, timezone) -> None:
         )
     except DomainError as error:
         fail(error)
+    audit(actor=None, actor_label="cli", action="person.created", target=person.email,
+          data={"permissions": sorted(person.permission_names), "roles": list(roles)})
     db.session.commit()
     click.echo(f"created {person.email} (permissions: {', '.join(sorted(person.permission_names)) or 'none'})")
 
@@ -56,6 +59,8 @@ def create_api_token(email, name, scope) -> None:
         token, secret = create_token(person=get_person(email), name=name, scope=scope)
     except DomainError as error:
         fail(error)
+    audit(actor=None, actor_label="cli", action="token.created", target=email,
+          data={"token": token.id, "name": name, "scope": scope})
     db.session.commit()
     click.echo(f"token {token.id} for {email} (scope {scope}); store it now, it is not shown again:")
     click.echo(secret)
@@ -67,9 +72,10 @@ def create_api_token(email, name, scope) -> None:
 def revoke_api_token(token_id) -> None:
     """Revoke an API token by id."""
     try:
-        revoke_token(token_id=token_id)
+        token = revoke_token(token_id=token_id)
     except DomainError as error:
         fail(error)
+    audit(actor=None, actor_label="cli", action="token.revoked", target=token.person.email, data={"token": token_id})
     db.session.commit()
     click.echo(f"revoked token {token_id}")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from crisis.admin.service import audit
 from crisis.extensions import db
 from crisis.playbooks import service
 from crisis.playbooks.definition import SEVERITIES
@@ -55,6 +57,7 @@ def detail(key: str):
 @permission_required("admin")
 def sync():
     report = service.sync_playbooks(directory=current_app.config["PLAYBOOKS_DIR"])
+    audit(actor=current_user, action="playbooks.synced", data={"summary": report.summary()})
     db.session.commit()
     flash(f"Playbooks synced: {report.summary()}.", "warning" if report.problems else "success")
     for problem in report.problems[:20]:

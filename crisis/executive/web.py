@@ -13,7 +13,7 @@ from crisis.errors import InvalidInput
 from crisis.executive import reports
 from crisis.executive.metrics import compute_metrics, load_board
 from crisis.executive.service import check_kind, filter_events, load_incident_view
-from crisis.executive.svg import bar_chart, is_late, timeline_chart
+from crisis.executive.svg import bar_chart, timeline_chart
 from crisis.web.access import permission_required
 from crisis.web.formatting import humanize_delta, viewer_zone
 
@@ -102,9 +102,7 @@ def _timeline_context(ref: str) -> dict:
     at = _time_formatter()
     view = load_incident_view(ref=ref)
     events = filter_events(view.events, kind)
-    chart = timeline_chart(
-        incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone()
-    )
+    chart = timeline_chart(incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone())
     return {
         "view": view,
         "incident": view.incident,
@@ -113,9 +111,7 @@ def _timeline_context(ref: str) -> dict:
         "event_list": _event_list(events, at),
         "chart": chart,
         "kind_filters": KIND_FILTERS,
-        "is_late": is_late,
         "refresh_seconds": current_app.config.get("TIMELINE_REFRESH_SECONDS", REFRESH_SECONDS),
-        "at": at,
     }
 
 

@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_proxy_fix(app)
     return app
 
 
@@ -105,3 +106,12 @@ def register_security_headers(app: Flask) -> None:
     from crisis.web.security import add_security_headers
 
     app.after_request(add_security_headers)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from this many reverse proxies (0: trust none)."""
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -37,6 +37,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CRISIS_TIMEZONE": ("TIMEZONE", "UTC"),
     "CRISIS_BASE_URL": ("BASE_URL", "http://127.0.0.1:5000"),
     "CRISIS_COMPANY_NAME": ("COMPANY_NAME", "Example Co"),
+    "CRISIS_PROXY_HOPS": ("PROXY_HOPS", 0),
     "CRISIS_ALERT_RULES": ("ALERT_RULES", None),
     "CRISIS_ALERT_RATE_LIMIT": ("ALERT_RATE_LIMIT", 120),
 }

@@ -131,3 +131,25 @@ def test_run_py_with_bad_database_url_prints_one_line_and_exits_non_zero(url, ex
 def test_production_mode_requires_a_secret_key(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
         create_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+
+
+def _client_address_seen(app) -> str:
+    """Send a request as if from 10.0.0.2 claiming X-Forwarded-For 203.0.113.9; return what the app saw."""
+    from flask import request
+
+    seen = {}
+
+    @app.get("/_client_address")
+    def client_address():
+        seen["address"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get(
+        "/_client_address", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+    )
+    return seen["address"]
+
+
+def test_forwarded_headers_are_ignored_unless_proxies_are_configured(app_config):
+    assert _client_address_seen(create_app(app_config)) == "10.0.0.2"
+    assert _client_address_seen(create_app({**app_config, "PROXY_HOPS": 1})) == "203.0.113.9"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -114,16 +114,8 @@ def detail(ref):
         can_act={s.key: service.can_act_on_step(person, incident, s) for s in incident.steps},
         transitions=service.TRANSITIONS[incident.status],
         people=service.assignable_people(),
-        timeline_url=_timeline_url(incident.ref),
         statuses=StepStatus,
     )
-
-
-def _timeline_url(ref: str) -> str | None:
-    # The full timeline page belongs to the executive view; link to it only when it is registered.
-    if "executive.incident_timeline" in current_app.view_functions:
-        return url_for("executive.incident_timeline", ref=ref)
-    return None
 
 
 @bp.route("/incidents/<ref>/steps/<key>/<action>", methods=["POST"])

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crisis is running at http://{args.host}:{args.port}/")
         if summary.get("demo_login"):
             print(f"demo login: {summary['demo_login']}")
+    # Long-lived start-up objects need no garbage collection passes (see gunicorn.conf.py).
+    gc.freeze()
     app.run(host=args.host, port=args.port, use_reloader=args.reload, debug=False, threaded=True)
     return 0
 

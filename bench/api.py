@@ -15,6 +15,7 @@ script) and prints requests per second:
 - reading: GET /api/v1/incidents/<ref>, rotating over the declared incidents;
 - declaring: POST /api/v1/incidents.
 
+Gunicorn runs with the settings on its command line only (not the project's gunicorn.conf.py).
 Each as a ratio to the ceiling. Targets: reading >= 40%, declaring >= 15%. Exits non-zero if a
 target is missed or any response was not 2xx.
 """
@@ -213,7 +214,10 @@ def main() -> int:
             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.worker_threads),
             "--log-level", "warning", "--chdir", str(ROOT), "bench.api:make_application()",
         ]
-        server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)
+        # Started from the temporary directory, so gunicorn does not pick up the project's
+        # ./gunicorn.conf.py (its access log and worker settings): both apps run on exactly the
+        # settings given here.
+        server = subprocess.Popen(gunicorn, env=env, cwd=directory)
         try:
             wait_until_up(base, server)
             refs = [api(base, token, "POST", "/api/v1/incidents", DECLARE_BODY)["ref"] for _ in range(args.incidents)]

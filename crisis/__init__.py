@@ -61,9 +61,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from crisis import models  # noqa: F401 - every model must be known before the first query
+    from crisis.database import register_read_only_requests
     from crisis.extensions import csrf, db, login_manager, migrate
     from crisis.people.auth import configure_login
 
+    register_read_only_requests(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,13 +67,61 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+# Set while the current unit of work only reads (a GET or HEAD request): see `reading`.
+_reading: ContextVar[bool] = ContextVar("crisis_reading", default=False)
+
+
+@contextmanager
+def reading(only_reads: bool = True) -> Iterator[None]:
+    """Mark the work in this block as read-only (or, with False, as writing again).
+
+    SQLite transactions begun inside it are DEFERRED, so readers run in parallel instead of
+    queueing for the write lock. Nothing in the block may write through a transaction that has
+    already read (it would fail with "database is locked" if another process wrote meanwhile);
+    a write that must happen opens its own transaction inside `reading(False)`.
+    """
+    token = _reading.set(only_reads)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def is_reading() -> bool:
+    """Return whether the current work was marked read-only with `reading`."""
+    return _reading.get()
+
+
+# Requests with these methods only read (a view that must write uses `reading(False)`).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register_read_only_requests(app: Any) -> None:
+    """Run GET, HEAD and OPTIONS requests inside `reading()`, so their SQLite reads run in parallel."""
+    from flask import g, request
+
+    def start() -> None:
+        if request.method in READ_ONLY_METHODS:
+            g.crisis_reading = _reading.set(True)
+
+    def stop(error: BaseException | None) -> None:
+        token = g.pop("crisis_reading", None)
+        if token is not None:
+            _reading.reset(token)
+
+    # First of the before-request hooks, so no hook opens a transaction before it.
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
+    app.teardown_request(stop)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Begin SQLite transactions IMMEDIATE.
+    """Begin SQLite transactions IMMEDIATE, except DEFERRED for read-only work (`reading`).
 
     A deferred transaction that reads and then writes fails at once with "database is locked"
     when another process wrote in between (WAL snapshot upgrade); taking the write lock up
-    front makes concurrent schedulers and web workers queue on busy_timeout instead.
+    front makes concurrent schedulers and web workers queue on busy_timeout instead. Work that
+    only reads never upgrades, so it may begin deferred and run beside the writer.
     """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import lazyload
 
-from crisis import clock
+from crisis.database import is_reading
 from crisis.errors import DomainError, Forbidden
+from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
-from crisis.people.service import person_for_token
+from crisis.people.service import check_token, record_token_use
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -74,7 +76,7 @@ def api_route(
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not public:
-                authenticate_request(permission=permission, scope=scope)
+                check_bearer(permission=permission, scope=scope)
             return view(*args, **kwargs)
 
         wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]
@@ -95,32 +97,56 @@ def api_route(
 
 
 def authenticate_request(*, permission: str | None, scope: str = "api") -> Person:
-    """Resolve the bearer token to a person and check scope and permission."""
+    """Check the bearer token, its scope and the person's permission; return the person."""
+    check_bearer(permission=permission, scope=scope)
+    return current_actor()
+
+
+def check_bearer(*, permission: str | None, scope: str = "api") -> None:
+    """Check the bearer token's scope and the person's permission in one query.
+
+    The person and token are loaded only if the endpoint asks (`current_actor`, `current_token`):
+    most reads need neither. Revocation and disabling take effect on the next request.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-    found = person_for_token(secret.strip())
+    found = check_token(secret=secret.strip(), permission=permission)
     if found is None:
         raise Unauthorized("the bearer token is unknown or revoked")
-    person, token = found
-    if token.scope != scope and token.scope != "api":
-        raise Forbidden(f"this token is scoped to {token.scope!r} and cannot call this endpoint")
-    if permission is not None and not person.can(permission):
+    if found.scope != scope and found.scope != "api":
+        raise Forbidden(f"this token is scoped to {found.scope!r} and cannot call this endpoint")
+    if not found.permitted:
         raise Forbidden(f"this needs the {permission!r} permission")
-    g.api_person = person
-    g.api_token = token
-    token.last_used_at = clock.now()
-    return person
+    g.api_person_id = found.person_id
+    g.api_token_id = found.token_id
+    # A read-only request's transaction must not write (see crisis.database.reading).
+    record_token_use(token_id=found.token_id, last_used_at=found.last_used_at, separately=is_reading())
 
 
 def current_actor() -> Person:
-    """Return the person the current API request acts for."""
-    return g.api_person
+    """Return the person the current API request acts for (loaded on first use)."""
+    person = g.get("api_person")
+    if person is None:
+        # Permissions and roles load only if the endpoint looks at them.
+        person = db.session.get(
+            Person, g.api_person_id, options=[lazyload(Person.permissions), lazyload(Person.roles)]
+        )
+        if person is None:  # deleted since the token was checked
+            raise Unauthorized("the bearer token is unknown or revoked")
+        g.api_person = person
+    return person
 
 
 def current_token() -> ApiToken:
-    return g.api_token
+    """Return the token the current API request was made with (loaded on first use)."""
+    token = g.get("api_token")
+    if token is None:
+        token = g.api_token = db.session.get(ApiToken, g.api_token_id)
+        if token is None:
+            raise Unauthorized("the bearer token is unknown or revoked")
+    return token
 
 
 def parse_body(model: type[ModelT]) -> ModelT:

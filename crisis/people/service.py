@@ -6,13 +6,16 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
+from crisis.database import reading
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
@@ -22,6 +25,9 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "crisis_"
 TOKEN_SCOPES = ("api", "alerts")
+# A token's last_used_at is kept to this resolution: writing it on every call would put a write
+# on every read request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 # A short list of the passwords attackers try first; rejected whatever their length.
 COMMON_PASSWORDS = frozenset(
     {
@@ -202,3 +208,68 @@ def person_for_token(secret: str) -> tuple[Person, ApiToken] | None:
     if token is None or token.revoked_at is not None or not token.person.active:
         return None
     return token.person, token
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """A live token of an active person, as an API request needs it (no ORM objects loaded)."""
+
+    token_id: int
+    person_id: int
+    scope: str
+    last_used_at: datetime | None
+    permitted: bool  # the person holds the permission asked about, or admin
+
+
+def _token_check_statement():
+    tokens, people, grants = ApiToken.__table__, Person.__table__, PersonPermission.__table__
+    permitted = exists().where(
+        grants.c.person_id == tokens.c.person_id,
+        or_(grants.c.permission == Permission.ADMIN.value, grants.c.permission == bindparam("permission")),
+    )
+    return (
+        select(tokens.c.id, tokens.c.person_id, tokens.c.scope, tokens.c.last_used_at, permitted.label("permitted"))
+        .join(people, people.c.id == tokens.c.person_id)
+        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None), people.c.active.is_(True))
+    )
+
+
+_TOKEN_CHECK = _token_check_statement()  # built once: every API request runs it
+
+
+def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:
+    """Return the live token of an active person for a bearer secret (one query), else None."""
+    row = db.session.connection().execute(
+        _TOKEN_CHECK, {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
+    ).one_or_none()
+    if row is None:
+        return None
+    return TokenCheck(
+        token_id=row.id, person_id=row.person_id, scope=row.scope, last_used_at=row.last_used_at,
+        permitted=permission is None or bool(row.permitted),
+    )
+
+
+def record_token_use(*, token_id: int, last_used_at: datetime | None, separately: bool) -> bool:
+    """Set a token's last_used_at to now unless it is under a minute old; return whether it did.
+
+    `separately` writes in a transaction of its own, committed at once (for read-only requests,
+    whose own transaction must not write); otherwise the write joins the session's transaction.
+    """
+    now = clock.now()
+    if last_used_at is not None and now - last_used_at < TOKEN_USE_RESOLUTION:
+        return False
+    tokens = ApiToken.__table__
+    # The condition again in SQL, so concurrent requests with one token write it once.
+    statement = (
+        update(tokens)
+        .where(
+            tokens.c.id == token_id,
+            or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= now - TOKEN_USE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+    )
+    if separately:
+        with reading(False), db.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+    return db.session.connection().execute(statement).rowcount == 1

@@ -1,0 +1,137 @@
+"""Bearer-token checks: one query, the person loaded only on demand, use recorded once a minute."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from crisis.extensions import db
+from crisis.people.models import ApiToken, Person, PersonPermission
+
+
+def _token(app) -> ApiToken:
+    with app.app_context():
+        token = db.session.scalar(select(ApiToken))
+        db.session.expunge(token)
+        return token
+
+
+class Writes:
+    """Collect the UPDATE/INSERT/DELETE statements the app runs while active."""
+
+    def __init__(self, app) -> None:
+        with app.app_context():
+            self.engine = db.engine
+        self.statements: list[str] = []
+
+    def _spy(self, conn, cursor, statement, *args) -> None:
+        if statement.split()[0].upper() in ("UPDATE", "INSERT", "DELETE"):
+            self.statements.append(statement)
+
+    def __enter__(self) -> Writes:
+        event.listen(self.engine, "before_cursor_execute", self._spy)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._spy)
+
+
+def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, api_client, clock):
+    make_person("bot@example.com")
+    bot = api_client("bot@example.com")
+    assert _token(app).last_used_at is None
+
+    assert bot.get("/api/v1/me").status_code == 200
+    # Committed on its own: the read's transaction writes nothing and is rolled back.
+    assert _token(app).last_used_at == clock()
+    first = clock()
+
+    clock.advance(seconds=59)
+    with Writes(app) as writes:
+        assert bot.get("/api/v1/me").status_code == 200
+    assert writes.statements == []
+    assert _token(app).last_used_at == first
+
+    clock.advance(seconds=1)
+    assert bot.get("/api/v1/me").status_code == 200
+    assert _token(app).last_used_at == clock()
+
+
+def test_a_write_records_the_token_use_with_its_change(app, synced, make_person, api_client, clock):
+    make_person("lead@example.com", permissions=["declare", "view"])
+    lead = api_client("lead@example.com")
+    clock.advance(minutes=5)
+    body = {"playbook": "viral-complaint", "title": "Kettle video", "severity": "SEV3"}
+    assert lead.post("/api/v1/incidents", json=body).status_code == 201
+    assert _token(app).last_used_at == clock()
+
+
+def test_a_refused_token_records_no_use(app, make_person, api_client):
+    make_person("viewer@example.com", permissions=["view"])
+    viewer = api_client("viewer@example.com")
+    with Writes(app) as writes:
+        response = viewer.post("/api/v1/incidents", json={})
+    assert response.status_code == 403
+    assert response.json["error"]["message"] == "this needs the 'declare' permission"
+    assert writes.statements == []
+    assert _token(app).last_used_at is None
+
+
+def test_disabling_a_person_or_dropping_a_permission_acts_on_the_next_request(app, make_person, api_client):
+    make_person("bot@example.com", permissions=["view"])
+    bot = api_client("bot@example.com")
+    assert bot.get("/api/v1/incidents").status_code == 200
+
+    with app.app_context():
+        db.session.execute(PersonPermission.__table__.delete())
+        db.session.commit()
+    assert bot.get("/api/v1/incidents").status_code == 403
+    assert bot.get("/api/v1/me").status_code == 200  # needs a token, no permission
+
+    with app.app_context():
+        # Disabled without its tokens revoked (set_active revokes them too): still refused.
+        db.session.scalar(select(Person)).active = False
+        db.session.commit()
+    response = bot.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "the bearer token is unknown or revoked"
+
+
+def test_admin_passes_every_permission_check(make_person, api_client, synced):
+    make_person("root@example.com", permissions=["admin"])
+    root = api_client("root@example.com")
+    assert root.get("/api/v1/incidents").status_code == 200
+    body = {"playbook": "viral-complaint", "title": "Kettle video", "severity": "SEV3"}
+    assert root.post("/api/v1/incidents", json=body).status_code == 201
+
+
+def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person, api_client):
+    from flask import g
+
+    from crisis.api.routing import check_bearer, current_actor, current_token
+
+    make_person("bot@example.com", permissions=["view"], roles=["legal"])
+    secret = api_client("bot@example.com").token
+    with app.test_request_context("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}):
+        statements: list[str] = []
+        engine = db.engine
+
+        def spy(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", spy)
+        try:
+            check_bearer(permission="view")
+            checked = len(statements)
+            assert "api_person" not in g and "api_token" not in g
+            person = current_actor()
+            assert person.email == "bot@example.com"
+            assert current_actor() is person
+            assert person.can("view") and not person.can("declare")
+            assert person.holds_role("legal")
+            assert current_token().id == g.api_token_id
+            assert current_token().person_id == person.id
+        finally:
+            event.remove(engine, "before_cursor_execute", spy)
+    # The check is one SELECT (then recording the token's first use).
+    kinds = [s.split()[0].upper() for s in statements[:checked]]
+    assert [kind for kind in kinds if kind != "BEGIN"] == ["SELECT", "UPDATE"], statements[:checked]

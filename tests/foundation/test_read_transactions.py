@@ -1,0 +1,88 @@
+"""Read-only requests begin SQLite transactions DEFERRED, so they run beside a writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from crisis.database import is_reading, reading
+from crisis.extensions import db
+
+
+@pytest.fixture
+def begins(app):
+    """The BEGIN statements SQLite connections run while the test is active."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        if statement.upper().startswith("BEGIN"):
+            seen.append(statement.upper())
+
+    event.listen(engine, "before_cursor_execute", spy)
+    yield seen
+    event.remove(engine, "before_cursor_execute", spy)
+
+
+@pytest.fixture
+def sqlite_only(is_postgres):
+    if is_postgres:
+        pytest.skip("PostgreSQL has no BEGIN modes to choose")
+
+
+def test_reading_marks_a_block_and_can_be_switched_off_inside(app, begins, sqlite_only):
+    assert not is_reading()
+    with app.app_context():
+        with reading():
+            assert is_reading()
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            with reading(False):
+                assert not is_reading()
+                with db.engine.begin() as connection:
+                    connection.execute(text("SELECT 1"))
+            assert is_reading()
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    assert not is_reading()
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+
+
+def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_person, api_client, begins, sqlite_only):
+    make_person("bot@example.com", permissions=["view"])
+    bot = api_client("bot@example.com")
+    assert bot.get("/api/v1/me").status_code == 200  # records the token's first use
+    begins.clear()
+
+    assert bot.get("/api/v1/me").status_code == 200
+    assert client.head("/login").status_code == 200
+    assert begins == ["BEGIN"]  # the login page reads nothing
+    assert not is_reading()  # the mark ends with the request
+
+    begins.clear()
+    assert client.post("/login", data={"email": "bot@example.com", "password": "wrong-password-x"}).status_code == 401
+    assert begins == ["BEGIN IMMEDIATE"]
+
+
+def test_a_read_is_not_held_up_by_another_process_writing(app, make_person, api_client, database_url, sqlite_only):
+    make_person("bot@example.com", permissions=["view"])
+    bot = api_client("bot@example.com")
+    assert bot.get("/api/v1/me").status_code == 200  # records the token's first use
+
+    writer = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock, as a busy worker would
+    try:
+        answers: list[int] = []
+        reader = threading.Thread(target=lambda: answers.append(bot.get("/api/v1/me").status_code), daemon=True)
+        reader.start()
+        # An IMMEDIATE begin would wait here for the 30 s busy timeout.
+        reader.join(timeout=10)
+        assert answers == [200]
+    finally:
+        writer.rollback()
+        writer.close()

@@ -17,7 +17,7 @@ from crisis.alerts.formats import (
     AlertmanagerOut,
     AlertmanagerWebhook,
     EventIn,
-    EventOut,
+    EventsApiOut,
     alertmanager_signals,
     event_signal,
 )
@@ -91,7 +91,7 @@ def _rate_limited(token: ApiToken):
 
 
 @api_route(
-    "/alerts/alertmanager", method="POST", permission=None, scope=ALERTS_SCOPE, tag="alerts",
+    "/alerts/alertmanager", method="POST", permission="declare", scope=ALERTS_SCOPE, tag="alerts",
     body=AlertmanagerWebhook, response=AlertmanagerOut,
     summary="Receive a Prometheus Alertmanager webhook (version 4)",
 )
@@ -120,7 +120,7 @@ def alertmanager_webhook():
 def _authenticate_event() -> tuple[object, ApiToken]:
     """Authenticate by the Authorization header, else by the body's routing_key."""
     if request.headers.get("Authorization"):
-        person = authenticate_request(permission=None, scope=ALERTS_SCOPE)
+        person = authenticate_request(permission="declare", scope=ALERTS_SCOPE)
         return person, current_token()
     try:
         data = json.loads(request.get_data(cache=True) or b"{}")
@@ -135,8 +135,19 @@ def _authenticate_event() -> tuple[object, ApiToken]:
     person, token = found
     if token.scope not in (ALERTS_SCOPE, "api"):
         raise Forbidden(f"this token is scoped to {token.scope!r} and cannot send alerts")
+    _require_intake_right(person, token)
     token.last_used_at = clock.now()
     return person, token
+
+
+def _require_intake_right(person, token: ApiToken) -> None:
+    """The routing_key path's twin of api_route's rule: an alerts-scoped token is the grant,
+    a general token needs the declare permission (alerts open incidents)."""
+    if token.scope != ALERTS_SCOPE and not person.can("declare"):
+        raise Forbidden(
+            "sending alerts with a general API token needs the 'declare' permission; "
+            "use a token created with --scope alerts"
+        )
 
 
 def _invalid_event(error: BadRequest):
@@ -153,7 +164,7 @@ def _invalid_event(error: BadRequest):
 
 @api_route(
     "/alerts/events", method="POST", permission=None, scope=ALERTS_SCOPE, tag="alerts",
-    body=EventIn, response=EventOut, status=202, public=True,
+    body=EventIn, response=EventsApiOut, status=202, public=True,
     summary="Receive an event in the PagerDuty Events API v2 shape (routing_key may carry the token)",
 )
 def events_api():

@@ -96,7 +96,7 @@ class AlertmanagerOut(BaseModel):
     alerts: list[AlertOutcome]
 
 
-class EventOut(BaseModel):
+class EventsApiOut(BaseModel):
     status: str
     message: str
     dedup_key: str

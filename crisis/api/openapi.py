@@ -26,11 +26,18 @@ ERROR_SCHEMA = {
 }
 
 
+def _add_component(components: dict[str, Any], name: str, schema: dict) -> None:
+    """Add a named schema; two different schemas under one name would make the document lie."""
+    if name in components and components[name] != schema:
+        raise RuntimeError(f"two different API schemas are both named {name!r}; rename one")
+    components[name] = schema
+
+
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in schema.pop("$defs", {}).items():
-        components[name] = definition
-    components[model.__name__] = schema
+        _add_component(components, name, definition)
+    _add_component(components, model.__name__, schema)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -51,6 +58,8 @@ def build_openapi() -> dict:
                 "403": {"description": "Not allowed", **error_response},
                 "404": {"description": "Not found", **error_response},
                 "409": {"description": "Conflict", **error_response},
+                "422": {"description": "Well-formed, but refers to something unknown or breaks a rule",
+                        **error_response},
             },
         }
         if endpoint.public:

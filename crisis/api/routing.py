@@ -117,8 +117,11 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
         raise Unauthorized("the bearer token is unknown or revoked")
     if found.scope != scope and found.scope != "api":
         raise Forbidden(f"this token is scoped to {found.scope!r} and cannot call this endpoint")
-    if not found.permitted:
-        raise Forbidden(f"this needs the {permission!r} permission")
+    # A token scoped to this endpoint's own scope (e.g. alert intake) is itself the grant.
+    scoped_grant = scope != "api" and found.scope == scope
+    if not found.permitted and not scoped_grant:
+        raise Forbidden(f"this needs the {permission!r} permission (or a token created with --scope {scope})"
+                        if scope != "api" else f"this needs the {permission!r} permission")
     g.api_person_id = found.person_id
     g.api_token_id = found.token_id
     # A read-only request's transaction must not write (see crisis.database.reading).

@@ -16,6 +16,12 @@ from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import definition_of, get_playbook_version, list_playbooks
 
 
+class PlaybookStepBriefOut(BaseModel):
+    key: str
+    title: str
+    role: str
+
+
 class PlaybookSummaryOut(BaseModel):
     key: str
     title: str
@@ -23,6 +29,7 @@ class PlaybookSummaryOut(BaseModel):
     description: str
     default_severity: str
     step_count: int
+    steps: list[PlaybookStepBriefOut]
     loaded_at: str  # ISO 8601 with offset
 
 
@@ -57,7 +64,7 @@ class ConditionOut(BaseModel):
     answers: dict[str, list[str]]
 
 
-class StepOut(BaseModel):
+class PlaybookStepOut(BaseModel):
     key: str
     title: str
     role: str
@@ -85,7 +92,7 @@ class PlaybookOut(BaseModel):
     loaded_at: str  # ISO 8601 with offset
     questions: list[QuestionOut]
     escalation: EscalationOut
-    steps: list[StepOut]
+    steps: list[PlaybookStepOut]
 
 
 def summary_of(version: PlaybookVersion) -> dict[str, Any]:
@@ -97,6 +104,7 @@ def summary_of(version: PlaybookVersion) -> dict[str, Any]:
         description=playbook.description,
         default_severity=playbook.default_severity,
         step_count=len(playbook.steps),
+        steps=[PlaybookStepBriefOut(key=s.key, title=s.title, role=s.role) for s in playbook.steps],
         loaded_at=version.loaded_at.isoformat(),
     ).model_dump(mode="json")
 
@@ -134,7 +142,7 @@ def detail_of(version: PlaybookVersion) -> dict[str, Any]:
             acknowledge_snooze=format_duration(policy.acknowledge_snooze),
         ),
         steps=[
-            StepOut(
+            PlaybookStepOut(
                 key=step.key,
                 title=step.title,
                 role=step.role,

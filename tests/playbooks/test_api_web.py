@@ -34,6 +34,8 @@ def test_api_list(synced, viewer, api_client):
     assert items["account-takeover"]["version"] == 1
     assert items["account-takeover"]["default_severity"] == "SEV1"
     assert items["account-takeover"]["step_count"] == 15
+    assert len(items["account-takeover"]["steps"]) == 15
+    assert set(items["account-takeover"]["steps"][0]) == {"key", "title", "role"}
     assert items["account-takeover"]["loaded_at"] == "2026-11-21T09:00:00+00:00"
 
 

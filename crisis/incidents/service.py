@@ -377,29 +377,32 @@ def declare_incident(
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
         warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
-    timeline.record(
+    declared = {
+        "severity": severity,
+        "playbook": {"key": version.key, "version": version.version},
+        "triage_owner": triage_owner.email if triage_owner else None,
+        "triage_owner_source": source,
+        "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
+        "is_drill": is_drill,
+        "not_applicable": [r["key"] for r in rows if r["applicability"] == "excluded"],
+        "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
+        "warnings": warnings,
+    }
+    # The declaration and each started step's activation, in one INSERT.
+    timeline.record_all(
         incident_id=incident.id,
-        kind="incident.declared",
-        summary=f"{incident.ref} declared at {severity} from {playbook.title}: {title}"
-        + (" (drill)" if is_drill else ""),
         actor=declared_by,
         actor_label=actor_label,
         at=now,
-        data={
-            "severity": severity,
-            "playbook": {"key": version.key, "version": version.version},
-            "triage_owner": triage_owner.email if triage_owner else None,
-            "triage_owner_source": source,
-            "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
-            "is_drill": is_drill,
-            "not_applicable": [r["key"] for r in rows if r["applicability"] == "excluded"],
-            "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
-            "warnings": warnings,
-        },
+        events=[
+            (
+                "incident.declared",
+                f"{incident.ref} declared at {severity} from {playbook.title}: {title}" + (" (drill)" if is_drill else ""),
+                declared,
+            ),
+            *(_activation_event(step_def.key, step_def.title, owner, due_at) for step_def, owner, due_at in started),
+        ],
     )
-    for step_def, owner, due_at in started:
-        _record_activation(incident, step_def.key, step_def.title, owner, due_at, actor=declared_by,
-                           actor_label=actor_label, at=now)
     incident.declare_warnings = warnings  # type: ignore[attr-defined] - shown once to the declarer
     # The API answers with what was just written, without reading it back.
     emails = {p.id: p.email for p in primaries.values()}
@@ -442,15 +445,23 @@ def _role_primaries(roles: set[str]) -> dict[str, Person]:
     return primaries
 
 
+def _activation_event(key: str, title: str, owner: Person | None, due_at: datetime) -> tuple[str, str, dict]:
+    """Return the (kind, summary, data) of a step.activated event."""
+    return (
+        "step.activated",
+        f"“{title}” started; due {due_at.strftime('%H:%M UTC')}"
+        + (f", owner {owner.name}" if owner is not None else ", no owner"),
+        {"step": key, "due_at": due_at.isoformat(), "owner": owner.email if owner else None},
+    )
+
+
 def _record_activation(
     incident: Incident, key: str, title: str, owner: Person | None, due_at: datetime, *,
     actor: Person | None, actor_label: str = "", at: datetime,
 ) -> None:
+    kind, summary, data = _activation_event(key, title, owner, due_at)
     timeline.record(
-        incident_id=incident.id, kind="step.activated", actor=actor, actor_label=actor_label, at=at,
-        summary=f"“{title}” started; due {due_at.strftime('%H:%M UTC')}"
-        + (f", owner {owner.name}" if owner is not None else ", no owner"),
-        data={"step": key, "due_at": due_at.isoformat(), "owner": owner.email if owner else None},
+        incident_id=incident.id, kind=kind, actor=actor, actor_label=actor_label, at=at, summary=summary, data=data
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from crisis import clock
 from crisis.extensions import db
@@ -40,6 +40,36 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_all(
+    *,
+    incident_id: int,
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+    actor: Person | None = None,
+    actor_label: str = "",
+    at: datetime | None = None,
+) -> None:
+    """Append several (kind, summary, data) events of one actor and moment with one INSERT.
+
+    For callers that write many events at once (declaring an incident); the rows are the ones
+    `record` would write, in order, in the caller's transaction.
+    """
+    if not events:
+        return
+    at = at or clock.now()
+    actor_id = actor.id if actor is not None else None
+    db.session.execute(
+        _INSERT_EVENTS,
+        [
+            {"incident_id": incident_id, "kind": kind, "summary": summary[:1000], "actor_id": actor_id,
+             "actor_label": actor_label, "data": data or {}, "at": at}
+            for kind, summary, data in events
+        ],
+    )
+
+
+_INSERT_EVENTS = insert(TimelineEvent.__table__)
 
 
 def events_for(incident_id: int, *, kinds: Sequence[str] | None = None) -> list[TimelineEvent]:

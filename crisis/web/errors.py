@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, flash, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -10,16 +12,28 @@ from crisis.errors import DomainError
 from crisis.extensions import db
 
 
+def _same_site_referrer() -> str | None:
+    """The page the form was on, if it is one of ours (never off-site; never a guess at a POST-only URL)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc not in ("", request.host) or parts.scheme not in ("", "http", "https"):
+        return None
+    return referrer
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if is_api_request():
             return domain_error_response(error)
         db.session.rollback()
-        if request.method == "POST":
+        back = _same_site_referrer()
+        if request.method == "POST" and back:
             # A refused form action: say why on the page the person came from.
             flash(error.message, "error")
-            return redirect(request.referrer or request.path)
+            return redirect(back)
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(HTTPException)

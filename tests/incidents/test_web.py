@@ -182,4 +182,24 @@ def test_my_steps_complete_button_returns_to_my_steps(team, synced, login, clien
     assert response.headers["Location"] == "/my-steps"
     assert step_state(app, ref, "holding-statement")["status"] == "done"
     evil = client.post(f"/incidents/{ref}/steps/holding-statement/acknowledge", data={"next": "//evil.example"})
-    assert "evil" not in evil.headers["Location"]
+    assert "evil" not in evil.headers.get("Location", "")
+
+
+def test_a_refused_action_without_a_usable_referrer_shows_the_reason_instead_of_redirecting(
+    as_lead, client, incident_factory, app
+):
+    ref = incident_factory()
+    base = f"/incidents/{ref}/steps/gather-facts"
+    assert client.post(f"{base}/complete", data={"note": "Archived"}).status_code == 302
+    # No Referer: sending the browser back to the POST-only action URL would end on a 405.
+    again = client.post(f"{base}/complete", data={"note": "again"})
+    assert again.status_code == 409
+    assert "already done" in text(again)
+    # An off-site Referer is never followed.
+    offsite = client.post(f"{base}/complete", data={"note": "again"}, headers={"Referer": "https://evil.example/x"})
+    assert offsite.status_code == 409
+    # Our own page is: the flash says why.
+    back = client.post(f"{base}/complete", data={}, headers={"Referer": f"http://localhost/incidents/{ref}"})
+    assert back.status_code == 302
+    assert back.headers["Location"] == f"http://localhost/incidents/{ref}"
+    assert kinds(app, ref).count("step.completed") == 1

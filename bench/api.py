@@ -1,6 +1,6 @@
 """Throughput of the incidents API against a minimal Flask endpoint on the same gunicorn server.
 
-    .venv/bin/python bench/api.py [--incidents 200] [--duration 10] [--connections 16] [--workers 2]
+    .venv/bin/python bench/api.py [--incidents 200] [--duration 10] [--connections 16] [--workers 2] [--gc-freeze]
 
 Builds a throw-away SQLite database (playbooks synced, a small team, an API token), starts
 gunicorn on 127.0.0.1 with CRISIS_SCHEDULER=off serving one WSGI application: the crisis app,
@@ -23,6 +23,7 @@ target is missed or any response was not 2xx.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -63,7 +64,12 @@ def make_application():
     app = create_app()
     # The same minimal view inside crisis: what every crisis request costs before it does anything.
     app.add_url_rule("/bench/noop", "bench_noop", lambda: {"ok": True})
-    return DispatcherMiddleware(app, {"/ceiling": ceiling})
+    application = DispatcherMiddleware(app, {"/ceiling": ceiling})
+    if os.environ.get("CRISIS_BENCH_GC_FREEZE") == "1":
+        # What the project's gunicorn.conf.py does after a worker starts: full collections then
+        # skip the loaded app's objects. One process serves both apps, so both get it.
+        gc.freeze()
+    return application
 
 
 def ensure_wrk() -> str:
@@ -195,6 +201,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--worker-threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() once the worker has loaded the apps, as gunicorn.conf.py does")
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -205,6 +213,7 @@ def main() -> int:
             "SECRET_KEY": "bench-secret-key",
             "CRISIS_SCHEDULER": "off",
             "PYTHONPATH": str(ROOT),
+            "CRISIS_BENCH_GC_FREEZE": "1" if args.gc_freeze else "0",
         }
         token = prepare_database(env)
         port = free_port()
@@ -234,7 +243,8 @@ def main() -> int:
             server.wait(timeout=30)
 
     ceiling = (before + after) / 2
-    print(f"gunicorn {args.workers} workers x {args.worker_threads} threads (gthread); wrk -t{args.threads} "
+    print(f"gunicorn {args.workers} workers x {args.worker_threads} threads (gthread"
+          f"{', gc.freeze' if args.gc_freeze else ''}); wrk -t{args.threads} "
           f"-c{args.connections} -d{args.duration}s; {args.incidents} incidents declared first; SQLite")
     print(f"ceiling  GET  /ceiling/ping               {ceiling:9.1f} req/s  (before {before:.1f}, after {after:.1f})")
     print(f"floor    GET  /bench/noop (inside crisis)   {floor:9.1f} req/s  {floor / ceiling:6.1%} of the ceiling")

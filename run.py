@@ -10,8 +10,6 @@ import gc
 import os
 import sys
 
-from dotenv import load_dotenv
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve crisis (web UI and scheduler) on one machine.")
@@ -20,7 +18,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     args = parser.parse_args(argv)
 
-    load_dotenv()
     from crisis import create_app
     from crisis.bootstrap import prepare_database
     from crisis.errors import ConfigError

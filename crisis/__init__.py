@@ -9,6 +9,8 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+import click
+from dotenv import find_dotenv, load_dotenv
 from flask import Flask
 
 from crisis.config import PROJECT_ROOT, load_config
@@ -42,11 +44,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    if config is None:
+        # An entry point (flask CLI, gunicorn, run.py): read an optional .env as the CLI does.
+        load_dotenv(find_dotenv(usecwd=True))
     try:
         app.config.update(load_config(Path(app.instance_path), config))
     except ConfigError as error:
         if config is None:
-            # Called by an entry point (flask CLI, gunicorn): one clear line, non-zero exit.
+            # Called by an entry point: one clear line, non-zero exit.
             raise SystemExit(f"crisis: configuration error: {error}") from None
         raise
     register_extensions(app)
@@ -56,6 +61,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_security_headers(app)
     register_proxy_fix(app)
+    if config is None and click.get_current_context(silent=True) is not None:
+        # A CLI command: an unreachable database is one clear line, not a driver traceback.
+        from crisis.bootstrap import check_database
+
+        try:
+            check_database(app)
+        except ConfigError as error:
+            raise SystemExit(f"crisis: {error}") from None
     return app
 
 

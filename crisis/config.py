@@ -66,6 +66,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None) -> dict[s
 
     production = settings["ENV"] == "production"
     if not settings["SQLALCHEMY_DATABASE_URI"]:
+        instance_path.mkdir(parents=True, exist_ok=True)
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'crisis.sqlite3'}"
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         settings["SQLALCHEMY_DATABASE_URI"]

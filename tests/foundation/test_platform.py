@@ -153,3 +153,28 @@ def _client_address_seen(app) -> str:
 def test_forwarded_headers_are_ignored_unless_proxies_are_configured(app_config):
     assert _client_address_seen(create_app(app_config)) == "10.0.0.2"
     assert _client_address_seen(create_app({**app_config, "PROXY_HOPS": 1})) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("command", [["playbooks", "sync"], ["db", "upgrade"], ["incidents", "list"]])
+def test_cli_with_an_unreachable_database_prints_one_line_and_exits_non_zero(command, tmp_path):
+    env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing", "SECRET_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "crisis", *command], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "cannot connect to the database" in lines[0]
+
+
+def test_a_dotenv_file_configures_an_entry_point(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text(f"CRISIS_COMPANY_NAME=From Dotenv\nDATABASE_URL=sqlite:///{tmp_path}/d.db\nSECRET_KEY=k\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("CRISIS_COMPANY_NAME", "DATABASE_URL", "SECRET_KEY"):
+        # setenv first, so monkeypatch also undoes what load_dotenv puts into os.environ.
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    app = create_app()
+    assert app.config["COMPANY_NAME"] == "From Dotenv"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/d.db"

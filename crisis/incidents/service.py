@@ -114,7 +114,10 @@ def _view_statements():
         .join(versions, versions.c.id == incidents.c.playbook_version_id)
         .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
         .where(incidents.c.ref == bindparam("ref")),
-        select(steps, owners.c.email.label("owner_email"))
+        # Exactly the columns of the answer, in its order: the rows are unpacked as tuples.
+        select(steps.c.key, steps.c.title, steps.c.role, owners.c.email, steps.c.status, steps.c.applicability,
+               steps.c.activated_at, steps.c.due_at, steps.c.acknowledged_at, steps.c.completed_at, steps.c.note,
+               steps.c.blocked_reason, steps.c.escalation_level, steps.c.next_escalation_at)
         .outerjoin(owners, owners.c.id == steps.c.owner_id)
         .where(steps.c.incident_id == bindparam("incident_id"))
         .order_by(steps.c.position),
@@ -152,25 +155,30 @@ def incident_view(ref: str) -> dict[str, Any]:
         "triage_answers": dict(row.triage_answers or {}),
         "steps": [
             {
-                "key": step.key,
-                "title": step.title,
-                "role": step.role,
-                "owner": step.owner_email,
-                "status": step.status,
-                "applies": {"applies": True, "excluded": False}.get(step.applicability),
-                "applicability": step.applicability,
-                "activated_at": _iso(step.activated_at),
-                "due_at": _iso(step.due_at),
-                "acknowledged_at": _iso(step.acknowledged_at),
-                "completed_at": _iso(step.completed_at),
-                "note": step.note,
-                "blocked_reason": step.blocked_reason,
-                "escalation_level": step.escalation_level,
-                "next_escalation_at": _iso(step.next_escalation_at),
+                "key": key,
+                "title": title,
+                "role": role,
+                "owner": owner,
+                "status": status,
+                "applies": _APPLIES.get(applicability),
+                "applicability": applicability,
+                "activated_at": activated_at.isoformat() if activated_at is not None else None,
+                "due_at": due_at.isoformat() if due_at is not None else None,
+                "acknowledged_at": acknowledged_at.isoformat() if acknowledged_at is not None else None,
+                "completed_at": completed_at.isoformat() if completed_at is not None else None,
+                "note": note,
+                "blocked_reason": blocked_reason,
+                "escalation_level": escalation_level,
+                "next_escalation_at": next_escalation_at.isoformat() if next_escalation_at is not None else None,
             }
-            for step in step_rows
+            # Tuple unpacking: reading sixteen named attributes of each row cost more than the query.
+            for (key, title, role, owner, status, applicability, activated_at, due_at, acknowledged_at,
+                 completed_at, note, blocked_reason, escalation_level, next_escalation_at) in step_rows
         ],
     }
+
+
+_APPLIES = {"applies": True, "excluded": False}
 
 
 def playbook_of(incident: Incident) -> Playbook:

@@ -18,7 +18,9 @@ class StatementIn(BaseModel):
     body: str | None = Field(default=None, max_length=10_000, description="the wording; omit to fill the step's template")
     step: str | None = Field(default=None, max_length=64, description="the playbook step it is drafted for")
     holding_statement: int | None = Field(default=None, description="draft from this library entry")
-    submit: bool = Field(default=False, description="submit for approval at once")
+    submit: bool = Field(
+        default=True, description="ask the approvers at once (the contract flow: draft, then approve); false keeps a draft"
+    )
 
 
 class StatementEditIn(BaseModel):

@@ -277,6 +277,9 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
         raise Conflict(_not_in_review(statement), field="statement")
     if not actor.can(Permission.APPROVE):
         raise Forbidden("approving statements needs the 'approve' permission")
+    if statement.versions and statement.versions[-1].edited_by_id == actor.id:
+        # Four eyes: whoever wrote the wording under review cannot be the one who signs it off.
+        raise Forbidden("you wrote this version of the statement; another approver must approve it")
     approvals = _decidable(actor, statement)
     if role is not None:
         approvals = [a for a in approvals if a.role == role]

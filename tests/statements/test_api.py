@@ -13,7 +13,7 @@ URL = "/api/v1/incidents/{ref}/statements"
 def test_the_whole_flow_through_the_api(app, ref, team, spokesperson, api_client):
     social, legal, marketing, spokes = (api_client(e) for e in (team.social, team.legal, team.marketing, spokesperson))
     base = URL.format(ref=ref)
-    created = social.post(base, json={"platform": "x", "step": "holding-statement"})
+    created = social.post(base, json={"platform": "x", "step": "holding-statement", "submit": False})
     assert created.status_code == 201, created.json
     sid = created.json["id"]
     assert created.json["status"] == "draft"
@@ -36,6 +36,21 @@ def test_the_whole_flow_through_the_api(app, ref, team, spokesperson, api_client
         "statement.drafted", "statement.edited", "statement.submitted", "statement.approved",
         "statement.approved", "statement.published",
     ]
+
+
+def test_the_contract_flow_needs_no_separate_submit(ref, team, spokesperson, api_client):
+    """DESIGN.md: POST {body, platform, step?}, then approve, then publish."""
+    social, legal, marketing, spokes = (api_client(e) for e in (team.social, team.legal, team.marketing, spokesperson))
+    base = URL.format(ref=ref)
+    created = social.post(base, json={"platform": "x", "body": "We are aware and looking into it.", "step": "holding-statement"})
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "in_review"
+    sid = created.json["id"]
+    assert legal.post(f"{base}/{sid}/approve").status_code == 200
+    assert marketing.post(f"{base}/{sid}/approve").json["status"] == "approved"
+    published = spokes.post(f"{base}/{sid}/publish", json={"url": "https://x.com/exampleco/status/8"})
+    assert published.status_code == 200, published.json
+    assert published.json["status"] == "published"
 
 
 def test_draft_and_submit_in_one_call_and_get_one(ref, team, api_client):

@@ -27,6 +27,8 @@ def scheduler(once: bool) -> None:
         click.echo("scheduler: one sweep and one delivery round done")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run of every job at INFO: two lines a second at the default interval.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     click.echo(
         f"scheduler: sweeping every {app.config['SWEEP_SECONDS']}s, delivering every "
         f"{app.config['OUTBOX_SECONDS']}s; stop with Ctrl-C or SIGTERM"

@@ -38,6 +38,8 @@ def validate(path: Path | None) -> None:
     """List every problem in a playbook file or directory (exit 1 if there is any)."""
     target = path or Path(current_app.config["PLAYBOOKS_DIR"])
     problems: list[PlaybookProblem]
+    if not target.exists():
+        raise click.ClickException(f"{target}: no such file or directory")
     if target.is_file():
         try:
             playbook = parse_playbook(target.read_text(encoding="utf-8"), source=str(target))

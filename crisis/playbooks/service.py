@@ -77,7 +77,8 @@ def sync_playbooks(*, directory: str | Path) -> SyncReport:
     directory = Path(directory)
     loaded, problems = load_directory(directory)
     report = SyncReport(problems=problems)
-    if not directory.is_dir():
+    if not loaded and problems and all(p.file == str(directory) for p in problems):
+        # A missing or empty directory says nothing about the playbooks: retire none of them.
         return report
     for item in loaded:
         _sync_one(item, directory, report)

@@ -137,6 +137,9 @@ def load_directory(path: str | Path) -> tuple[list[LoadedPlaybook], list[Playboo
     files = sorted(
         p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml")
     )
+    if not files:
+        # Almost always a wrong path or a failed checkout; syncing it would retire every playbook.
+        return [], [PlaybookProblem(str(directory), None, None, None, "no playbook files (*.yaml, *.yml) here")]
     loaded: list[tuple[LoadedPlaybook, int | None]] = []
     problems: list[PlaybookProblem] = []
     for file in files:

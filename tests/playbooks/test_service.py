@@ -149,6 +149,17 @@ def test_a_missing_directory_changes_nothing(app, directory, tmp_path):
         assert len(list_playbooks()) == 2
 
 
+def test_an_empty_directory_changes_nothing(app, directory, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with app.app_context():
+        sync_playbooks(directory=directory)
+        report = sync_playbooks(directory=empty)
+        assert not report.changed
+        assert "no playbook files" in report.problems[0].message
+        assert len(list_playbooks()) == 2
+
+
 def test_get_playbook_version_not_found(app):
     with app.app_context():
         with pytest.raises(NotFound) as caught:

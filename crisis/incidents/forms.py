@@ -44,7 +44,7 @@ def parse_links(text: str) -> list[tuple[str, str]]:
         if len(words) == 1:
             platform, url = guess_platform(words[0]), words[0]
         elif len(words) == 2:
-            platform, url = words
+            platform, url = words[0].rstrip(":="), words[1]
         else:
             raise InvalidInput(f"line {number} of the links: write `platform URL` or just the URL", field="links")
         try:

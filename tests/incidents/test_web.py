@@ -203,3 +203,12 @@ def test_a_refused_action_without_a_usable_referrer_shows_the_reason_instead_of_
     assert back.status_code == 302
     assert back.headers["Location"] == f"http://localhost/incidents/{ref}"
     assert kinds(app, ref).count("step.completed") == 1
+
+
+def test_link_lines_accept_a_platform_label_with_a_colon():
+    from crisis.incidents.forms import parse_links
+
+    assert parse_links("TikTok: https://www.tiktok.com/@a/video/1\nhttps://x.com/a/status/2") == [
+        ("TikTok", "https://www.tiktok.com/@a/video/1"),
+        ("x", "https://x.com/a/status/2"),
+    ]

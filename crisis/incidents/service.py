@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, make_transient_to_detached, selectinload
 
 from crisis import clock
 from crisis.enums import (
@@ -342,22 +342,25 @@ def declare_incident(
         warnings.append(f"Nobody is on the {playbook.triage_role} roster and nobody declared it: no triage owner.")
 
     now = clock.now()
-    incident = Incident(
-        ref=_next_ref(now.year),
-        title=title,
-        summary=summary,
-        severity=severity,
-        status=IncidentStatus.DECLARED.value,
-        playbook_version=version,
-        triage_owner=triage_owner,
-        declared_by=declared_by,
-        declared_at=now,
-        is_drill=is_drill,
-        triage_answers=dict(answers),
-    )
-    incident.links = [IncidentLink(platform=link.platform, url=link.url) for link in clean_links]
+    values = {
+        "ref": _next_ref(now.year), "title": title, "summary": summary, "severity": severity,
+        "status": IncidentStatus.DECLARED.value, "playbook_version_id": version.id,
+        "triage_owner_id": triage_owner.id if triage_owner is not None else None,
+        "declared_by_id": declared_by.id if declared_by is not None else None,
+        "declared_at": now, "resolved_at": None, "closed_at": None, "is_drill": is_drill,
+        "triage_answers": dict(answers),
+    }
+    # Plain INSERTs, then the row is handed to the session as if just loaded: the unit of work's
+    # flush of a new incident and its links cost more than everything else in declaring.
+    incident_id = db.session.execute(_INSERT_INCIDENT, values).scalar_one()
+    if clean_links:
+        db.session.execute(
+            _INSERT_LINK,
+            [{"incident_id": incident_id, "platform": link.platform, "url": link.url} for link in clean_links],
+        )
+    incident = Incident(id=incident_id, **values)
+    make_transient_to_detached(incident)  # links, steps and relationships load on first use
     db.session.add(incident)
-    db.session.flush()
 
     # Steps go in with one executemany; those with nothing to wait for start at once, exactly as
     # _activate_ready would start them (declaring is the hot write path).
@@ -380,7 +383,6 @@ def declare_incident(
             started.append((step_def, owner, due_at))
         rows.append(row)
     db.session.execute(IncidentStep.__table__.insert(), rows)
-    db.session.expire(incident, ["steps"])
 
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
@@ -435,6 +437,9 @@ def declare_incident(
     }
     return incident
 
+
+_INSERT_INCIDENT = Incident.__table__.insert().returning(Incident.__table__.c.id)
+_INSERT_LINK = IncidentLink.__table__.insert()
 
 _ROLE_PRIMARIES = (
     select(RoleMembership.role, Person)

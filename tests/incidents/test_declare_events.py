@@ -63,3 +63,29 @@ def test_record_all_writes_what_record_would(app, incident_factory, team, clock)
             ("one", {"n": 1}, team.lead, clock()), ("two", {"n": 2}, team.lead, clock()), ("xxx", {}, team.lead, clock()),
         ]
         assert len(notes[2].summary) == 1000  # cut as record cuts it
+
+
+def test_the_declared_incident_is_a_live_session_object(app, team, synced):
+    """declare_incident writes with plain INSERTs; what it returns still behaves as a loaded row."""
+    with app.app_context():
+        lead = get_person(team.lead)
+        incident = service.declare_incident(
+            playbook_key="viral-complaint", title="Kettle video", severity="SEV2", declared_by=lead,
+            links=[("tiktok", "https://www.tiktok.com/@a/video/1"), ("x", "https://x.com/a/status/2")],
+        )
+        assert db.session.get(type(incident), incident.id) is incident
+        assert [(link.platform, link.url) for link in incident.links] == [
+            ("tiktok", "https://www.tiktok.com/@a/video/1"), ("x", "https://x.com/a/status/2"),
+        ]
+        assert incident.playbook_version.key == "viral-complaint"
+        assert incident.declared_by is lead and incident.triage_owner.email == team.lead
+        assert [s.position for s in incident.steps] == sorted(s.position for s in incident.steps)
+        assert incident.step("gather-facts").status == "active"
+        # Changed in the same transaction, it is updated like any loaded incident.
+        service.change_incident(incident=incident, actor=lead, severity="SEV1")
+        db.session.commit()
+        ref = incident.ref
+    with app.app_context():
+        again = service.get_incident(ref)
+        assert again.severity == "SEV1" and len(again.links) == 2
+        assert service.incident_view(ref)["severity"] == "SEV1"

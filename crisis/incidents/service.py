@@ -441,24 +441,40 @@ def declare_incident(
 _INSERT_INCIDENT = Incident.__table__.insert().returning(Incident.__table__.c.id)
 _INSERT_LINK = IncidentLink.__table__.insert()
 
-_ROLE_PRIMARIES = (
-    select(RoleMembership.role, Person)
-    .join(Person, Person.id == RoleMembership.person_id)
-    .where(RoleMembership.role.in_(bindparam("roles", expanding=True)), Person.active.is_(True))
-    .order_by(RoleMembership.role, RoleMembership.is_backup, RoleMembership.rank, Person.id)
-    .options(lazyload(Person.permissions), lazyload(Person.roles))
-)
+@dataclass(frozen=True)
+class _Holder:
+    """Who acts for a role, as declaring needs them (no Person loaded)."""
+
+    id: int
+    email: str
+    name: str
 
 
-def _role_primaries(roles: set[str]) -> dict[str, Person]:
+def _role_primaries_statement():
+    memberships, people = RoleMembership.__table__, Person.__table__
+    return (
+        select(memberships.c.role, people.c.id, people.c.email, people.c.name)
+        .join(people, people.c.id == memberships.c.person_id)
+        .where(memberships.c.role.in_(bindparam("roles", expanding=True)), people.c.active.is_(True))
+        .order_by(memberships.c.role, memberships.c.is_backup, memberships.c.rank, people.c.id)
+    )
+
+
+_ROLE_PRIMARIES = _role_primaries_statement()
+
+
+def _role_primaries(roles: set[str]) -> dict[str, _Holder]:
     """Return who acts for each role now (as people.service.role_primary), in one query."""
-    primaries: dict[str, Person] = {}
-    for role, person in db.session.execute(_ROLE_PRIMARIES, {"roles": sorted(roles)}).all():
-        primaries.setdefault(role, person)
+    primaries: dict[str, _Holder] = {}
+    for role, person_id, email, name in db.session.connection().execute(_ROLE_PRIMARIES, {"roles": sorted(roles)}):
+        if role not in primaries:
+            primaries[role] = _Holder(id=person_id, email=email, name=name)
     return primaries
 
 
-def _activation_event(key: str, title: str, owner: Person | None, due_at: datetime) -> tuple[str, str, dict]:
+def _activation_event(
+    key: str, title: str, owner: Person | _Holder | None, due_at: datetime
+) -> tuple[str, str, dict]:
     """Return the (kind, summary, data) of a step.activated event."""
     return (
         "step.activated",

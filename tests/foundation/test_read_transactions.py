@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from crisis.database import is_reading, reading
 from crisis.extensions import db
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -86,3 +87,45 @@ def test_a_read_is_not_held_up_by_another_process_writing(app, make_person, api_
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_no_get_request_writes(app, client, team, incident_factory, api_client, login):
+    """GET requests begin deferred on SQLite, which is only safe while none of them writes."""
+    from flask import url_for
+
+    ref = incident_factory()
+    admin = "root@example.com"
+    from crisis.people.service import create_person
+    with app.app_context():
+        create_person(email=admin, name="Root", password=PASSWORD, permissions=["admin"])
+        db.session.commit()
+        engine = db.engine
+    bot = api_client(admin)
+    assert bot.get("/api/v1/me").status_code == 200  # records the token's first use
+    login(admin)
+    names = {"ref": ref, "key": "viral-complaint", "step_key": "gather-facts"}
+    writes: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        if statement.split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    paths = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.endswith("logout"):
+                continue
+            values = {}
+            for name in rule.arguments:
+                converter = rule._converters[name].__class__.__name__
+                values[name] = 1 if converter in ("IntegerConverter", "FloatConverter") else names.get(name, "x")
+            paths.append(url_for(rule.endpoint, **values))
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        for path in sorted(paths):
+            response = (bot if path.startswith("/api/") else client).get(path)
+            assert response.status_code != 500, path  # /health may answer 503 with no scheduler
+            assert writes == [], (path, writes)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert len(paths) > 30

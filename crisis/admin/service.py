@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from crisis import clock
+from crisis.admin.audit import audit
 from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.enums import Permission
 from crisis.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -32,16 +32,6 @@ class TooManyAttempts(DomainError):
 
 
 # ---------------------------------------------------------------- audit trail
-
-
-def audit(*, actor: Person | None, action: str, target: str = "", data: dict[str, Any] | None = None, actor_label: str = "") -> AuditEvent:
-    """Append one admin action to the audit trail, in the caller's transaction."""
-    event = AuditEvent(
-        actor_id=actor.id if actor else None, actor_label=actor_label, at=clock.now(), action=action,
-        target=target[:300], data=data or {},
-    )
-    db.session.add(event)
-    return event
 
 
 def list_audit_events(*, limit: int = 200, action: str | None = None) -> list[AuditEvent]:

@@ -33,7 +33,7 @@ def add(name: str, url: str, format_: str, secret: str) -> None:
     try:
         webhook = add_webhook(
             name=name, url=url, format=format_, secret=secret,
-            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"], actor_label="cli",
         )
     except DomainError as error:
         fail(error)
@@ -62,7 +62,7 @@ def list_() -> None:
 def disable(name: str) -> None:
     """Stop sending to a webhook."""
     try:
-        set_webhook_active(name=name, active=False)
+        set_webhook_active(name=name, active=False, actor_label="cli")
     except DomainError as error:
         fail(error)
     db.session.commit()
@@ -75,7 +75,7 @@ def disable(name: str) -> None:
 def enable(name: str) -> None:
     """Resume sending to a webhook."""
     try:
-        set_webhook_active(name=name, active=True)
+        set_webhook_active(name=name, active=True, actor_label="cli")
     except DomainError as error:
         fail(error)
     db.session.commit()

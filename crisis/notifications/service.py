@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from crisis import clock
+from crisis.admin.audit import audit
 from crisis.enums import NotificationChannel, NotificationStatus, Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
@@ -291,4 +292,5 @@ def retry_delivery(*, actor: Person, notification_id: int) -> Notification:
     item.status = NotificationStatus.PENDING.value
     item.attempts = 0
     item.next_attempt_at = clock.now()
+    audit(actor=actor, action="delivery.retried", target=item.address, data={"notification": item.id})
     return item

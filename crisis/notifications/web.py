@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crisis.admin.service import audit
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.notifications import service, webhooks
@@ -72,7 +71,6 @@ def deliveries():
 @permission_required("admin")
 def retry(notification_id: int):
     item = service.retry_delivery(actor=current_user, notification_id=notification_id)
-    audit(actor=current_user, action="delivery.retried", target=item.address, data={"notification": item.id})
     db.session.commit()
     flash(f"Delivery to {item.address} is queued again.", "success")
     return redirect(url_for("notifications.deliveries"))
@@ -92,7 +90,7 @@ def add_webhook():
     try:
         webhook = webhooks.add_webhook(
             name=form["name"], url=form["url"], format=form["format"] or "slack", secret=form["secret"],
-            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"], actor=current_user,
         )
     except DomainError as error:
         db.session.rollback()
@@ -101,8 +99,6 @@ def add_webhook():
         form["secret"] = ""
         return render_template("notifications/webhooks.html", webhooks=webhooks.list_webhooks(),
                                formats=webhooks.FORMATS, form=form), 422
-    audit(actor=current_user, action="webhook.added", target=webhook.name,
-          data={"url": webhook.url, "format": webhook.format})
     db.session.commit()
     flash(f"Webhook {webhook.name} added; send it a test message to check the channel.", "success")
     return redirect(url_for("notifications.list_webhooks"))
@@ -112,8 +108,7 @@ def add_webhook():
 @permission_required("admin")
 def toggle_webhook(webhook_id: int):
     webhook = webhooks.set_webhook_active(name=webhooks.get_webhook(webhook_id).name,
-                                          active=request.form.get("active") == "on")
-    audit(actor=current_user, action="webhook.enabled" if webhook.active else "webhook.disabled", target=webhook.name)
+                                          active=request.form.get("active") == "on", actor=current_user)
     db.session.commit()
     flash(f"Webhook {webhook.name} is {'active' if webhook.active else 'switched off'}.", "success")
     return redirect(url_for("notifications.list_webhooks"))
@@ -124,7 +119,6 @@ def toggle_webhook(webhook_id: int):
 def test_webhook(webhook_id: int):
     webhook = webhooks.get_webhook(webhook_id)
     webhooks.queue_test_message(webhook=webhook, requested_by=current_user.email)
-    audit(actor=current_user, action="webhook.tested", target=webhook.name)
     db.session.commit()
     flash(f"A test message to {webhook.name} is in the outbox; failures show under Deliveries.", "success")
     return redirect(url_for("notifications.list_webhooks"))

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from crisis.admin.audit import audit
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.notifications.models import Notification, Webhook
+from crisis.people.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,11 @@ class DeliveryRefused(Exception):
     """A delivery that must not be attempted again as it stands (policy, not a transient fault)."""
 
 
-def add_webhook(*, name: str, url: str, format: str = "slack", secret: str = "", allow_private: bool = False) -> Webhook:
-    """Register an outbound webhook; every notification with the webhook channel goes to it."""
+def add_webhook(
+    *, name: str, url: str, format: str = "slack", secret: str = "", allow_private: bool = False,
+    actor: Person | None = None, actor_label: str = "",
+) -> Webhook:
+    """Register an outbound webhook; every notification with the webhook channel goes to it (audited)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name must be 1 to 100 characters", field="name")
@@ -50,6 +55,8 @@ def add_webhook(*, name: str, url: str, format: str = "slack", secret: str = "",
     webhook = Webhook(name=name, url=url.strip(), format=format, secret=secret, active=True)
     db.session.add(webhook)
     db.session.flush()
+    audit(actor=actor, actor_label=actor_label, action="webhook.added", target=webhook.name,
+          data={"url": webhook.url, "format": webhook.format})
     return webhook
 
 
@@ -95,12 +102,14 @@ def list_webhooks() -> list[Webhook]:
     return list(db.session.scalars(select(Webhook).order_by(Webhook.id)))
 
 
-def set_webhook_active(*, name: str, active: bool) -> Webhook:
-    """Switch a webhook on or off (its past deliveries stay visible)."""
+def set_webhook_active(*, name: str, active: bool, actor: Person | None = None, actor_label: str = "") -> Webhook:
+    """Switch a webhook on or off (its past deliveries stay visible; audited)."""
     webhook = db.session.scalar(select(Webhook).where(Webhook.name == name))
     if webhook is None:
         raise NotFound(f"no webhook named {name!r}", field="name")
     webhook.active = active
+    audit(actor=actor, actor_label=actor_label, action="webhook.enabled" if active else "webhook.disabled",
+          target=webhook.name)
     return webhook
 
 
@@ -126,6 +135,7 @@ def queue_test_message(*, webhook: Webhook, requested_by: str) -> Notification:
     )
     db.session.add(row)
     db.session.flush()
+    audit(actor=None, actor_label=requested_by, action="webhook.tested", target=webhook.name)
     return row
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from crisis.admin.service import audit
+from crisis.admin.audit import audit
 from crisis.extensions import db
 from crisis.playbooks import service
 from crisis.playbooks.definition import SEVERITIES

@@ -38,3 +38,10 @@ def test_playbook_sync_and_webhook_changes_from_the_web_are_audited(app, client,
         ("root@example.com", "webhook.added", "ops"),
         ("root@example.com", "webhook.disabled", "ops"),
     ]
+
+
+def test_webhook_cli_changes_are_audited(app, runner):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    assert runner.invoke(args=["webhooks", "add", "ops", "http://127.0.0.1:9/hook"]).exit_code == 0
+    assert runner.invoke(args=["webhooks", "disable", "ops"]).exit_code == 0
+    assert audit_actions(app) == [("cli", "webhook.added", "ops"), ("cli", "webhook.disabled", "ops")]

@@ -12,16 +12,27 @@ CONTENT_SECURITY_POLICY = (
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
+_ALWAYS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def add_security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # Each header only where the view did not set its own. One look at the present names: a
+    # setdefault per header rescans the list each time, on every response.
+    present = {key.lower() for key, _ in response.headers}
+    wanted = list(_ALWAYS)
     if request.endpoint != "static":
         # Incident pages and API answers are confidential: no shared or back-button caches keep them.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
     if request.is_secure or current_app.config.get("ENV") == "production":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    for key, value in wanted:
+        if key.lower() not in present:
+            response.headers.add(key, value)
     return response

@@ -905,6 +905,8 @@ def change_incident(
 def _change_severity(incident: Incident, playbook: Playbook, actor: Person, severity: str) -> None:
     before = incident.severity
     incident.severity = severity
+    # Conditions first: a step the new severity switches off is skipped, not rescheduled.
+    on, off = _reevaluate(incident, playbook)
     rescheduled = []
     for step in incident.steps:
         if step.status not in RUNNING or step.activated_at is None:
@@ -919,7 +921,6 @@ def _change_severity(incident: Incident, playbook: Playbook, actor: Person, seve
         if due_at != step.due_at:
             rescheduled.append({"step": step.key, "before": _iso(step.due_at), "after": due_at.isoformat()})
             _claim(step, from_statuses=RUNNING, values=values, refusal=f"step {step.key} finished meanwhile")
-    on, off = _reevaluate(incident, playbook)
     timeline.record(
         incident_id=incident.id, kind="incident.severity_changed", actor=actor,
         summary=f"{actor.name} changed severity {before} → {severity}" + _switch_phrase(on, off),
@@ -943,7 +944,7 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
         if open_required and force_reason is None:
             raise Conflict(
                 f"{len(open_required)} required step(s) still open ({', '.join(open_required)}); "
-                "finish or skip them, or resolve anyway with a reason",
+                "finish or skip them, or resolve anyway with a reason (force_reason)",
                 field="status",
             )
         if open_required:

@@ -311,6 +311,22 @@ def test_raising_severity_reschedules_running_steps_and_switches_conditions(app,
     assert "employee-guidance" in event["steps_on"]
 
 
+def test_lowering_severity_switches_a_running_step_off_without_rescheduling_it(app, team, incident_factory, clock):
+    ref = incident_factory(severity="SEV2")
+    act(app, service.complete_step, ref, team.lead, step_key="gather-facts")
+    act(app, service.complete_step, ref, team.lead, step_key="assess-and-classify")
+    assert step_state(app, ref, "employee-guidance")["status"] == "active"
+    before_due = step_state(app, ref, "employee-guidance")["due_at"]
+    changed = act(app, service.change_incident, ref, team.lead, severity="SEV3")
+    guidance = {s["key"]: s for s in changed["steps"]}["employee-guidance"]
+    assert (guidance["status"], guidance["applicability"]) == ("skipped", "excluded")
+    assert guidance["due_at"] == before_due
+    assert guidance["next_escalation_at"] is None
+    event = events(app, ref, "incident.severity_changed")[0]["data"]
+    assert "employee-guidance" in event["steps_off"]
+    assert "employee-guidance" not in {r["step"] for r in event["rescheduled"]}
+
+
 def test_severity_change_keeps_the_escalation_path_once_a_level_fired(app, team, incident_factory, clock):
     ref = incident_factory(severity="SEV3")
     fired_next = START + timedelta(minutes=45)

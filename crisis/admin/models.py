@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import Base
+from crisis.database import AppendOnly, AppendOnlyViolation, Base
 from crisis.people.models import Person
 
 
-class AuditEvent(Base):
+class AuditEvent(AppendOnly, Base):
     """One admin action: who did what to whom, when. Append-only, like the timeline."""
 
     __tablename__ = "audit_events"
+    append_only_label = "audit events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -51,24 +52,5 @@ class LoginFailure(Base):
     )
 
 
-class AuditRewrite(RuntimeError):
-    """Raised when code tries to change or delete an audit event."""
-
-
-@event.listens_for(Session, "before_flush")
-def _forbid_audit_rewrites(session: Session, flush_context: Any, instances: Any) -> None:
-    """Refuse any flush that updates or deletes an AuditEvent: the audit trail is append-only."""
-    for obj in session.dirty:
-        if isinstance(obj, AuditEvent) and session.is_modified(obj, include_collections=False):
-            raise AuditRewrite("audit events are append-only; this one was modified")
-    for obj in session.deleted:
-        if isinstance(obj, AuditEvent):
-            raise AuditRewrite("audit events are append-only; this one was deleted")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forbid_bulk_audit_rewrites(state: Any) -> None:
-    if state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if table is not None and getattr(table, "name", None) == AuditEvent.__tablename__:
-            raise AuditRewrite("audit events are append-only; bulk rewrite refused")
+# The audit trail's name for the shared append-only refusal.
+AuditRewrite = AppendOnlyViolation

@@ -20,7 +20,11 @@ from crisis.errors import ConfigError
 API_MODULES = (
     "crisis.api.openapi",
     "crisis.people.api",
-    "crisis.playbooks.api", "crisis.incidents.api", "crisis.statements.api", "crisis.alerts.api")
+    "crisis.playbooks.api",
+    "crisis.incidents.api",
+    "crisis.statements.api",
+    "crisis.alerts.api",
+)
 WEB_MODULES = (
     "crisis.people.web",
     "crisis.playbooks.web",
@@ -33,7 +37,16 @@ WEB_MODULES = (
     "crisis.admin.web",
     "crisis.health",
 )
-CLI_MODULES = ("crisis.people.cli", "crisis.playbooks.cli", "crisis.incidents.cli", "crisis.escalation.cli", "crisis.notifications.cli", "crisis.alerts.cli", "crisis.statements.cli", "crisis.demo")
+CLI_MODULES = (
+    "crisis.people.cli",
+    "crisis.playbooks.cli",
+    "crisis.incidents.cli",
+    "crisis.escalation.cli",
+    "crisis.notifications.cli",
+    "crisis.alerts.cli",
+    "crisis.statements.cli",
+    "crisis.demo",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -62,14 +75,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_proxy_fix(app)
     if config is None and click.get_current_context(silent=True) is not None:
-        # A CLI command: an unreachable database is one clear line, not a driver traceback.
-        from crisis.bootstrap import check_database
-
-        try:
-            check_database(app)
-        except ConfigError as error:
-            raise SystemExit(f"crisis: {error}") from None
+        exit_if_database_unreachable(app)
     return app
+
+
+def exit_if_database_unreachable(app: Flask) -> None:
+    """For CLI commands: an unreachable database is one clear line, not a driver traceback."""
+    from crisis.bootstrap import check_database
+
+    try:
+        check_database(app)
+    except ConfigError as error:
+        raise SystemExit(f"crisis: {error}") from None
 
 
 def register_extensions(app: Flask) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 
 from crisis.admin.audit import audit
 from crisis.extensions import db
@@ -13,19 +11,9 @@ from crisis.playbooks import service
 from crisis.playbooks.definition import SEVERITIES
 from crisis.playbooks.durations import format_duration
 from crisis.web.access import permission_required
+from crisis.web.formatting import markdown
 
 bp = Blueprint("playbooks", __name__)
-
-_ALLOWED_LINK_SCHEMES = ("http:", "https:", "mailto:")
-# html=False escapes raw HTML; links and images may only point at http(s) or mailto.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-_markdown.validateLink = lambda url: url.strip().lower().startswith(_ALLOWED_LINK_SCHEMES)
-
-
-def render_guidance(text: str | None) -> Markup:
-    """Render playbook Markdown safely: no raw HTML, links only to http, https and mailto."""
-    return Markup(_markdown.render(text or ""))  # noqa: S704 - escaped by markdown-it (html=False)
-
 
 @bp.route("/playbooks")
 @permission_required("view")
@@ -48,8 +36,8 @@ def detail(key: str):
         versions=service.list_versions(key),
         severities=SEVERITIES,
         fmt=format_duration,
-        guidance={step.key: render_guidance(step.guidance) for step in playbook.steps},
-        description=render_guidance(playbook.description),
+        guidance={step.key: markdown(step.guidance) for step in playbook.steps},
+        description=markdown(playbook.description),
     )
 
 

@@ -12,8 +12,17 @@ from markupsafe import Markup
 
 from crisis import clock
 
-# html=False escapes raw HTML in guidance; validateLink (default) drops javascript: and data: links.
+# html=False escapes raw HTML; links and images may only point at http(s), mailto or this site.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_ALLOWED_LINK_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _safe_link(url: str) -> bool:
+    url = url.strip().lower()
+    return url.startswith(_ALLOWED_LINK_SCHEMES) or url.startswith("#") or (url.startswith("/") and not url.startswith("//"))
+
+
+_markdown.validateLink = _safe_link
 
 
 def viewer_zone() -> ZoneInfo:

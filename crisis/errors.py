@@ -21,6 +21,20 @@ class DomainError(Exception):
         return body
 
 
+class BadRequest(DomainError):
+    """The request itself is malformed: not JSON, wrong shape, a field failing its schema."""
+
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (a missing, unknown or revoked bearer token)."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class InvalidInput(DomainError):
     status = 422
     code = "invalid"

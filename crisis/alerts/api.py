@@ -31,15 +31,13 @@ from crisis.alerts.service import (
 from crisis.api.errors import error_response
 from crisis.api.routing import (
     ENDPOINTS,
-    BadRequest,
-    Unauthorized,
     api_route,
     authenticate_request,
     current_actor,
     current_token,
     parse_body,
 )
-from crisis.errors import Forbidden
+from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
 from crisis.people.models import ApiToken
 from crisis.people.service import person_for_token

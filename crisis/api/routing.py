@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
 from crisis.database import is_reading
-from crisis.errors import DomainError, Forbidden
+from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import check_token, record_token_use
@@ -21,16 +21,6 @@ from crisis.people.service import check_token, record_token_use
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class Unauthorized(DomainError):
-    status = 401
-    code = "unauthorized"
-
-
-class BadRequest(DomainError):
-    status = 400
-    code = "bad_request"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from flask import request
 from pydantic import BaseModel
 
 from crisis.api import api_route
-from crisis.api.routing import BadRequest
+from crisis.errors import BadRequest
 from crisis.playbooks.definition import SEVERITIES, Playbook
 from crisis.playbooks.durations import format_duration
 from crisis.playbooks.models import PlaybookVersion

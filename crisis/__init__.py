@@ -91,12 +91,15 @@ def exit_if_database_unreachable(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from crisis import models  # noqa: F401 - every model must be known before the first query
-    from crisis.database import register_read_only_requests
+    from crisis.database import begin_sqlite_explicitly, register_read_only_requests
     from crisis.extensions import csrf, db, login_manager, migrate
     from crisis.people.auth import configure_login
 
     register_read_only_requests(app)
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            begin_sqlite_explicitly(engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

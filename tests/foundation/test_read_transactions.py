@@ -16,18 +16,23 @@ from tests.conftest import PASSWORD
 
 @pytest.fixture
 def begins(app):
-    """The BEGIN statements SQLite connections run while the test is active."""
+    """The BEGIN statements SQLite itself runs while the test is active (traced in the driver)."""
     with app.app_context():
         engine = db.engine
     seen: list[str] = []
 
-    def spy(conn, cursor, statement, *args):
+    def trace(statement: str) -> None:
         if statement.upper().startswith("BEGIN"):
             seen.append(statement.upper())
 
-    event.listen(engine, "before_cursor_execute", spy)
+    def spy(dbapi_connection, connection_record, connection_proxy):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(trace)
+
+    event.listen(engine, "checkout", spy)
     yield seen
-    event.remove(engine, "before_cursor_execute", spy)
+    event.remove(engine, "checkout", spy)
+    engine.dispose()  # no pooled connection keeps the trace
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    configure_login(login_manager)
+    configure_login(login_manager, app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager
 
 from crisis.extensions import db
@@ -19,7 +23,21 @@ def load_person(session_id: str) -> Person | None:
     return person
 
 
-def configure_login(manager: LoginManager) -> None:
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without building the cookie signer when there is no cookie.
+
+    API clients and first visits send no session cookie, and building the signer (a serializer
+    whose constructor test-serialises a value) cost half of a trivial request's own time.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def configure_login(manager: LoginManager, app: Any) -> None:
+    app.session_interface = SessionCookies()
     manager.login_view = "people.login"
     manager.login_message = "Sign in to continue."
     manager.login_message_category = "info"

@@ -15,6 +15,7 @@ from flask import Flask
 
 from crisis.config import PROJECT_ROOT, load_config
 from crisis.errors import ConfigError
+from crisis.web.json_encoding import OrjsonProvider
 
 # Each domain's faces; importing an api module registers its endpoints on the api blueprint.
 API_MODULES = (
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.json = OrjsonProvider(app)
     if config is None:
         # An entry point (flask CLI, gunicorn, run.py): read an optional .env as the CLI does.
         load_dotenv(find_dotenv(usecwd=True))

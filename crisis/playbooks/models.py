@@ -21,7 +21,8 @@ class PlaybookVersion(Base):
     title: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     # The parsed definition (crisis.playbooks.definition.Playbook as a dict); incidents pin it.
-    definition: Mapped[dict[str, Any]]
+    # Deferred: ~10 KB of JSON, read only when the definition_of cache misses.
+    definition: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     source: Mapped[str] = mapped_column(String(500), default="")
     loaded_at: Mapped[datetime] = mapped_column(default=clock.now)
     # The newest synced version of a key that is still present in playbooks/.

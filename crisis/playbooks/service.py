@@ -7,7 +7,6 @@ the transaction: these functions flush, never commit.
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.validation import LoadedPlaybook, PlaybookProblem, load_directory
 
 _DEFINITION_CACHE_SIZE = 256
-_definitions: OrderedDict[tuple[int, str], tuple[dict, Playbook]] = OrderedDict()
+_definitions: OrderedDict[tuple[int, str, str], Playbook] = OrderedDict()
 
 
 @dataclass
@@ -190,16 +189,20 @@ def list_versions(key: str) -> list[PlaybookVersion]:
 
 
 def definition_of(version: PlaybookVersion) -> Playbook:
-    """Return the parsed definition a version stores (cached per version)."""
-    cache_key = (version.id, version.content_hash)
+    """Return the parsed definition a version stores (cached per version).
+
+    A version's content never changes once stored (its hash is its identity), so the cache is
+    keyed on id, key and hash, and the stored definition (a deferred column) is only read on a
+    miss. Ids restart with every fresh database (tests), hence the hash in the key.
+    """
+    cache_key = (version.id, version.key, version.content_hash)
     cached = _definitions.get(cache_key)
-    # Ids restart with every fresh database (tests), so the stored dict must match too.
-    if cached is not None and cached[0] == version.definition:
+    if cached is not None:
         _definitions.move_to_end(cache_key)
-        return cached[1]
+        return cached
     playbook = Playbook.from_dict(version.definition)
     if version.id is not None:
-        _definitions[cache_key] = (copy.deepcopy(version.definition), playbook)
+        _definitions[cache_key] = playbook
         while len(_definitions) > _DEFINITION_CACHE_SIZE:
             _definitions.popitem(last=False)
     return playbook

@@ -6,6 +6,7 @@ Call these inside `with app.app_context():`; they flush but do not commit.
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
@@ -17,6 +18,7 @@ from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.playbooks.definition import EscalationLevel, EscalationPolicy, Playbook, StepDef
 from crisis.playbooks.models import PlaybookVersion
+from crisis.playbooks.validation import content_hash
 
 _refs = itertools.count(1)
 
@@ -57,9 +59,12 @@ def playbook_version(escalation: EscalationPolicy = DEFAULT_POLICY, key: str = "
         ),
     )
     existing = db.session.query(PlaybookVersion).filter_by(key=key).count()
+    definition = playbook.to_dict()
     version = PlaybookVersion(
-        key=key, version=existing + 1, title=playbook.title, content_hash=f"{key}-{existing + 1}",
-        definition=playbook.to_dict(),
+        key=key, version=existing + 1, title=playbook.title,
+        # As for synced files, the hash identifies the content (definition_of caches by it).
+        content_hash=content_hash(f"{existing + 1}:" + json.dumps(definition, sort_keys=True, default=str)),
+        definition=definition,
     )
     db.session.add(version)
     db.session.flush()

@@ -202,11 +202,15 @@ def test_a_version_stored_meanwhile_by_another_process_is_reused(app, directory,
         assert all_versions() == [("viral-complaint", 1, True), ("wrong-price", 1, True)]
 
 
-def test_definition_cache_notices_a_different_definition_under_the_same_id(app, directory):
+def test_definition_cache_tells_versions_apart_by_content_hash(app, directory):
     with app.app_context():
         sync_playbooks(directory=directory)
         version = get_playbook_version("viral-complaint")
         assert definition_of(version).title == "Viral customer complaint"
-        # A fresh database can reuse the id and even the hash label with other content.
-        version.definition = {**version.definition, "title": "Something else"}
-        assert definition_of(version).title == "Something else"
+        # A fresh database can reuse the id for other content, which has another hash.
+        other = PlaybookVersion(
+            id=version.id, key=version.key, version=1, title="Something else", content_hash="0" * 64,
+            definition={**version.definition, "title": "Something else"},
+        )
+        assert definition_of(other).title == "Something else"
+        assert definition_of(version).title == "Viral customer complaint"

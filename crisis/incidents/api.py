@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from crisis.api import api_route, current_actor, parse_body
+from crisis.api.caching import stamped_json
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.schemas import (
@@ -69,7 +70,8 @@ def api_list_incidents():
 @api_route("/incidents/<ref>", summary="One incident with its steps", permission="view",
            response=IncidentOut, tag=TAG)
 def api_get_incident(ref: str):
-    return jsonify(service.incident_view(ref))
+    stamp = service.incident_stamp(ref)  # first: see incident_stamp
+    return stamped_json(f"incident:{ref.strip().upper()}", stamp, lambda: service.incident_view(ref))
 
 
 @api_route("/incidents/<ref>", method="PATCH", summary="Change severity, status or triage owner",

@@ -128,6 +128,41 @@ def _view_statements():
 _VIEW_STATEMENTS = _view_statements()
 
 
+def _stamp_statement():
+    incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
+
+    def counters(table):
+        # Row count plus the sum of the rows' revisions: grows with every insert and update,
+        # including two that commit concurrently (a maximum would not).
+        return (
+            select(func.count() + func.coalesce(func.sum(table.c.revision), 0))
+            .where(table.c.incident_id == incidents.c.id)
+            .scalar_subquery()
+        )
+
+    return select(incidents.c.id, incidents.c.revision, counters(steps), counters(links)).where(
+        incidents.c.ref == bindparam("ref")
+    )
+
+
+_STAMP_STATEMENT = _stamp_statement()
+
+
+def incident_stamp(ref: str) -> str:
+    """Return a string that changes whenever anything `incident_view` shows changes.
+
+    Built from the revision counters the database keeps (crisis.incidents.revisions); people's
+    emails and playbook versions, the view's other sources, never change. Read it before the
+    view: a write landing in between then makes the next stamp differ, never a stale match.
+    """
+    with db.session.no_autoflush:
+        row = db.session.connection().execute(_STAMP_STATEMENT, {"ref": ref.strip().upper()}).one_or_none()
+    if row is None:
+        raise NotFound(f"no incident {ref!r}", field="ref")
+    incident_id, revision, steps, links = row
+    return f"{incident_id}.{revision}.{steps}.{links}"
+
+
 def incident_view(ref: str) -> dict[str, Any]:
     """Return the API shape of an incident in three plain queries (the hot read path)."""
     incident_query, steps_query, links_query = _VIEW_STATEMENTS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -9,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from crisis import create_app
 from crisis.extensions import db
+from crisis.incidents.revisions import REVISED_TABLES
 
 
 def _empty_database(url: str, is_postgres: bool) -> None:
@@ -41,6 +44,15 @@ def test_upgrade_on_an_empty_database_matches_the_models(app_config, database_ur
                 tables = set(inspect(connection).get_table_names())
             assert differences == [], f"models and migrations disagree: {differences}"
             assert {t.name for t in db.metadata.sorted_tables} <= tables
+            # Triggers are not in the models' metadata compare: the revision counters' must exist.
+            with db.engine.connect() as connection:
+                triggers = set(connection.scalars(text(
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal" if is_postgres
+                    else "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                )))
+            assert {f"{table}_bump_revision" for table in REVISED_TABLES} <= triggers
+            # Migrating in-process (run.py does) must not silence the application's loggers.
+            assert not logging.getLogger("crisis.escalation.engine").disabled
             db.engine.dispose()
     finally:
         _restore_schema(database_url, is_postgres)

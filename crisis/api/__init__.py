@@ -4,6 +4,13 @@ Domain modules add their endpoints with `api_route`, which also records each end
 OpenAPI document and its required permission (the URL-map permission test reads that).
 """
 
-from crisis.api.routing import api, api_route, current_actor, current_token, parse_body
+from crisis.api.routing import (
+    api,
+    api_route,
+    current_actor,
+    current_actor_ref,
+    current_token,
+    parse_body,
+)
 
-__all__ = ["api", "api_route", "current_actor", "current_token", "parse_body"]
+__all__ = ["api", "api_route", "current_actor", "current_actor_ref", "current_token", "parse_body"]

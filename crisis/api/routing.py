@@ -16,7 +16,7 @@ from crisis.database import is_reading
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
-from crisis.people.service import check_token, record_token_use
+from crisis.people.service import PersonRef, check_token, record_token_use
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -113,6 +113,7 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
         raise Forbidden(f"this needs the {permission!r} permission (or a token created with --scope {scope})"
                         if scope != "api" else f"this needs the {permission!r} permission")
     g.api_person_id = found.person_id
+    g.api_person_ref = found.person
     g.api_token_id = found.token_id
     # A read-only request's transaction must not write (see crisis.database.reading).
     record_token_use(token_id=found.token_id, last_used_at=found.last_used_at, separately=is_reading())
@@ -132,6 +133,11 @@ def current_actor() -> Person:
             raise Unauthorized("the bearer token is unknown or revoked")
         g.api_person = person
     return person
+
+
+def current_actor_ref() -> PersonRef:
+    """Return who the current API request acts for (id, email, name; nothing loaded)."""
+    return g.api_person_ref
 
 
 def current_token() -> ApiToken:

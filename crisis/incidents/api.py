@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from crisis.api import api_route, current_actor, parse_body
+from crisis.api import api_route, current_actor, current_actor_ref, parse_body
 from crisis.api.caching import stamped_json
 from crisis.extensions import db
 from crisis.incidents import service
@@ -38,7 +38,7 @@ def api_declare_incident():
         title=body.title,
         severity=body.severity,
         summary=body.summary,
-        declared_by=current_actor(),
+        declared_by=current_actor_ref(),  # declaring records who, and needs nothing else of them
         triage_owner_email=body.triage_owner,
         links=[(link.platform, link.url) for link in body.links],
         triage_answers=body.triage_answers,

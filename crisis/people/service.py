@@ -211,14 +211,27 @@ def person_for_token(secret: str) -> tuple[Person, ApiToken] | None:
 
 
 @dataclass(frozen=True)
+class PersonRef:
+    """Who a person is, for code that records or names them but needs nothing else (no ORM load)."""
+
+    id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
 class TokenCheck:
     """A live token of an active person, as an API request needs it (no ORM objects loaded)."""
 
     token_id: int
-    person_id: int
+    person: PersonRef
     scope: str
     last_used_at: datetime | None
     permitted: bool  # the person holds the permission asked about, or admin
+
+    @property
+    def person_id(self) -> int:
+        return self.person.id
 
 
 def _token_check_statement():
@@ -228,7 +241,8 @@ def _token_check_statement():
         or_(grants.c.permission == Permission.ADMIN.value, grants.c.permission == bindparam("permission")),
     )
     return (
-        select(tokens.c.id, tokens.c.person_id, tokens.c.scope, tokens.c.last_used_at, permitted.label("permitted"))
+        select(tokens.c.id, tokens.c.person_id, people.c.email, people.c.name, tokens.c.scope, tokens.c.last_used_at,
+               permitted.label("permitted"))
         .join(people, people.c.id == tokens.c.person_id)
         .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None), people.c.active.is_(True))
     )
@@ -245,8 +259,8 @@ def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:
     if row is None:
         return None
     return TokenCheck(
-        token_id=row.id, person_id=row.person_id, scope=row.scope, last_used_at=row.last_used_at,
-        permitted=permission is None or bool(row.permitted),
+        token_id=row.id, person=PersonRef(id=row.person_id, email=row.email, name=row.name), scope=row.scope,
+        last_used_at=row.last_used_at, permitted=permission is None or bool(row.permitted),
     )
 
 

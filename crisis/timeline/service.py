@@ -11,6 +11,7 @@ from sqlalchemy import insert, or_, select
 from crisis import clock
 from crisis.extensions import db
 from crisis.people.models import Person
+from crisis.people.service import PersonRef
 from crisis.timeline.models import TimelineEvent
 
 
@@ -46,7 +47,7 @@ def record_all(
     *,
     incident_id: int,
     events: Sequence[tuple[str, str, dict[str, Any]]],
-    actor: Person | None = None,
+    actor: Person | PersonRef | None = None,
     actor_label: str = "",
     at: datetime | None = None,
 ) -> None:

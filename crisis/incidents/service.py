@@ -47,10 +47,10 @@ from crisis.escalation.policy import after_acknowledge, escalation_time, first_e
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.people.models import Person, RoleMembership
-from crisis.people.service import find_person, role_primary
+from crisis.people.service import PersonRef, find_person, role_primary
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.models import PlaybookVersion
-from crisis.playbooks.service import definition_of, get_playbook_version, list_playbooks
+from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
 from crisis.timeline import service as timeline
 from crisis.timeline.models import TimelineEvent
 
@@ -339,7 +339,7 @@ def declare_incident(
     playbook_key: str,
     title: str,
     severity: str,
-    declared_by: Person | None,
+    declared_by: Person | PersonRef | None,
     summary: str = "",
     triage_owner_email: str | None = None,
     links: Sequence[tuple[str, str]] = (),
@@ -354,8 +354,7 @@ def declare_incident(
     if len(summary) > MAX_SUMMARY:
         raise InvalidInput(f"summary must be at most {MAX_SUMMARY} characters", field="summary")
     clean_links = _check_links(links)
-    version = _current_version(playbook_key)
-    playbook = definition_of(version)
+    version, playbook = _current_definition(playbook_key)
     answers = _check_answers(playbook, triage_answers or {})
     named = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email else None
     ordered = playbook.ordered_steps()
@@ -476,14 +475,6 @@ def declare_incident(
 _INSERT_INCIDENT = Incident.__table__.insert().returning(Incident.__table__.c.id)
 _INSERT_LINK = IncidentLink.__table__.insert()
 
-@dataclass(frozen=True)
-class _Holder:
-    """Who acts for a role, as declaring needs them (no Person loaded)."""
-
-    id: int
-    email: str
-    name: str
-
 
 def _role_primaries_statement():
     memberships, people = RoleMembership.__table__, Person.__table__
@@ -498,17 +489,17 @@ def _role_primaries_statement():
 _ROLE_PRIMARIES = _role_primaries_statement()
 
 
-def _role_primaries(roles: set[str]) -> dict[str, _Holder]:
+def _role_primaries(roles: set[str]) -> dict[str, PersonRef]:
     """Return who acts for each role now (as people.service.role_primary), in one query."""
-    primaries: dict[str, _Holder] = {}
+    primaries: dict[str, PersonRef] = {}
     for role, person_id, email, name in db.session.connection().execute(_ROLE_PRIMARIES, {"roles": sorted(roles)}):
         if role not in primaries:
-            primaries[role] = _Holder(id=person_id, email=email, name=name)
+            primaries[role] = PersonRef(id=person_id, email=email, name=name)
     return primaries
 
 
 def _activation_event(
-    key: str, title: str, owner: Person | _Holder | None, due_at: datetime
+    key: str, title: str, owner: Person | PersonRef | None, due_at: datetime
 ) -> tuple[str, str, dict]:
     """Return the (kind, summary, data) of a step.activated event."""
     return (
@@ -553,12 +544,12 @@ def _next_ref(year: int) -> str:
     return f"INC-{year}-{number:04d}"
 
 
-def _current_version(key: str) -> PlaybookVersion:
+def _current_definition(key: str) -> tuple[VersionRef, Playbook]:
     key = (key or "").strip()
     if not key:
         raise InvalidInput("playbook is required", field="playbook")
     try:
-        return get_playbook_version(key)
+        return current_definition(key)
     except NotFound:
         known = sorted(v.key for v in list_playbooks())
         hint = f" (known: {', '.join(known)})" if known else " (no playbooks are synced yet)"

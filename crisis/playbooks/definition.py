@@ -252,6 +252,14 @@ class Playbook:
 
     def ordered_steps(self) -> tuple[StepDef, ...]:
         """Return the steps so each comes after everything it is `after`; ties keep file order."""
+        # Computed once per definition: declaring an incident asks every time.
+        ordered = self.__dict__.get("_ordered_steps")
+        if ordered is None:
+            ordered = self._order_steps()
+            object.__setattr__(self, "_ordered_steps", ordered)  # frozen: a cache, not a field
+        return ordered
+
+    def _order_steps(self) -> tuple[StepDef, ...]:
         position = {step.key: index for index, step in enumerate(self.steps)}
         waiting = {step.key: {a for a in step.after if a in position} for step in self.steps}
         dependents: dict[str, list[str]] = {step.key: [] for step in self.steps}

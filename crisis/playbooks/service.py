@@ -8,10 +8,11 @@ the transaction: these functions flush, never commit.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
@@ -195,13 +196,48 @@ def definition_of(version: PlaybookVersion) -> Playbook:
     keyed on id, key and hash, and the stored definition (a deferred column) is only read on a
     miss. Ids restart with every fresh database (tests), hence the hash in the key.
     """
-    cache_key = (version.id, version.key, version.content_hash)
+    return _cached_definition(version.id, version.key, version.content_hash, lambda: version.definition)
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """Which version of a playbook, without its stored definition."""
+
+    id: int
+    key: str
+    version: int
+    content_hash: str
+
+
+_CURRENT_VERSION = (
+    select(PlaybookVersion.id, PlaybookVersion.key, PlaybookVersion.version, PlaybookVersion.content_hash)
+    .where(PlaybookVersion.key == bindparam("key"), PlaybookVersion.is_current.is_(True))
+    .order_by(PlaybookVersion.version.desc())
+    .limit(1)
+)
+
+
+def current_definition(key: str) -> tuple[VersionRef, Playbook]:
+    """Return the current version of a playbook and its definition (one small query when cached)."""
+    row = db.session.connection().execute(_CURRENT_VERSION, {"key": key}).one_or_none()
+    if row is None:
+        raise NotFound(f"no playbook {key!r}", field="playbook")
+    version = VersionRef(*row)
+
+    def load() -> dict:
+        return db.session.get(PlaybookVersion, version.id).definition
+
+    return version, _cached_definition(version.id, version.key, version.content_hash, load)
+
+
+def _cached_definition(version_id: int | None, key: str, content_hash: str, load: Callable[[], dict]) -> Playbook:
+    cache_key = (version_id, key, content_hash)
     cached = _definitions.get(cache_key)
     if cached is not None:
         _definitions.move_to_end(cache_key)
         return cached
-    playbook = Playbook.from_dict(version.definition)
-    if version.id is not None:
+    playbook = Playbook.from_dict(load())
+    if version_id is not None:
         _definitions[cache_key] = playbook
         while len(_definitions) > _DEFINITION_CACHE_SIZE:
             _definitions.popitem(last=False)

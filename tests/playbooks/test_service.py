@@ -214,3 +214,18 @@ def test_definition_cache_tells_versions_apart_by_content_hash(app, directory):
         )
         assert definition_of(other).title == "Something else"
         assert definition_of(version).title == "Viral customer complaint"
+
+
+def test_current_definition_matches_the_current_version(app, directory):
+    from crisis.playbooks.service import current_definition
+
+    with app.app_context():
+        sync_playbooks(directory=directory)
+        stored = get_playbook_version("viral-complaint")
+        version, playbook = current_definition("viral-complaint")
+        assert (version.id, version.key, version.version, version.content_hash) == (
+            stored.id, stored.key, stored.version, stored.content_hash
+        )
+        assert playbook == definition_of(stored)
+        with pytest.raises(NotFound):
+            current_definition("no-such-playbook")

@@ -6,7 +6,7 @@ import re
 
 from crisis.extensions import db
 from crisis.people.models import Person
-from crisis.people.service import revoke_token
+from crisis.people.service import create_token, get_person, revoke_token
 
 
 def test_login_succeeds_and_lands_on_dashboard(client, make_person, login):
@@ -83,6 +83,26 @@ def test_api_accepts_a_valid_token(make_person, api_client):
     assert response.status_code == 200
     assert response.json["email"] == "bot@example.com"
     assert response.json["permissions"] == ["declare", "view"]
+
+
+def test_cookieless_api_calls_get_no_session_cookie_and_signed_in_pages_keep_theirs(app, make_person, login):
+    make_person("bot@example.com", permissions=["view"])
+    make_person("casey@example.com", permissions=["view"])
+    with app.app_context():
+        _, secret = create_token(person=get_person("bot@example.com"), name="test")
+        db.session.commit()
+    bare = app.test_client(use_cookies=False)
+    answer = bare.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("Vary", "")
+    # A browser's session still works: the cookie is set at login and read back on the next page.
+    signed_in = login("casey@example.com")
+    assert "session=" in signed_in.headers["Set-Cookie"]
+    page = app.test_client()
+    page.set_cookie("session", signed_in.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
+    assert page.get("/dashboard").status_code == 200
+    assert bare.get("/dashboard").status_code == 302  # no cookie: signed out
 
 
 def test_api_without_token_is_401_json(client):

@@ -12,8 +12,11 @@ script) and prints requests per second:
 - the ceiling: GET /ceiling/ping (measured before and after the others; the mean is used);
 - the crisis floor, for information: the same trivial view inside the crisis app (its request
   hooks, no database), GET /bench/noop;
-- reading: GET /api/v1/incidents/<ref>, rotating over the declared incidents;
-- declaring: POST /api/v1/incidents.
+- reading: GET /api/v1/incidents/<ref>, rotating over the declared incidents (after the first
+  round each answer comes from the answer cache, as when responders poll an incident);
+- declaring: POST /api/v1/incidents;
+- for information, reading cold: each incident the declaring run created read once, for the
+  first time (no cached answer), for at most --cold-duration seconds.
 
 Gunicorn runs with the settings on its command line only (not the project's gunicorn.conf.py).
 Each as a ratio to the ceiling. Targets: reading >= 40%, declaring >= 15%. Exits non-zero if a
@@ -176,6 +179,18 @@ def write_scripts(directory: Path, token: str, refs: list[str]) -> dict[str, Pat
     return {"read": read, "declare": declare}
 
 
+def write_cold_script(directory: Path, token: str, year: str, first: int, last: int) -> Path:
+    """A wrk script reading INC-<year>-<first..last> in order, each once (then it wraps)."""
+    cold = directory / "cold.lua"
+    cold.write_text(
+        f'wrk.headers["Authorization"] = {lua_string("Bearer " + token)}\n'
+        + f"local first, last = {first}, {last}\nlocal i = first - 1\n"
+        + "request = function()\n  i = i + 1\n  if i > last then i = first end\n"
+        + f'  return wrk.format("GET", string.format("/api/v1/incidents/INC-{year}-%04d", i))\nend\n'
+    )
+    return cold
+
+
 def run_wrk(wrk: str, url: str, *, duration: int, connections: int, threads: int, script: Path | None = None) -> float:
     """Run wrk and return requests per second; refuse results with errors or non-2xx answers."""
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
@@ -201,6 +216,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--worker-threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--cold-duration", type=int, default=2,
+                        help="seconds of cold reads (kept short so no incident is read twice)")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="gc.freeze() once the worker has loaded the apps, as gunicorn.conf.py does")
     args = parser.parse_args()
@@ -238,6 +255,12 @@ def main() -> int:
             read = run_wrk(wrk, f"{base}/", script=scripts["read"], **options)
             declare = run_wrk(wrk, f"{base}/api/v1/incidents", script=scripts["declare"], **options)
             after = run_wrk(wrk, f"{base}/ceiling/ping", **options)
+            # The incidents the declaring run created have never been read.
+            newest = api(base, token, "POST", "/api/v1/incidents", DECLARE_BODY)["ref"]
+            year, number = newest.split("-")[1], int(newest.split("-")[2])
+            unread = number - 1 - args.incidents
+            cold_script = write_cold_script(directory, token, year, args.incidents + 1, number - 1)
+            cold = run_wrk(wrk, f"{base}/", script=cold_script, **options | {"duration": args.cold_duration})
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -255,6 +278,10 @@ def main() -> int:
         failed |= verdict != "ok"
         print(f"{name:<8} {label:<31} {rate:9.1f} req/s  {ratio:6.1%} of the ceiling "
               f"(target >= {TARGETS[name]:.0%}) {verdict}; {rate / floor:6.1%} of the crisis floor")
+    wrapped = cold * args.cold_duration > unread
+    print(f"cold     GET  /api/v1/incidents/<ref>        {cold:9.1f} req/s  {cold / ceiling:6.1%} of the ceiling "
+          f"(for information: {unread} never-read incidents"
+          f"{', some read twice: raise --duration or lower --cold-duration' if wrapped else ', each read once'})")
     return 1 if failed else 0
 
 

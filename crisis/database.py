@@ -92,6 +92,26 @@ def is_reading() -> bool:
     return _reading.get()
 
 
+def lookup_connection() -> Any:
+    """Return the connection for a plain lookup (no ORM objects): the token check, a stamp.
+
+    In a read-only request it is one plain connection kept for the request and closed at its
+    end: the ORM session's transaction machinery cost more than the lookups themselves, which
+    are most of a cached read. Anywhere else it is the session's connection, so the lookup
+    joins the work's transaction (a second SQLite connection would wait on its write lock).
+    """
+    from flask import g, has_request_context
+
+    from crisis.extensions import db
+
+    if not (_reading.get() and has_request_context() and "crisis_reading" in g):
+        return db.session.connection()
+    connection = g.get("crisis_lookup_connection")
+    if connection is None:
+        connection = g.crisis_lookup_connection = db.engine.connect()
+    return connection
+
+
 # Requests with these methods only read (a view that must write uses `reading(False)`).
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -105,6 +125,9 @@ def register_read_only_requests(app: Any) -> None:
             g.crisis_reading = _reading.set(True)
 
     def stop(error: BaseException | None) -> None:
+        connection = g.pop("crisis_lookup_connection", None)
+        if connection is not None:
+            connection.close()
         token = g.pop("crisis_reading", None)
         if token is not None:
             _reading.reset(token)

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, make_transient_to_detached, selectinload
 
 from crisis import clock
+from crisis.database import lookup_connection
 from crisis.enums import (
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
@@ -155,8 +156,7 @@ def incident_stamp(ref: str) -> str:
     emails and playbook versions, the view's other sources, never change. Read it before the
     view: a write landing in between then makes the next stamp differ, never a stale match.
     """
-    with db.session.no_autoflush:
-        row = db.session.connection().execute(_STAMP_STATEMENT, {"ref": ref.strip().upper()}).one_or_none()
+    row = lookup_connection().execute(_STAMP_STATEMENT, {"ref": ref.strip().upper()}).one_or_none()
     if row is None:
         raise NotFound(f"no incident {ref!r}", field="ref")
     incident_id, revision, steps, links = row

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
-from crisis.database import reading
+from crisis.database import lookup_connection, reading
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
@@ -253,7 +253,7 @@ _TOKEN_CHECK = _token_check_statement()  # built once: every API request runs it
 
 def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:
     """Return the live token of an active person for a bearer secret (one query), else None."""
-    row = db.session.connection().execute(
+    row = lookup_connection().execute(
         _TOKEN_CHECK, {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
     ).one_or_none()
     if row is None:

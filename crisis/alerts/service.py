@@ -313,7 +313,7 @@ def _declare(alert: Alert, *, declared_by: Person | None, actor_label: str,
         triage_owner_email=owner or None,
         links=[(link["platform"][:50], link["url"]) for link in alert.links if _is_web_url(link.get("url", ""))],
         actor_label="" if declared_by is not None else actor_label,
-    )
+    ).incident
 
 
 def _attach(alert: Alert, incident: Incident, label: str, *, decided_by: Person | None,

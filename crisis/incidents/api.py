@@ -33,7 +33,7 @@ TAG = "incidents"
            body=DeclareIn, response=IncidentOut, status=201, tag=TAG)
 def api_declare_incident():
     body = parse_body(DeclareIn)
-    incident = service.declare_incident(
+    declared = service.declare_incident(
         playbook_key=body.playbook,
         title=body.title,
         severity=body.severity,
@@ -44,9 +44,9 @@ def api_declare_incident():
         triage_answers=body.triage_answers,
         is_drill=body.is_drill,
     )
-    data = dict(incident.declared_view)
-    if incident.declare_warnings:
-        data["warnings"] = incident.declare_warnings
+    data = dict(declared.view)
+    if declared.warnings:
+        data["warnings"] = declared.warnings
     db.session.commit()
     response = jsonify(data)
     response.status_code = 201

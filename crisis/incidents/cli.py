@@ -63,14 +63,14 @@ def declare_command(playbook_key, title, severity, summary, triage_owner, links,
         if not sep:
             raise click.BadParameter(f"{spec!r}: write question=choice", param_hint="--answer")
         parsed_answers[key.strip()] = value.strip()
-    incident = _run(lambda: service.declare_incident(
+    declared = _run(lambda: service.declare_incident(
         playbook_key=playbook_key, title=title, severity=severity.upper(), summary=summary,
         declared_by=declarer, triage_owner_email=triage_owner, links=[_parse_link(s) for s in links],
         is_drill=drill, actor_label="" if declarer else "cli", triage_answers=parsed_answers,
     ))
-    for warning in incident.declare_warnings:
+    for warning in declared.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(incident.ref)
+    click.echo(declared.ref)
 
 
 @click.group("incidents", help="List, show and act on incidents.")

@@ -27,7 +27,7 @@ def seed_demo_incidents() -> list[Incident]:
         declared_by=comms,
         summary="Posted this morning; 40k views and climbing. The customer says support ignored three emails.",
         links=[("tiktok", "https://www.tiktok.com/@kettle.fail/video/7301234567890123456")],
-    )
+    ).incident
     service.complete_step(
         incident=viral, step_key="gather-facts", actor=comms,
         note="Archived the video and comments; the order and two support tickets are real.",
@@ -45,5 +45,5 @@ def seed_demo_incidents() -> list[Incident]:
         summary="A practice run of the wrong-price playbook.",
         links=[("instagram", "https://www.instagram.com/p/DEMO-wrong-price/")],
         is_drill=True,
-    )
+    ).incident
     return [viral, drill]

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, lazyload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
 from crisis.database import lookup_connection
@@ -346,7 +346,7 @@ def declare_incident(
     is_drill: bool = False,
     actor_label: str = "",
     triage_answers: Mapping[str, str] | None = None,
-) -> Incident:
+) -> Declared:
     """Open an incident from the current version of a playbook and start its first steps."""
     title = _check_title(title)
     severity = _check_severity(severity)
@@ -384,10 +384,10 @@ def declare_incident(
         "declared_at": now, "resolved_at": None, "closed_at": None, "is_drill": is_drill,
         "triage_answers": dict(answers),
     }
-    # Plain INSERTs, then the row is handed to the session as if just loaded: the unit of work's
-    # flush of a new incident and its links cost more than everything else in declaring. They
-    # run on the session's connection: Session.execute adds ORM statement handling that a
-    # Core INSERT does not need (it took longer than the 15-row step INSERT itself).
+    # Plain INSERTs, and no ORM object for the new incident (Declared.incident loads one for
+    # callers that act on it next): the unit of work's flush of a new incident and its links
+    # cost more than everything else in declaring. They run on the session's connection:
+    # Session.execute adds ORM statement handling that a Core INSERT does not need.
     db.session.flush()  # what Session.execute would have flushed first
     connection = db.session.connection()
     incident_id = connection.execute(_INSERT_INCIDENT, values).scalar_one()
@@ -396,10 +396,6 @@ def declare_incident(
             _INSERT_LINK,
             [{"incident_id": incident_id, "platform": link.platform, "url": link.url} for link in clean_links],
         )
-    incident = Incident(id=incident_id, **values)
-    make_transient_to_detached(incident)  # links, steps and relationships load on first use
-    db.session.add(incident)
-
     # Steps go in with one executemany; those with nothing to wait for start at once, exactly as
     # _activate_ready would start them (declaring is the hot write path).
     rows = []
@@ -408,7 +404,7 @@ def declare_incident(
         applies = step_def.applies(severity, answers)
         owner = primaries.get(step_def.role)
         row = {
-            "incident_id": incident.id, "key": step_def.key, "title": step_def.title, "role": step_def.role,
+            "incident_id": incident_id, "key": step_def.key, "title": step_def.title, "role": step_def.role,
             "position": position, "owner_id": owner.id if owner is not None else None,
             "status": StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
             "applicability": APPLICABILITY[applies], "note": "", "blocked_reason": "", "escalation_level": 0,
@@ -438,24 +434,23 @@ def declare_incident(
     }
     # The declaration and each started step's activation, in one INSERT.
     timeline.record_all(
-        incident_id=incident.id,
+        incident_id=incident_id,
         actor=declared_by,
         actor_label=actor_label,
         at=now,
         events=[
             (
                 "incident.declared",
-                f"{incident.ref} declared at {severity} from {playbook.title}: {title}" + (" (drill)" if is_drill else ""),
+                f"{values['ref']} declared at {severity} from {playbook.title}: {title}" + (" (drill)" if is_drill else ""),
                 declared,
             ),
             *(_activation_event(step_def.key, step_def.title, owner, due_at) for step_def, owner, due_at in started),
         ],
     )
-    incident.declare_warnings = warnings  # type: ignore[attr-defined] - shown once to the declarer
     # The API answers with what was just written, without reading it back.
     emails = {p.id: p.email for p in primaries.values()}
-    incident.declared_view = {  # type: ignore[attr-defined]
-        "ref": incident.ref, "title": title, "summary": summary, "severity": severity,
+    view = {
+        "ref": values["ref"], "title": title, "summary": summary, "severity": severity,
         "status": IncidentStatus.DECLARED.value,
         "playbook": {"key": version.key, "version": version.version},
         "triage_owner": triage_owner.email if triage_owner else None,
@@ -473,7 +468,24 @@ def declare_incident(
             for r in rows
         ],
     }
-    return incident
+    return Declared(id=incident_id, ref=values["ref"], view=view, warnings=warnings)
+
+
+@dataclass
+class Declared:
+    """What declaring wrote: enough to answer the declarer without loading the incident back."""
+
+    id: int
+    ref: str
+    view: dict[str, Any]  # the API shape of the new incident (as incident_view would give it)
+    warnings: list[str]  # shown once, to whoever declared
+
+    @property
+    def incident(self) -> Incident:
+        """The incident with its steps, loaded on first use (for callers that act on it next)."""
+        if not hasattr(self, "_incident"):
+            self._incident = get_incident(self.ref)
+        return self._incident
 
 
 _INSERT_INCIDENT = Incident.__table__.insert().returning(Incident.__table__.c.id)

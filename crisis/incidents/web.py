@@ -58,7 +58,7 @@ def new_incident():
     form = _declare_form()
     if form.validate_on_submit():
         try:
-            incident = service.declare_incident(
+            declared = service.declare_incident(
                 playbook_key=form.playbook.data,
                 title=form.title.data,
                 severity=form.severity.data,
@@ -73,10 +73,10 @@ def new_incident():
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(f"{incident.ref} declared. The first steps have started.", "success")
-            for warning in incident.declare_warnings:
+            flash(f"{declared.ref} declared. The first steps have started.", "success")
+            for warning in declared.warnings:
                 flash(warning, "warning")
-            return redirect(url_for("incidents.detail", ref=incident.ref))
+            return redirect(url_for("incidents.detail", ref=declared.ref))
     status = 422 if request.method == "POST" else 200
     return render_template("incidents/new.html", form=form, has_playbooks=bool(form.playbook.choices)), status
 

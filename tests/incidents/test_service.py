@@ -91,11 +91,11 @@ def test_triage_owner_named_else_roster_primary_else_backup_else_declarer(
     if roles_present in ("primary", "backup"):
         make_person("triage.backup@example.com", permissions=["respond"], roles=["triage-lead:backup"])
     with app.app_context():
-        incident = service.declare_incident(
+        declared = service.declare_incident(
             playbook_key="wrong-price", title="Wrong price in the ad", severity="SEV3",
             declared_by=get_person("declarer@example.com"), triage_owner_email=named,
         )
-        warnings = incident.declare_warnings
+        incident, warnings = declared.incident, declared.warnings
         assert incident.triage_owner.email == expected
         assert any("triage-lead roster" in w for w in warnings) is warned
         assert any("triage-lead roster" in w for w in service.incident_warnings(incident)) is warned
@@ -107,7 +107,7 @@ def test_declaring_with_nobody_at_all_leaves_no_triage_owner_and_says_so(app, sy
         incident = service.declare_incident(
             playbook_key="viral-complaint", title="Spotted by a monitor", severity="SEV3",
             declared_by=None, actor_label="alertmanager",
-        )
+        ).incident
         db.session.commit()
         assert incident.triage_owner is None
         assert "no triage owner" in " ".join(service.incident_warnings(incident))

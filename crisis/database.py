@@ -57,8 +57,6 @@ def _is_sqlite(dbapi_connection: Any) -> bool:
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
     if _is_sqlite(dbapi_connection):
-        # The driver must not open transactions itself: we begin them below, IMMEDIATE.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -155,7 +153,13 @@ def begin_sqlite_explicitly(engine: Engine) -> None:
     def do_begin(dbapi_connection: Any) -> None:
         dbapi_connection.execute("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
 
+    def driver_begins_nothing(dbapi_connection: Any, connection_record: Any) -> None:
+        # Only for this engine, whose BEGINs we issue: other engines keep the driver's own.
+        dbapi_connection.isolation_level = None
+
     engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
+    # A pool event (not a connection event), so statements pay no dispatch for it.
+    event.listen(engine, "connect", driver_begins_nothing)
 
 
 class AppendOnlyViolation(RuntimeError):

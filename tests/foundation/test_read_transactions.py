@@ -136,3 +136,20 @@ def test_no_get_request_writes(app, client, team, incident_factory, api_client, 
     finally:
         event.remove(engine, "before_cursor_execute", spy)
     assert len(paths) > 30
+
+
+def test_other_sqlite_engines_keep_the_drivers_own_transactions(tmp_path):
+    """Only the app's engines have their BEGINs issued by crisis; another engine's rollback still undoes."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (a INTEGER)")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            connection.rollback()
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    finally:
+        engine.dispose()

@@ -30,7 +30,11 @@ def downgrade():
     for table in REVISED_TABLES:
         for statement in drop_trigger_ddl(table, dialect):
             op.execute(statement)
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column('revision')
+        if dialect == 'sqlite':
+            # SQLite >= 3.35 drops a column in place; a batch rebuild would DROP TABLE, which with
+            # foreign keys on fails (or cascades) as soon as the tables hold data.
+            op.execute(f'ALTER TABLE {table} DROP COLUMN revision')
+        else:
+            op.drop_column(table, 'revision')
     if dialect == 'postgresql':
         op.execute('DROP FUNCTION IF EXISTS crisis_bump_revision()')

@@ -56,3 +56,36 @@ def test_upgrade_on_an_empty_database_matches_the_models(app_config, database_ur
             db.engine.dispose()
     finally:
         _restore_schema(database_url, is_postgres)
+
+
+def test_revision_counters_downgrade_and_upgrade_again_with_data(app_config, database_url, is_postgres):
+    from flask_migrate import downgrade
+
+    from crisis.incidents.service import declare_incident
+    from crisis.playbooks.service import sync_playbooks
+
+    _empty_database(database_url, is_postgres)
+    app = create_app(app_config)
+    directory = app.extensions["migrate"].directory
+    try:
+        with app.app_context():
+            upgrade(directory=directory)
+            sync_playbooks(directory=app.config["PLAYBOOKS_DIR"])
+            ref = declare_incident(playbook_key="viral-complaint", title="Kept through a downgrade",
+                                   severity="SEV3", declared_by=None).ref
+            db.session.commit()
+            db.session.remove()
+            downgrade(directory=directory, revision="0001_initial")
+            with db.engine.connect() as connection:
+                columns = {c["name"] for c in inspect(connection).get_columns("incidents")}
+                kept = connection.execute(text("SELECT count(*) FROM incident_steps")).scalar()
+                title = connection.execute(text("SELECT title FROM incidents WHERE ref = :r"), {"r": ref}).scalar()
+            assert "revision" not in columns
+            assert kept > 0 and title == "Kept through a downgrade"
+            upgrade(directory=directory)
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE incidents SET summary = 'again' WHERE ref = :r"), {"r": ref})
+                assert connection.execute(text("SELECT revision FROM incidents WHERE ref = :r"), {"r": ref}).scalar() == 1
+            db.engine.dispose()
+    finally:
+        _restore_schema(database_url, is_postgres)

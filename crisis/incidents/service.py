@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
@@ -133,10 +133,14 @@ def _stamp_statement():
     incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
 
     def counters(table):
-        # Row count plus the sum of the rows' revisions: grows with every insert and update,
-        # including two that commit concurrently (a maximum would not).
+        # The row count, the sum of the rows' revisions and the highest id, as one text: an
+        # update grows the sum (also when two commit concurrently, which a maximum would miss),
+        # an insert grows the highest id, a delete lowers the count.
         return (
-            select(func.count() + func.coalesce(func.sum(table.c.revision), 0))
+            select(
+                func.count().cast(String) + "." + func.coalesce(func.sum(table.c.revision), 0).cast(String)
+                + "." + func.coalesce(func.max(table.c.id), 0).cast(String)
+            )
             .where(table.c.incident_id == incidents.c.id)
             .scalar_subquery()
         )
@@ -1161,9 +1165,6 @@ def incident_dict(incident: Incident, *, with_steps: bool = True) -> dict[str, A
     }
     if with_steps:
         data["steps"] = [step_dict(step) for step in incident.steps]
-    warnings = getattr(incident, "declare_warnings", None)
-    if warnings:
-        data["warnings"] = list(warnings)
     return data
 
 

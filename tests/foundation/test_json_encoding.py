@@ -48,3 +48,11 @@ def test_standard_library_options_still_work(app):
 def test_unencodable_values_are_an_error_not_a_guess(app):
     with app.app_context(), pytest.raises(TypeError):
         app.json.dumps({"x": object()})
+
+
+def test_what_orjson_refuses_is_encoded_by_the_standard_library(app):
+    value = {"big": 2**70, "lone": "\ud83d"}
+    with app.app_context():
+        body = jsonify(value).get_data()
+        assert json.loads(body) == value
+        assert json.loads(app.json.dumps(value)) == value

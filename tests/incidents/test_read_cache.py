@@ -133,3 +133,25 @@ def test_the_cache_is_bounded(app):
     assert cache.get("k0", "s") is None
     assert cache.get("k4", "s") == b"x"
     assert cache.get("k4", "other stamp") is None
+
+
+def test_deleting_and_inserting_links_by_hand_changes_the_stamp(app, lead_api, incident_factory):
+    ref = incident_factory(links=[("tiktok", "https://www.tiktok.com/@someone/video/1"),
+                                  ("x", "https://x.com/someone/status/2")])
+    read(lead_api, ref)
+    with app.app_context():
+        stamps = {service.incident_stamp(ref)}
+        # One delete and one insert leave the count as it was; one delete and one update leave
+        # count + revisions as they were.
+        db.session.execute(text("DELETE FROM incident_links WHERE platform = 'tiktok'"))
+        db.session.execute(text(
+            "INSERT INTO incident_links (incident_id, platform, url) SELECT id, 'y', 'https://y.example/3' FROM incidents"
+        ))
+        db.session.commit()
+        stamps.add(service.incident_stamp(ref))
+        db.session.execute(text("DELETE FROM incident_links WHERE platform = 'x'"))
+        db.session.execute(text("UPDATE incident_links SET url = 'https://y.example/4'"))
+        db.session.commit()
+        stamps.add(service.incident_stamp(ref))
+    assert len(stamps) == 3
+    assert read(lead_api, ref).json["links"] == [{"platform": "y", "url": "https://y.example/4"}]

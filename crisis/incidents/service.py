@@ -135,7 +135,9 @@ def _stamp_statement():
     def counters(table):
         # The row count, the sum of the rows' revisions and the highest id, as one text: an
         # update grows the sum (also when two commit concurrently, which a maximum would miss),
-        # an insert grows the highest id, a delete lowers the count.
+        # an insert grows the highest id, a delete lowers the count. The app never deletes steps
+        # or links; one hand-run case still repeats a stamp on SQLite: deleting the newest row
+        # and inserting another, which SQLite gives the same id.
         return (
             select(
                 func.count().cast(String) + "." + func.coalesce(func.sum(table.c.revision), 0).cast(String)

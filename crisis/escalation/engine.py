@@ -38,9 +38,9 @@ from crisis.playbooks.definition import (
     ROLE_TARGET_PREFIX,
     EscalationLevel,
     EscalationPolicy,
-    Playbook,
 )
 from crisis.playbooks.models import PlaybookVersion
+from crisis.playbooks.service import definition_of
 from crisis.timeline.service import record
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def policy_for(playbook_version_id: int) -> EscalationPolicy:
     """Return the escalation policy of the playbook version an incident is pinned to."""
     version = db.session.get(PlaybookVersion, playbook_version_id)
     try:
-        return Playbook.from_dict(version.definition).escalation
+        return definition_of(version).escalation
     except (KeyError, TypeError, ValueError, AttributeError):
         log.exception("playbook version %s has an unreadable definition; using the fallback policy",
                       playbook_version_id)

@@ -34,6 +34,7 @@ from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
 from crisis.playbooks.definition import TEMPLATE_FIELDS, Playbook, StepDef, render_template
+from crisis.playbooks.service import definition_of
 from crisis.statements.models import (
     ApprovalStatus,
     HoldingStatement,
@@ -694,7 +695,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _playbook(incident: Incident) -> Playbook:
-    return Playbook.from_dict(incident.playbook_version.definition)
+    return definition_of(incident.playbook_version)
 
 
 def _step_def(incident: Incident, step_key: str | None) -> StepDef | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import MultipleResultsFound
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -91,11 +92,11 @@ def is_reading() -> bool:
 
 
 def lookup_connection() -> Any:
-    """Return the connection for a plain lookup (no ORM objects): the token check, a stamp.
+    """Return the driver connection for a `Lookup` (the token check, a stamp).
 
-    In a read-only request it is one plain connection kept for the request and closed at its
+    In a read-only request it is one pooled connection kept for the request and returned at its
     end: the ORM session's transaction machinery cost more than the lookups themselves, which
-    are most of a cached read. Anywhere else it is the session's connection, so the lookup
+    are most of a cached read. Anywhere else it is the session's own connection, so the lookup
     joins the work's transaction (a second SQLite connection would wait on its write lock).
     """
     from flask import g, has_request_context
@@ -103,11 +104,77 @@ def lookup_connection() -> Any:
     from crisis.extensions import db
 
     if not (_reading.get() and has_request_context() and "crisis_reading" in g):
-        return db.session.connection()
+        return db.session.connection().connection
     connection = g.get("crisis_lookup_connection")
     if connection is None:
-        connection = g.crisis_lookup_connection = db.engine.connect()
+        connection = g.crisis_lookup_connection = db.engine.raw_connection()
     return connection
+
+
+class Lookup:
+    """A plain SELECT run straight on the driver's cursor, compiled once per dialect.
+
+    For the few lookups every API request makes (the token check, a cached answer's stamp):
+    SQLAlchemy's execution context (parameter and result set-up, events, the result object)
+    cost four times the SQLite query it wraps. Bind and result processors are SQLAlchemy's own,
+    so values come back as the models' types. Scalar parameters only (no expanding IN).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, str], _CompiledLookup] = {}
+
+    def one_or_none(self, params: dict[str, Any]) -> tuple | None:
+        """Run on `lookup_connection()`; return the one row as a tuple, None if none, raise if more."""
+        from crisis.extensions import db
+
+        dialect = db.engine.dialect
+        compiled = self._compiled.get((dialect.name, dialect.driver))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, dialect.driver)] = _CompiledLookup(self.statement, dialect)
+        cursor = lookup_connection().cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            rows = cursor.fetchmany(2)
+        finally:
+            cursor.close()
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise MultipleResultsFound("a lookup expected at most one row")
+        return compiled.row(rows[0])
+
+
+class _CompiledLookup:
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("a Lookup takes scalar parameters only")
+        self.sql = compiled.string
+        # Values bound in the statement itself (a literal compared against); the rest come per call.
+        self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self._positions = compiled.positiontup if dialect.positional else None
+        self._binds = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in statement.selected_columns]
+        self._results = processors if any(processors) else None
+
+    def parameters(self, params: dict[str, Any]) -> Any:
+        values = self._defaults | params
+        for name, processor in self._binds.items():
+            values[name] = processor(values[name])
+        if self._positions is not None:
+            return tuple(values[name] for name in self._positions)
+        return values
+
+    def row(self, row: Any) -> tuple:
+        if self._results is None:
+            return tuple(row)
+        return tuple(value if process is None else process(value) for process, value in zip(self._results, row, strict=True))
 
 
 # Requests with these methods only read (a view that must write uses `reading(False)`).

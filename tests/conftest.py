@@ -114,6 +114,58 @@ def app(app_config, postgres_database):
         db.engine.dispose()
 
 
+class DriverStatements(list):
+    """Every SQL statement the database driver runs, as it ran it (a list of strings).
+
+    Seen in the driver, not through SQLAlchemy's events: some lookups run straight on the
+    driver's cursor (crisis.database.Lookup), and SQLite's own BEGINs are issued there too.
+    """
+
+    def kinds(self, *, without: tuple[str, ...] = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")) -> list[str]:
+        """The first word of each statement, upper-case, leaving out transaction control."""
+        # SQLite reports each statement a trigger runs as a "-- TRIGGER" comment line.
+        found = [statement.split()[0].upper() for statement in self if statement.strip()[:2] not in ("", "--")]
+        return [kind for kind in found if kind not in without]
+
+    def begins(self) -> list[str]:
+        """The BEGIN statements, upper-case (SQLite's: PostgreSQL's driver begins implicitly)."""
+        return [statement.upper() for statement in self if statement.upper().startswith("BEGIN")]
+
+
+@pytest.fixture
+def driver_statements(app) -> Iterator[DriverStatements]:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen = DriverStatements()
+
+    class RecordingCursor:  # mixed into psycopg's cursor class below
+        def execute(self, query, *args, **kwargs):
+            seen.append(str(query))
+            return super().execute(query, *args, **kwargs)
+
+        def executemany(self, query, *args, **kwargs):
+            seen.append(str(query))
+            return super().executemany(query, *args, **kwargs)
+
+    def trace(dbapi_connection, connection_record, connection_proxy):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(seen.append)
+        else:
+            factory = dbapi_connection.cursor_factory
+            if not issubclass(factory, RecordingCursor):
+                dbapi_connection.cursor_factory = type("Recording" + factory.__name__, (RecordingCursor, factory), {})
+
+    engine.dispose()  # every connection from here on is checked out through the trace
+    event.listen(engine, "checkout", trace)
+    yield seen
+    event.remove(engine, "checkout", trace)
+    engine.dispose()  # no pooled connection keeps the trace
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
-from crisis.database import lookup_connection
+from crisis.database import Lookup
 from crisis.enums import (
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
@@ -152,7 +152,7 @@ def _stamp_statement():
     )
 
 
-_STAMP_STATEMENT = _stamp_statement()
+_STAMP = Lookup(_stamp_statement())
 
 
 def incident_stamp(ref: str) -> str:
@@ -162,7 +162,7 @@ def incident_stamp(ref: str) -> str:
     emails and playbook versions, the view's other sources, never change. Read it before the
     view: a write landing in between then makes the next stamp differ, never a stale match.
     """
-    row = lookup_connection().execute(_STAMP_STATEMENT, {"ref": ref.strip().upper()}).one_or_none()
+    row = _STAMP.one_or_none({"ref": ref.strip().upper()})
     if row is None:
         raise NotFound(f"no incident {ref!r}", field="ref")
     incident_id, revision, steps, links = row

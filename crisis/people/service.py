@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
-from crisis.database import lookup_connection, reading
+from crisis.database import Lookup, reading
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
@@ -248,19 +248,20 @@ def _token_check_statement():
     )
 
 
-_TOKEN_CHECK = _token_check_statement()  # built once: every API request runs it
+_TOKEN_CHECK = Lookup(_token_check_statement())  # every API request runs it
 
 
 def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:
     """Return the live token of an active person for a bearer secret (one query), else None."""
-    row = lookup_connection().execute(
-        _TOKEN_CHECK, {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
-    ).one_or_none()
+    row = _TOKEN_CHECK.one_or_none(
+        {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
+    )
     if row is None:
         return None
+    token_id, person_id, email, name, scope, last_used_at, permitted = row
     return TokenCheck(
-        token_id=row.id, person=PersonRef(id=row.person_id, email=row.email, name=row.name), scope=row.scope,
-        last_used_at=row.last_used_at, permitted=permission is None or bool(row.permitted),
+        token_id=token_id, person=PersonRef(id=person_id, email=email, name=name), scope=scope,
+        last_used_at=last_used_at, permitted=permission is None or bool(permitted),
     )
 
 

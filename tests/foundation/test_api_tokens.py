@@ -104,34 +104,24 @@ def test_admin_passes_every_permission_check(make_person, api_client, synced):
     assert root.post("/api/v1/incidents", json=body).status_code == 201
 
 
-def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person, api_client):
+def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person, api_client, driver_statements):
     from flask import g
 
     from crisis.api.routing import check_bearer, current_actor, current_token
 
     make_person("bot@example.com", permissions=["view"], roles=["legal"])
     secret = api_client("bot@example.com").token
+    driver_statements.clear()
     with app.test_request_context("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}):
-        statements: list[str] = []
-        engine = db.engine
-
-        def spy(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", spy)
-        try:
-            check_bearer(permission="view")
-            checked = len(statements)
-            assert "api_person" not in g and "api_token" not in g
-            person = current_actor()
-            assert person.email == "bot@example.com"
-            assert current_actor() is person
-            assert person.can("view") and not person.can("declare")
-            assert person.holds_role("legal")
-            assert current_token().id == g.api_token_id
-            assert current_token().person_id == person.id
-        finally:
-            event.remove(engine, "before_cursor_execute", spy)
+        check_bearer(permission="view")
+        checked = driver_statements.kinds()
+        assert "api_person" not in g and "api_token" not in g
+        person = current_actor()
+        assert person.email == "bot@example.com"
+        assert current_actor() is person
+        assert person.can("view") and not person.can("declare")
+        assert person.holds_role("legal")
+        assert current_token().id == g.api_token_id
+        assert current_token().person_id == person.id
     # The check is one SELECT (then recording the token's first use).
-    kinds = [s.split()[0].upper() for s in statements[:checked]]
-    assert [kind for kind in kinds if kind != "BEGIN"] == ["SELECT", "UPDATE"], statements[:checked]
+    assert checked == ["SELECT", "UPDATE"], driver_statements

@@ -15,33 +15,12 @@ from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def begins(app):
-    """The BEGIN statements SQLite itself runs while the test is active (traced in the driver)."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def trace(statement: str) -> None:
-        if statement.upper().startswith("BEGIN"):
-            seen.append(statement.upper())
-
-    def spy(dbapi_connection, connection_record, connection_proxy):
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.set_trace_callback(trace)
-
-    event.listen(engine, "checkout", spy)
-    yield seen
-    event.remove(engine, "checkout", spy)
-    engine.dispose()  # no pooled connection keeps the trace
-
-
-@pytest.fixture
 def sqlite_only(is_postgres):
     if is_postgres:
         pytest.skip("PostgreSQL has no BEGIN modes to choose")
 
 
-def test_reading_marks_a_block_and_can_be_switched_off_inside(app, begins, sqlite_only):
+def test_reading_marks_a_block_and_can_be_switched_off_inside(app, driver_statements, sqlite_only):
     assert not is_reading()
     with app.app_context():
         with reading():
@@ -56,25 +35,25 @@ def test_reading_marks_a_block_and_can_be_switched_off_inside(app, begins, sqlit
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     assert not is_reading()
-    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+    assert driver_statements.begins() == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
 
 
-def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_person, api_client, begins, sqlite_only):
+def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_person, api_client, driver_statements, sqlite_only):
     make_person("bot@example.com", permissions=["view"])
     bot = api_client("bot@example.com")
     assert bot.get("/api/v1/me").status_code == 200  # records the token's first use
-    begins.clear()
+    driver_statements.clear()
 
     assert bot.get("/api/v1/me").status_code == 200
     assert client.head("/login").status_code == 200
-    # The token lookup's connection and the session's (loading the person): both deferred; the
-    # login page reads nothing.
-    assert begins == ["BEGIN", "BEGIN"]
+    # The token lookup runs on its own connection without a transaction (one statement); the
+    # session's (loading the person) begins deferred; the login page reads nothing.
+    assert driver_statements.begins() == ["BEGIN"]
     assert not is_reading()  # the mark ends with the request
 
-    begins.clear()
+    driver_statements.clear()
     assert client.post("/login", data={"email": "bot@example.com", "password": "wrong-password-x"}).status_code == 401
-    assert begins == ["BEGIN IMMEDIATE"]
+    assert driver_statements.begins() == ["BEGIN IMMEDIATE"]
 
 
 def test_a_read_is_not_held_up_by_another_process_writing(app, make_person, api_client, database_url, sqlite_only):

@@ -1,0 +1,94 @@
+"""Lookups run on the driver's cursor but answer as SQLAlchemy would, inside or beside the work's transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import bindparam, literal, select
+from sqlalchemy.exc import MultipleResultsFound
+
+from crisis.database import Lookup, is_reading
+from crisis.extensions import db
+from crisis.people.models import ApiToken, Person
+from crisis.people.service import create_token, get_person
+
+
+def _people(*columns):
+    return select(*columns).select_from(Person.__table__)
+
+
+def test_a_lookup_answers_like_sqlalchemy(app, make_person, clock):
+    make_person("a@example.com", name="Ann")
+    with app.app_context():
+        token, _ = create_token(person=get_person("a@example.com"), name="t")
+        token.last_used_at = clock()
+        db.session.commit()
+        tokens = ApiToken.__table__
+        statement = select(tokens.c.id, tokens.c.name, tokens.c.last_used_at, tokens.c.revoked_at,
+                           literal(True).label("flag")).where(tokens.c.name == bindparam("name"))
+        expected = tuple(db.session.execute(statement, {"name": "t"}).one())
+        found = Lookup(statement).one_or_none({"name": "t"})
+    assert found == expected
+    assert found[2] == clock() and found[2].tzinfo is not None  # the model's aware UTC datetime
+    assert found[3] is None
+
+
+def test_a_lookup_with_no_row_is_none_and_with_two_refuses(app, make_person):
+    make_person("a@example.com")
+    make_person("b@example.com")
+    people = Person.__table__
+    with app.app_context():
+        assert Lookup(_people(people.c.id).where(people.c.email == bindparam("email"))).one_or_none(
+            {"email": "nobody@example.com"}
+        ) is None
+        with pytest.raises(MultipleResultsFound):
+            Lookup(_people(people.c.id).where(people.c.active.is_(True))).one_or_none({})
+
+
+def test_a_lookup_keeps_the_values_bound_in_its_statement(app, make_person):
+    make_person("a@example.com", name="Ann")
+    people = Person.__table__
+    lookup = Lookup(_people(people.c.name).where(people.c.email == "a@example.com", people.c.id > bindparam("above")))
+    with app.app_context():
+        assert lookup.one_or_none({"above": 0}) == ("Ann",)
+        assert lookup.one_or_none({"above": 10_000}) is None
+
+
+def test_a_lookup_refuses_an_expanding_parameter(app):
+    people = Person.__table__
+    lookup = Lookup(_people(people.c.id).where(people.c.email.in_(bindparam("emails", expanding=True))))
+    with app.app_context(), pytest.raises(ValueError, match="scalar parameters only"):
+        lookup.one_or_none({"emails": ["a@example.com"]})
+
+
+def test_a_lookup_in_a_write_sees_the_works_own_changes(app, make_person):
+    make_person("a@example.com", name="Ann")
+    people = Person.__table__
+    lookup = Lookup(_people(people.c.name).where(people.c.email == bindparam("email")))
+    with app.app_context():
+        get_person("a@example.com").name = "Anna"
+        db.session.flush()
+        # Outside a read-only request the lookup joins the session's transaction.
+        assert lookup.one_or_none({"email": "a@example.com"}) == ("Anna",)
+        db.session.rollback()
+        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+
+
+def test_a_read_only_request_looks_up_on_one_connection_returned_at_its_end(app, make_person):
+    from flask import g
+
+    make_person("a@example.com", name="Ann")
+    people = Person.__table__
+    lookup = Lookup(_people(people.c.name).where(people.c.email == bindparam("email")))
+    with app.app_context():
+        engine = db.engine
+        checked_out_before = engine.pool.checkedout()
+    with app.test_request_context("/api/v1/me"):
+        app.preprocess_request()  # a GET: marks the request read-only
+        assert is_reading()
+        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+        connection = g.crisis_lookup_connection
+        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+        assert g.crisis_lookup_connection is connection
+        assert engine.pool.checkedout() == checked_out_before + 1
+        app.do_teardown_request()
+    assert engine.pool.checkedout() == checked_out_before

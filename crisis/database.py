@@ -92,7 +92,7 @@ def is_reading() -> bool:
 
 
 def lookup_connection() -> Any:
-    """Return the driver connection for a `Lookup` (the token check, a stamp).
+    """Return the driver connection for a `DriverStatement` lookup (the token check, a stamp).
 
     In a read-only request it is one pooled connection kept for the request and returned at its
     end: the ORM session's transaction machinery cost more than the lookups themselves, which
@@ -111,45 +111,83 @@ def lookup_connection() -> Any:
     return connection
 
 
-class Lookup:
-    """A plain SELECT run straight on the driver's cursor, compiled once per dialect.
+class DriverStatement:
+    """A statement run straight on the driver's cursor, compiled by SQLAlchemy once per dialect.
 
-    For the few lookups every API request makes (the token check, a cached answer's stamp):
-    SQLAlchemy's execution context (parameter and result set-up, events, the result object)
-    cost four times the SQLite query it wraps. Bind and result processors are SQLAlchemy's own,
-    so values come back as the models' types. Scalar parameters only (no expanding IN).
+    For the statements on the hot paths: the lookups every API request makes (the token check,
+    a cached answer's stamp) and declaring's INSERTs. SQLAlchemy's execution context (parameter
+    and result set-up, events, the result object) cost three to four times the SQLite statement
+    it wraps. Bind and result processors are SQLAlchemy's own, so values go in and come back as
+    with SQLAlchemy. Scalar parameters only (no expanding IN); an INSERT names its `columns`
+    and must give every column with a Python-side default a value (no defaults are run here).
     """
 
-    def __init__(self, statement: Any) -> None:
+    def __init__(self, statement: Any, *, columns: tuple[str, ...] | None = None) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, str], _CompiledLookup] = {}
+        self.columns = columns
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def one_or_none(self, params: dict[str, Any]) -> tuple | None:
-        """Run on `lookup_connection()`; return the one row as a tuple, None if none, raise if more."""
+        """Read on `lookup_connection()`: the one row as a tuple, None if none; raise if more."""
+        rows = self._run(lookup_connection(), params, limit=2)
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise MultipleResultsFound("a lookup expected at most one row")
+        return rows[0]
+
+    def all(self, params: dict[str, Any]) -> list[tuple]:
+        """Read on `lookup_connection()`: every row, as tuples."""
+        return self._run(lookup_connection(), params)
+
+    def write(self, params: dict[str, Any]) -> tuple | None:
+        """Write in the session's transaction; return the first row it returns (RETURNING), if any."""
+        from crisis.extensions import db
+
+        rows = self._run(db.session.connection().connection, params, limit=1)
+        return rows[0] if rows else None
+
+    def write_many(self, rows: list[dict[str, Any]]) -> None:
+        """Write once per parameter set (executemany) in the session's transaction."""
+        from crisis.extensions import db
+
+        compiled = self._for_current_dialect()
+        cursor = db.session.connection().connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        finally:
+            cursor.close()
+
+    def _run(self, connection: Any, params: dict[str, Any], *, limit: int | None = None) -> list[tuple]:
+        compiled = self._for_current_dialect()
+        cursor = connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            if cursor.description is None:
+                return []
+            rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        finally:
+            cursor.close()
+        return [compiled.row(row) for row in rows]
+
+    def _for_current_dialect(self) -> _Compiled:
         from crisis.extensions import db
 
         dialect = db.engine.dialect
         compiled = self._compiled.get((dialect.name, dialect.driver))
         if compiled is None:
-            compiled = self._compiled[(dialect.name, dialect.driver)] = _CompiledLookup(self.statement, dialect)
-        cursor = lookup_connection().cursor()
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
-            rows = cursor.fetchmany(2)
-        finally:
-            cursor.close()
-        if not rows:
-            return None
-        if len(rows) > 1:
-            raise MultipleResultsFound("a lookup expected at most one row")
-        return compiled.row(rows[0])
+            compiled = self._compiled[(dialect.name, dialect.driver)] = _Compiled(self.statement, dialect, self.columns)
+        return compiled
 
 
-class _CompiledLookup:
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError("a Lookup takes scalar parameters only")
+class _Compiled:
+    def __init__(self, statement: Any, dialect: Any, columns: tuple[str, ...] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns) if columns else None)
+        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+            raise ValueError("a DriverStatement takes scalar parameters only")
+        if getattr(compiled, "insert_prefetch", None):
+            missing = ", ".join(column.name for column in compiled.insert_prefetch)
+            raise ValueError(f"a DriverStatement runs no column defaults: give {missing} in its columns")
         self.sql = compiled.string
         # Values bound in the statement itself (a literal compared against); the rest come per call.
         self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
@@ -160,7 +198,7 @@ class _CompiledLookup:
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                      for column in statement.selected_columns]
+                      for column in statement.exported_columns]
         self._results = processors if any(processors) else None
 
     def parameters(self, params: dict[str, Any]) -> Any:

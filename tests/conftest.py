@@ -118,7 +118,7 @@ class DriverStatements(list):
     """Every SQL statement the database driver runs, as it ran it (a list of strings).
 
     Seen in the driver, not through SQLAlchemy's events: some lookups run straight on the
-    driver's cursor (crisis.database.Lookup), and SQLite's own BEGINs are issued there too.
+    driver's cursor (crisis.database.DriverStatement), and SQLite's own BEGINs are issued there too.
     """
 
     def kinds(self, *, without: tuple[str, ...] = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")) -> list[str]:

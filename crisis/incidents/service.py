@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
-from crisis.database import Lookup
+from crisis.database import DriverStatement
 from crisis.enums import (
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
@@ -152,7 +152,7 @@ def _stamp_statement():
     )
 
 
-_STAMP = Lookup(_stamp_statement())
+_STAMP = DriverStatement(_stamp_statement())
 
 
 def incident_stamp(ref: str) -> str:
@@ -388,19 +388,18 @@ def declare_incident(
         "triage_owner_id": triage_owner.id if triage_owner is not None else None,
         "declared_by_id": declared_by.id if declared_by is not None else None,
         "declared_at": now, "resolved_at": None, "closed_at": None, "is_drill": is_drill,
-        "triage_answers": dict(answers),
+        "triage_answers": dict(answers), "revision": 0,
     }
     # Plain INSERTs, and no ORM object for the new incident (Declared.incident loads one for
     # callers that act on it next): the unit of work's flush of a new incident and its links
-    # cost more than everything else in declaring. They run on the session's connection:
-    # Session.execute adds ORM statement handling that a Core INSERT does not need.
+    # cost more than everything else in declaring. They run in the session's transaction,
+    # straight on the driver (crisis.database.DriverStatement).
     db.session.flush()  # what Session.execute would have flushed first
-    connection = db.session.connection()
-    incident_id = connection.execute(_INSERT_INCIDENT, values).scalar_one()
+    (incident_id,) = _INSERT_INCIDENT.write(values)
     if clean_links:
-        connection.execute(
-            _INSERT_LINK,
-            [{"incident_id": incident_id, "platform": link.platform, "url": link.url} for link in clean_links],
+        _INSERT_LINK.write_many(
+            [{"incident_id": incident_id, "platform": link.platform, "url": link.url, "revision": 0}
+             for link in clean_links]
         )
     # Steps go in with one executemany; those with nothing to wait for start at once, exactly as
     # _activate_ready would start them (declaring is the hot write path).
@@ -414,7 +413,7 @@ def declare_incident(
             "position": position, "owner_id": owner.id if owner is not None else None,
             "status": StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
             "applicability": APPLICABILITY[applies], "note": "", "blocked_reason": "", "escalation_level": 0,
-            "activated_at": None, "due_at": None, "next_escalation_at": None,
+            "activated_at": None, "due_at": None, "next_escalation_at": None, "revision": 0,
         }
         if applies is True and not step_def.after:
             due_at = now + step_def.due_for(severity)
@@ -422,7 +421,7 @@ def declare_incident(
                     "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
             started.append((step_def, owner, due_at))
         rows.append(row)
-    connection.execute(_INSERT_STEP, rows)
+    _INSERT_STEP.write_many(rows)
 
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
@@ -494,29 +493,40 @@ class Declared:
         return self._incident
 
 
-_INSERT_INCIDENT = Incident.__table__.insert().returning(Incident.__table__.c.id)
-_INSERT_LINK = IncidentLink.__table__.insert()
-_INSERT_STEP = IncidentStep.__table__.insert()
+_INSERT_INCIDENT = DriverStatement(
+    Incident.__table__.insert().returning(Incident.__table__.c.id),
+    columns=("ref", "title", "summary", "severity", "status", "playbook_version_id", "triage_owner_id",
+             "declared_by_id", "declared_at", "resolved_at", "closed_at", "is_drill", "triage_answers", "revision"),
+)
+_INSERT_LINK = DriverStatement(
+    IncidentLink.__table__.insert(), columns=("incident_id", "platform", "url", "revision")
+)
+_INSERT_STEP = DriverStatement(
+    IncidentStep.__table__.insert(),
+    columns=("incident_id", "key", "title", "role", "position", "owner_id", "status", "applicability", "note",
+             "blocked_reason", "escalation_level", "activated_at", "due_at", "next_escalation_at", "revision"),
+)
 
 
-def _role_primaries_statement():
+def _rosters_statement():
     memberships, people = RoleMembership.__table__, Person.__table__
     return (
         select(memberships.c.role, people.c.id, people.c.email, people.c.name)
         .join(people, people.c.id == memberships.c.person_id)
-        .where(memberships.c.role.in_(bindparam("roles", expanding=True)), people.c.active.is_(True))
+        .where(people.c.active.is_(True))
         .order_by(memberships.c.role, memberships.c.is_backup, memberships.c.rank, people.c.id)
     )
 
 
-_ROLE_PRIMARIES = _role_primaries_statement()
+# Every roster at once: a few rows per role, fewer statements than asking for some roles.
+_ROSTERS = DriverStatement(_rosters_statement())
 
 
 def _role_primaries(roles: set[str]) -> dict[str, PersonRef]:
-    """Return who acts for each role now (as people.service.role_primary), in one query."""
+    """Return who acts for each of these roles now (as people.service.role_primary), in one query."""
     primaries: dict[str, PersonRef] = {}
-    for role, person_id, email, name in db.session.connection().execute(_ROLE_PRIMARIES, {"roles": sorted(roles)}):
-        if role not in primaries:
+    for role, person_id, email, name in _ROSTERS.all({}):
+        if role in roles and role not in primaries:
             primaries[role] = PersonRef(id=person_id, email=email, name=name)
     return primaries
 
@@ -543,7 +553,7 @@ def _record_activation(
     )
 
 
-_COUNTER_UPSERTS: dict[str, Any] = {}
+_COUNTER_UPSERTS: dict[str, DriverStatement] = {}
 
 
 def _next_ref(year: int) -> str:
@@ -557,13 +567,13 @@ def _next_ref(year: int) -> str:
     if statement is None:
         table = IncidentCounter.__table__
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _COUNTER_UPSERTS[dialect] = (
+        statement = _COUNTER_UPSERTS[dialect] = DriverStatement(
             insert(table)
             .values(year=bindparam("year"), last_number=1)
             .on_conflict_do_update(index_elements=["year"], set_={"last_number": table.c.last_number + 1})
             .returning(table.c.last_number)
         )
-    number = db.session.connection().execute(statement, {"year": year}).scalar_one()
+    (number,) = statement.write({"year": year})
     return f"INC-{year}-{number:04d}"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
-from crisis.database import Lookup, reading
+from crisis.database import DriverStatement, reading
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
@@ -248,7 +248,7 @@ def _token_check_statement():
     )
 
 
-_TOKEN_CHECK = Lookup(_token_check_statement())  # every API request runs it
+_TOKEN_CHECK = DriverStatement(_token_check_statement())  # every API request runs it
 
 
 def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:

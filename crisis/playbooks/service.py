@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
+from crisis.database import DriverStatement
 from crisis.errors import NotFound
 from crisis.extensions import db
 from crisis.playbooks.definition import Playbook
@@ -209,7 +210,7 @@ class VersionRef:
     content_hash: str
 
 
-_CURRENT_VERSION = (
+_CURRENT_VERSION = DriverStatement(
     select(PlaybookVersion.id, PlaybookVersion.key, PlaybookVersion.version, PlaybookVersion.content_hash)
     .where(PlaybookVersion.key == bindparam("key"), PlaybookVersion.is_current.is_(True))
     .order_by(PlaybookVersion.version.desc())
@@ -219,7 +220,7 @@ _CURRENT_VERSION = (
 
 def current_definition(key: str) -> tuple[VersionRef, Playbook]:
     """Return the current version of a playbook and its definition (one small query when cached)."""
-    row = db.session.connection().execute(_CURRENT_VERSION, {"key": key}).one_or_none()
+    row = _CURRENT_VERSION.one_or_none({"key": key})
     if row is None:
         raise NotFound(f"no playbook {key!r}", field="playbook")
     version = VersionRef(*row)

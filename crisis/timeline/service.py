@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from crisis import clock
+from crisis.database import DriverStatement
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import PersonRef
@@ -60,11 +61,10 @@ def record_all(
         return
     at = at or clock.now()
     actor_id = actor.id if actor is not None else None
-    # On the session's connection (Session.execute's ORM handling cost more than the INSERT);
+    # Straight on the driver in the session's transaction (crisis.database.DriverStatement);
     # pending events are flushed first, as Session.execute would, so ids keep the call order.
     db.session.flush()
-    db.session.connection().execute(
-        _INSERT_EVENTS,
+    _INSERT_EVENTS.write_many(
         [
             {"incident_id": incident_id, "kind": kind, "summary": summary[:1000], "actor_id": actor_id,
              "actor_label": actor_label, "data": data or {}, "at": at}
@@ -73,7 +73,9 @@ def record_all(
     )
 
 
-_INSERT_EVENTS = insert(TimelineEvent.__table__)
+_INSERT_EVENTS = DriverStatement(
+    insert(TimelineEvent.__table__), columns=("incident_id", "kind", "summary", "actor_id", "actor_label", "data", "at")
+)
 
 
 def events_for(incident_id: int, *, kinds: Sequence[str] | None = None) -> list[TimelineEvent]:

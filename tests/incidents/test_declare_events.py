@@ -2,41 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.people.service import get_person
 from crisis.timeline import service as timeline
 
 
-def test_declaring_writes_the_declared_event_then_each_activation_in_one_insert(app, team, synced, clock):
+def test_declaring_writes_the_declared_event_then_each_activation_in_one_insert(
+    app, team, synced, clock, monkeypatch
+):
+    batches: list[int] = []
+    write_many = timeline._INSERT_EVENTS.write_many
+
+    def counted(rows):
+        batches.append(len(rows))
+        return write_many(rows)
+
+    monkeypatch.setattr(timeline._INSERT_EVENTS, "write_many", counted)
     with app.app_context():
-        engine = db.engine
-    inserts: list[str] = []
-
-    def spy(conn, cursor, statement, *args):
-        if statement.startswith("INSERT INTO timeline_events"):
-            inserts.append(statement)
-
-    event.listen(engine, "before_cursor_execute", spy)
-    try:
-        with app.app_context():
-            incident = service.declare_incident(
-                playbook_key="viral-complaint", title="Kettle video", severity="SEV2",
-                declared_by=get_person(team.lead), actor_label="",
-            )
-            db.session.commit()
-            ref = incident.ref
-    finally:
-        event.remove(engine, "before_cursor_execute", spy)
-    assert len(inserts) == 1, inserts
+        incident = service.declare_incident(
+            playbook_key="viral-complaint", title="Kettle video", severity="SEV2",
+            declared_by=get_person(team.lead), actor_label="",
+        )
+        db.session.commit()
+        ref = incident.ref
 
     with app.app_context():
         incident = service.get_incident(ref)
         events = service.events_of(incident)
         active = [s for s in incident.steps if s.status == "active"]
         assert [e.kind for e in events] == ["incident.declared"] + ["step.activated"] * len(active)
+        assert batches == [len(events)]  # one executemany
         assert [e.id for e in events] == sorted(e.id for e in events)
         assert {e.data["step"] for e in events[1:]} == {s.key for s in active}
         assert all(e.actor_name == team.lead and e.at == clock() for e in events)

@@ -1,15 +1,16 @@
-"""Lookups run on the driver's cursor but answer as SQLAlchemy would, inside or beside the work's transaction."""
+"""Statements run on the driver's cursor but read and write as SQLAlchemy would, in or beside the work's transaction."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import MultipleResultsFound
 
-from crisis.database import Lookup, is_reading
+from crisis.database import DriverStatement, is_reading
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import create_token, get_person
+from crisis.timeline.models import TimelineEvent
 
 
 def _people(*columns):
@@ -26,7 +27,7 @@ def test_a_lookup_answers_like_sqlalchemy(app, make_person, clock):
         statement = select(tokens.c.id, tokens.c.name, tokens.c.last_used_at, tokens.c.revoked_at,
                            literal(True).label("flag")).where(tokens.c.name == bindparam("name"))
         expected = tuple(db.session.execute(statement, {"name": "t"}).one())
-        found = Lookup(statement).one_or_none({"name": "t"})
+        found = DriverStatement(statement).one_or_none({"name": "t"})
     assert found == expected
     assert found[2] == clock() and found[2].tzinfo is not None  # the model's aware UTC datetime
     assert found[3] is None
@@ -37,17 +38,17 @@ def test_a_lookup_with_no_row_is_none_and_with_two_refuses(app, make_person):
     make_person("b@example.com")
     people = Person.__table__
     with app.app_context():
-        assert Lookup(_people(people.c.id).where(people.c.email == bindparam("email"))).one_or_none(
+        assert DriverStatement(_people(people.c.id).where(people.c.email == bindparam("email"))).one_or_none(
             {"email": "nobody@example.com"}
         ) is None
         with pytest.raises(MultipleResultsFound):
-            Lookup(_people(people.c.id).where(people.c.active.is_(True))).one_or_none({})
+            DriverStatement(_people(people.c.id).where(people.c.active.is_(True))).one_or_none({})
 
 
 def test_a_lookup_keeps_the_values_bound_in_its_statement(app, make_person):
     make_person("a@example.com", name="Ann")
     people = Person.__table__
-    lookup = Lookup(_people(people.c.name).where(people.c.email == "a@example.com", people.c.id > bindparam("above")))
+    lookup = DriverStatement(_people(people.c.name).where(people.c.email == "a@example.com", people.c.id > bindparam("above")))
     with app.app_context():
         assert lookup.one_or_none({"above": 0}) == ("Ann",)
         assert lookup.one_or_none({"above": 10_000}) is None
@@ -55,7 +56,7 @@ def test_a_lookup_keeps_the_values_bound_in_its_statement(app, make_person):
 
 def test_a_lookup_refuses_an_expanding_parameter(app):
     people = Person.__table__
-    lookup = Lookup(_people(people.c.id).where(people.c.email.in_(bindparam("emails", expanding=True))))
+    lookup = DriverStatement(_people(people.c.id).where(people.c.email.in_(bindparam("emails", expanding=True))))
     with app.app_context(), pytest.raises(ValueError, match="scalar parameters only"):
         lookup.one_or_none({"emails": ["a@example.com"]})
 
@@ -63,7 +64,7 @@ def test_a_lookup_refuses_an_expanding_parameter(app):
 def test_a_lookup_in_a_write_sees_the_works_own_changes(app, make_person):
     make_person("a@example.com", name="Ann")
     people = Person.__table__
-    lookup = Lookup(_people(people.c.name).where(people.c.email == bindparam("email")))
+    lookup = DriverStatement(_people(people.c.name).where(people.c.email == bindparam("email")))
     with app.app_context():
         get_person("a@example.com").name = "Anna"
         db.session.flush()
@@ -78,7 +79,7 @@ def test_a_read_only_request_looks_up_on_one_connection_returned_at_its_end(app,
 
     make_person("a@example.com", name="Ann")
     people = Person.__table__
-    lookup = Lookup(_people(people.c.name).where(people.c.email == bindparam("email")))
+    lookup = DriverStatement(_people(people.c.name).where(people.c.email == bindparam("email")))
     with app.app_context():
         engine = db.engine
         checked_out_before = engine.pool.checkedout()
@@ -92,3 +93,42 @@ def test_a_read_only_request_looks_up_on_one_connection_returned_at_its_end(app,
         assert engine.pool.checkedout() == checked_out_before + 1
         app.do_teardown_request()
     assert engine.pool.checkedout() == checked_out_before
+
+
+_EVENT_COLUMNS = ("incident_id", "kind", "summary", "actor_id", "actor_label", "data", "at")
+
+
+def test_writes_join_the_sessions_transaction_and_store_what_the_orm_would(app, incident_factory, clock):
+    ref = incident_factory()
+    events = TimelineEvent.__table__
+    insert_one = DriverStatement(events.insert().returning(events.c.id), columns=_EVENT_COLUMNS)
+    insert_many = DriverStatement(events.insert(), columns=_EVENT_COLUMNS)
+    with app.app_context():
+        from crisis.incidents.service import get_incident
+
+        incident_id = get_incident(ref).id
+        before = db.session.scalar(select(func.count()).select_from(events))
+        row = {"incident_id": incident_id, "kind": "incident.note", "summary": "one", "actor_id": None,
+               "actor_label": "test", "data": {"n": 1, "text": "naïve “quotes”"}, "at": clock()}
+        (new_id,) = insert_one.write(row)
+        insert_many.write_many([row | {"summary": "two"}, row | {"summary": "three", "data": {}}])
+        db.session.rollback()  # all three were in the session's transaction
+        assert db.session.scalar(select(func.count()).select_from(events)) == before
+
+        (new_id,) = insert_one.write(row)
+        insert_many.write_many([row | {"summary": "two"}])
+        db.session.commit()
+    with app.app_context():
+        stored = db.session.get(TimelineEvent, new_id)
+        assert (stored.summary, stored.data, stored.at, stored.actor_label) == (
+            "one", {"n": 1, "text": "naïve “quotes”"}, clock(), "test"
+        )
+        assert db.session.scalar(select(func.count()).select_from(events)) == before + 2
+
+
+def test_a_write_that_would_need_a_python_side_default_is_refused(app):
+    events = TimelineEvent.__table__
+    # `at` and `data` have Python-side defaults that only SQLAlchemy's execution would run.
+    statement = DriverStatement(events.insert(), columns=("incident_id", "kind", "summary", "actor_id"))
+    with app.app_context(), pytest.raises(ValueError, match="give .*at.* in its columns"):
+        statement.write_many([{"incident_id": 1, "kind": "k", "summary": "s", "actor_id": None}])

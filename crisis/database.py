@@ -92,27 +92,35 @@ def is_reading() -> bool:
 
 
 def lookup_connection() -> Any:
-    """Return the driver connection for a `DriverStatement` lookup (the token check, a stamp).
+    """Return the driver connection for a lookup (the token check, a stamp): see `DriverStatement`.
 
     In a read-only request it is one pooled connection kept for the request and returned at its
     end: the ORM session's transaction machinery cost more than the lookups themselves, which
-    are most of a cached read. Anywhere else it is the session's own connection, so the lookup
-    joins the work's transaction (a second SQLite connection would wait on its write lock).
+    are most of a cached read. Anywhere else it is the session's own (`session_connection`), so
+    the lookup joins the work's transaction (a second SQLite connection would wait on its write
+    lock).
     """
     from flask import g, has_request_context
 
     from crisis.extensions import db
 
     if not (_reading.get() and has_request_context() and "crisis_reading" in g):
-        return db.session.connection().connection
+        return session_connection()
     connection = g.get("crisis_lookup_connection")
     if connection is None:
         connection = g.crisis_lookup_connection = db.engine.raw_connection()
     return connection
 
 
+def session_connection() -> Any:
+    """Return the driver connection of the session's transaction (beginning it if need be)."""
+    from crisis.extensions import db
+
+    return db.session.connection().connection
+
+
 class DriverStatement:
-    """A statement run straight on the driver's cursor, compiled by SQLAlchemy once per dialect.
+    """A statement run straight on a driver connection, compiled by SQLAlchemy once per driver.
 
     For the statements on the hot paths: the lookups every API request makes (the token check,
     a cached answer's stamp) and declaring's INSERTs. SQLAlchemy's execution context (parameter
@@ -120,46 +128,45 @@ class DriverStatement:
     it wraps. Bind and result processors are SQLAlchemy's own, so values go in and come back as
     with SQLAlchemy. Scalar parameters only (no expanding IN); an INSERT names its `columns`
     and must give every column with a Python-side default a value (no defaults are run here).
+
+    Each call takes the connection: `lookup_connection()` to read, `session_connection()` to
+    write in the session's transaction.
     """
 
     def __init__(self, statement: Any, *, columns: tuple[str, ...] | None = None) -> None:
         self.statement = statement
         self.columns = columns
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._compiled: dict[type, _Compiled] = {}  # by driver connection class
 
-    def one_or_none(self, params: dict[str, Any]) -> tuple | None:
-        """Read on `lookup_connection()`: the one row as a tuple, None if none; raise if more."""
-        rows = self._run(lookup_connection(), params, limit=2)
+    def one_or_none(self, connection: Any, params: dict[str, Any]) -> tuple | None:
+        """Return the one row as a tuple, None if there is none; raise if there are more."""
+        rows = self._run(connection, params, limit=2)
         if not rows:
             return None
         if len(rows) > 1:
             raise MultipleResultsFound("a lookup expected at most one row")
         return rows[0]
 
-    def all(self, params: dict[str, Any]) -> list[tuple]:
-        """Read on `lookup_connection()`: every row, as tuples."""
-        return self._run(lookup_connection(), params)
-
-    def write(self, params: dict[str, Any]) -> tuple | None:
-        """Write in the session's transaction; return the first row it returns (RETURNING), if any."""
-        from crisis.extensions import db
-
-        rows = self._run(db.session.connection().connection, params, limit=1)
+    def first(self, connection: Any, params: dict[str, Any]) -> tuple | None:
+        """Return the first row (of a SELECT, or what an INSERT ... RETURNING returns), if any."""
+        rows = self._run(connection, params, limit=1)
         return rows[0] if rows else None
 
-    def write_many(self, rows: list[dict[str, Any]]) -> None:
-        """Write once per parameter set (executemany) in the session's transaction."""
-        from crisis.extensions import db
+    def all(self, connection: Any, params: dict[str, Any]) -> list[tuple]:
+        """Return every row, as tuples."""
+        return self._run(connection, params)
 
-        compiled = self._for_current_dialect()
-        cursor = db.session.connection().connection.cursor()
+    def execute_many(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+        """Run once per parameter set (the driver's executemany)."""
+        compiled = self._for(connection)
+        cursor = connection.cursor()
         try:
             cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
         finally:
             cursor.close()
 
     def _run(self, connection: Any, params: dict[str, Any], *, limit: int | None = None) -> list[tuple]:
-        compiled = self._for_current_dialect()
+        compiled = self._for(connection)
         cursor = connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(params))
@@ -168,15 +175,15 @@ class DriverStatement:
             rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
         finally:
             cursor.close()
-        return [compiled.row(row) for row in rows]
+        return [compiled.row(row) for row in rows] if compiled.converts_rows else [tuple(row) for row in rows]
 
-    def _for_current_dialect(self) -> _Compiled:
-        from crisis.extensions import db
-
-        dialect = db.engine.dialect
-        compiled = self._compiled.get((dialect.name, dialect.driver))
+    def _for(self, connection: Any) -> _Compiled:
+        driver = type(getattr(connection, "dbapi_connection", connection))
+        compiled = self._compiled.get(driver)
         if compiled is None:
-            compiled = self._compiled[(dialect.name, dialect.driver)] = _Compiled(self.statement, dialect, self.columns)
+            from crisis.extensions import db
+
+            compiled = self._compiled[driver] = _Compiled(self.statement, db.engine.dialect, self.columns)
         return compiled
 
 
@@ -191,27 +198,25 @@ class _Compiled:
         self.sql = compiled.string
         # Values bound in the statement itself (a literal compared against); the rest come per call.
         self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
-        self._positions = compiled.positiontup if dialect.positional else None
-        self._binds = {
-            name: processor
-            for name, bind in compiled.binds.items()
-            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
         }
-        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                      for column in statement.exported_columns]
-        self._results = processors if any(processors) else None
+        # (name, processor or None) in the order the driver takes them; None for a named paramstyle.
+        self._positional = [(name, processors[name]) for name in compiled.positiontup] if dialect.positional else None
+        self._processors = {name: processor for name, processor in processors.items() if processor is not None}
+        self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                         for column in statement.exported_columns]
+        self.converts_rows = any(self._results)
 
     def parameters(self, params: dict[str, Any]) -> Any:
-        values = self._defaults | params
-        for name, processor in self._binds.items():
-            values[name] = processor(values[name])
-        if self._positions is not None:
-            return tuple(values[name] for name in self._positions)
-        return values
+        if self._defaults:
+            params = self._defaults | params
+        if self._positional is not None:
+            return [params[name] if process is None else process(params[name]) for name, process in self._positional]
+        return {name: self._processors[name](value) if name in self._processors else value
+                for name, value in params.items()}
 
     def row(self, row: Any) -> tuple:
-        if self._results is None:
-            return tuple(row)
         return tuple(value if process is None else process(value) for process, value in zip(self._results, row, strict=True))
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
-from crisis.database import DriverStatement
+from crisis.database import DriverStatement, lookup_connection, session_connection
 from crisis.enums import (
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
@@ -162,7 +162,7 @@ def incident_stamp(ref: str) -> str:
     emails and playbook versions, the view's other sources, never change. Read it before the
     view: a write landing in between then makes the next stamp differ, never a stale match.
     """
-    row = _STAMP.one_or_none({"ref": ref.strip().upper()})
+    row = _STAMP.one_or_none(lookup_connection(), {"ref": ref.strip().upper()})
     if row is None:
         raise NotFound(f"no incident {ref!r}", field="ref")
     incident_id, revision, steps, links = row
@@ -395,9 +395,11 @@ def declare_incident(
     # cost more than everything else in declaring. They run in the session's transaction,
     # straight on the driver (crisis.database.DriverStatement).
     db.session.flush()  # what Session.execute would have flushed first
-    (incident_id,) = _INSERT_INCIDENT.write(values)
+    connection = session_connection()
+    (incident_id,) = _INSERT_INCIDENT.first(connection, values)
     if clean_links:
-        _INSERT_LINK.write_many(
+        _INSERT_LINK.execute_many(
+            connection,
             [{"incident_id": incident_id, "platform": link.platform, "url": link.url, "revision": 0}
              for link in clean_links]
         )
@@ -421,7 +423,7 @@ def declare_incident(
                     "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
             started.append((step_def, owner, due_at))
         rows.append(row)
-    _INSERT_STEP.write_many(rows)
+    _INSERT_STEP.execute_many(connection, rows)
 
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
@@ -525,7 +527,7 @@ _ROSTERS = DriverStatement(_rosters_statement())
 def _role_primaries(roles: set[str]) -> dict[str, PersonRef]:
     """Return who acts for each of these roles now (as people.service.role_primary), in one query."""
     primaries: dict[str, PersonRef] = {}
-    for role, person_id, email, name in _ROSTERS.all({}):
+    for role, person_id, email, name in _ROSTERS.all(lookup_connection(), {}):
         if role in roles and role not in primaries:
             primaries[role] = PersonRef(id=person_id, email=email, name=name)
     return primaries
@@ -573,7 +575,7 @@ def _next_ref(year: int) -> str:
             .on_conflict_do_update(index_elements=["year"], set_={"last_number": table.c.last_number + 1})
             .returning(table.c.last_number)
         )
-    (number,) = statement.write({"year": year})
+    (number,) = statement.first(session_connection(), {"year": year})
     return f"INC-{year}-{number:04d}"
 
 

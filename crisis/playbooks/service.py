@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
-from crisis.database import DriverStatement
+from crisis.database import DriverStatement, lookup_connection
 from crisis.errors import NotFound
 from crisis.extensions import db
 from crisis.playbooks.definition import Playbook
@@ -220,7 +220,7 @@ _CURRENT_VERSION = DriverStatement(
 
 def current_definition(key: str) -> tuple[VersionRef, Playbook]:
     """Return the current version of a playbook and its definition (one small query when cached)."""
-    row = _CURRENT_VERSION.one_or_none({"key": key})
+    row = _CURRENT_VERSION.one_or_none(lookup_connection(), {"key": key})
     if row is None:
         raise NotFound(f"no playbook {key!r}", field="playbook")
     version = VersionRef(*row)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from crisis import clock
-from crisis.database import DriverStatement
+from crisis.database import DriverStatement, session_connection
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import PersonRef
@@ -64,7 +64,8 @@ def record_all(
     # Straight on the driver in the session's transaction (crisis.database.DriverStatement);
     # pending events are flushed first, as Session.execute would, so ids keep the call order.
     db.session.flush()
-    _INSERT_EVENTS.write_many(
+    _INSERT_EVENTS.execute_many(
+        session_connection(),
         [
             {"incident_id": incident_id, "kind": kind, "summary": summary[:1000], "actor_id": actor_id,
              "actor_label": actor_label, "data": data or {}, "at": at}

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import MultipleResultsFound
 
-from crisis.database import DriverStatement, is_reading
+from crisis.database import DriverStatement, is_reading, lookup_connection, session_connection
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import create_token, get_person
@@ -27,7 +27,7 @@ def test_a_lookup_answers_like_sqlalchemy(app, make_person, clock):
         statement = select(tokens.c.id, tokens.c.name, tokens.c.last_used_at, tokens.c.revoked_at,
                            literal(True).label("flag")).where(tokens.c.name == bindparam("name"))
         expected = tuple(db.session.execute(statement, {"name": "t"}).one())
-        found = DriverStatement(statement).one_or_none({"name": "t"})
+        found = DriverStatement(statement).one_or_none(lookup_connection(), {"name": "t"})
     assert found == expected
     assert found[2] == clock() and found[2].tzinfo is not None  # the model's aware UTC datetime
     assert found[3] is None
@@ -39,10 +39,10 @@ def test_a_lookup_with_no_row_is_none_and_with_two_refuses(app, make_person):
     people = Person.__table__
     with app.app_context():
         assert DriverStatement(_people(people.c.id).where(people.c.email == bindparam("email"))).one_or_none(
-            {"email": "nobody@example.com"}
+            lookup_connection(), {"email": "nobody@example.com"}
         ) is None
         with pytest.raises(MultipleResultsFound):
-            DriverStatement(_people(people.c.id).where(people.c.active.is_(True))).one_or_none({})
+            DriverStatement(_people(people.c.id).where(people.c.active.is_(True))).one_or_none(lookup_connection(), {})
 
 
 def test_a_lookup_keeps_the_values_bound_in_its_statement(app, make_person):
@@ -50,15 +50,15 @@ def test_a_lookup_keeps_the_values_bound_in_its_statement(app, make_person):
     people = Person.__table__
     lookup = DriverStatement(_people(people.c.name).where(people.c.email == "a@example.com", people.c.id > bindparam("above")))
     with app.app_context():
-        assert lookup.one_or_none({"above": 0}) == ("Ann",)
-        assert lookup.one_or_none({"above": 10_000}) is None
+        assert lookup.one_or_none(lookup_connection(), {"above": 0}) == ("Ann",)
+        assert lookup.one_or_none(lookup_connection(), {"above": 10_000}) is None
 
 
 def test_a_lookup_refuses_an_expanding_parameter(app):
     people = Person.__table__
     lookup = DriverStatement(_people(people.c.id).where(people.c.email.in_(bindparam("emails", expanding=True))))
     with app.app_context(), pytest.raises(ValueError, match="scalar parameters only"):
-        lookup.one_or_none({"emails": ["a@example.com"]})
+        lookup.one_or_none(lookup_connection(), {"emails": ["a@example.com"]})
 
 
 def test_a_lookup_in_a_write_sees_the_works_own_changes(app, make_person):
@@ -69,9 +69,9 @@ def test_a_lookup_in_a_write_sees_the_works_own_changes(app, make_person):
         get_person("a@example.com").name = "Anna"
         db.session.flush()
         # Outside a read-only request the lookup joins the session's transaction.
-        assert lookup.one_or_none({"email": "a@example.com"}) == ("Anna",)
+        assert lookup.one_or_none(lookup_connection(), {"email": "a@example.com"}) == ("Anna",)
         db.session.rollback()
-        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+        assert lookup.one_or_none(lookup_connection(), {"email": "a@example.com"}) == ("Ann",)
 
 
 def test_a_read_only_request_looks_up_on_one_connection_returned_at_its_end(app, make_person):
@@ -86,9 +86,9 @@ def test_a_read_only_request_looks_up_on_one_connection_returned_at_its_end(app,
     with app.test_request_context("/api/v1/me"):
         app.preprocess_request()  # a GET: marks the request read-only
         assert is_reading()
-        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+        assert lookup.one_or_none(lookup_connection(), {"email": "a@example.com"}) == ("Ann",)
         connection = g.crisis_lookup_connection
-        assert lookup.one_or_none({"email": "a@example.com"}) == ("Ann",)
+        assert lookup.one_or_none(lookup_connection(), {"email": "a@example.com"}) == ("Ann",)
         assert g.crisis_lookup_connection is connection
         assert engine.pool.checkedout() == checked_out_before + 1
         app.do_teardown_request()
@@ -110,13 +110,13 @@ def test_writes_join_the_sessions_transaction_and_store_what_the_orm_would(app, 
         before = db.session.scalar(select(func.count()).select_from(events))
         row = {"incident_id": incident_id, "kind": "incident.note", "summary": "one", "actor_id": None,
                "actor_label": "test", "data": {"n": 1, "text": "naïve “quotes”"}, "at": clock()}
-        (new_id,) = insert_one.write(row)
-        insert_many.write_many([row | {"summary": "two"}, row | {"summary": "three", "data": {}}])
+        (new_id,) = insert_one.first(session_connection(), row)
+        insert_many.execute_many(session_connection(), [row | {"summary": "two"}, row | {"summary": "three", "data": {}}])
         db.session.rollback()  # all three were in the session's transaction
         assert db.session.scalar(select(func.count()).select_from(events)) == before
 
-        (new_id,) = insert_one.write(row)
-        insert_many.write_many([row | {"summary": "two"}])
+        (new_id,) = insert_one.first(session_connection(), row)
+        insert_many.execute_many(session_connection(), [row | {"summary": "two"}])
         db.session.commit()
     with app.app_context():
         stored = db.session.get(TimelineEvent, new_id)
@@ -131,4 +131,4 @@ def test_a_write_that_would_need_a_python_side_default_is_refused(app):
     # `at` and `data` have Python-side defaults that only SQLAlchemy's execution would run.
     statement = DriverStatement(events.insert(), columns=("incident_id", "kind", "summary", "actor_id"))
     with app.app_context(), pytest.raises(ValueError, match="give .*at.* in its columns"):
-        statement.write_many([{"incident_id": 1, "kind": "k", "summary": "s", "actor_id": None}])
+        statement.execute_many(session_connection(), [{"incident_id": 1, "kind": "k", "summary": "s", "actor_id": None}])

@@ -12,13 +12,13 @@ def test_declaring_writes_the_declared_event_then_each_activation_in_one_insert(
     app, team, synced, clock, monkeypatch
 ):
     batches: list[int] = []
-    write_many = timeline._INSERT_EVENTS.write_many
+    execute_many = timeline._INSERT_EVENTS.execute_many
 
-    def counted(rows):
+    def counted(connection, rows):
         batches.append(len(rows))
-        return write_many(rows)
+        return execute_many(connection, rows)
 
-    monkeypatch.setattr(timeline._INSERT_EVENTS, "write_many", counted)
+    monkeypatch.setattr(timeline._INSERT_EVENTS, "execute_many", counted)
     with app.app_context():
         incident = service.declare_incident(
             playbook_key="viral-complaint", title="Kettle video", severity="SEV2",

@@ -127,6 +127,10 @@ class DriverStatements(list):
         found = [statement.split()[0].upper() for statement in self if statement.strip()[:2] not in ("", "--")]
         return [kind for kind in found if kind not in without]
 
+    def writes(self) -> list[str]:
+        """The INSERT, UPDATE and DELETE statements."""
+        return [s for s in self if s.strip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")]
+
     def begins(self) -> list[str]:
         """The BEGIN statements, upper-case (SQLite's: PostgreSQL's driver begins implicitly)."""
         return [statement.upper() for statement in self if statement.upper().startswith("BEGIN")]

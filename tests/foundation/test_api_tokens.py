@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person, PersonPermission
@@ -15,27 +15,7 @@ def _token(app) -> ApiToken:
         return token
 
 
-class Writes:
-    """Collect the UPDATE/INSERT/DELETE statements the app runs while active."""
-
-    def __init__(self, app) -> None:
-        with app.app_context():
-            self.engine = db.engine
-        self.statements: list[str] = []
-
-    def _spy(self, conn, cursor, statement, *args) -> None:
-        if statement.split()[0].upper() in ("UPDATE", "INSERT", "DELETE"):
-            self.statements.append(statement)
-
-    def __enter__(self) -> Writes:
-        event.listen(self.engine, "before_cursor_execute", self._spy)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._spy)
-
-
-def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, api_client, clock):
+def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, api_client, clock, driver_statements):
     make_person("bot@example.com")
     bot = api_client("bot@example.com")
     assert _token(app).last_used_at is None
@@ -46,9 +26,9 @@ def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, ap
     first = clock()
 
     clock.advance(seconds=59)
-    with Writes(app) as writes:
-        assert bot.get("/api/v1/me").status_code == 200
-    assert writes.statements == []
+    driver_statements.clear()
+    assert bot.get("/api/v1/me").status_code == 200
+    assert driver_statements.writes() == []
     assert _token(app).last_used_at == first
 
     clock.advance(seconds=1)
@@ -65,14 +45,14 @@ def test_a_write_records_the_token_use_with_its_change(app, synced, make_person,
     assert _token(app).last_used_at == clock()
 
 
-def test_a_refused_token_records_no_use(app, make_person, api_client):
+def test_a_refused_token_records_no_use(app, make_person, api_client, driver_statements):
     make_person("viewer@example.com", permissions=["view"])
     viewer = api_client("viewer@example.com")
-    with Writes(app) as writes:
-        response = viewer.post("/api/v1/incidents", json={})
+    driver_statements.clear()
+    response = viewer.post("/api/v1/incidents", json={})
     assert response.status_code == 403
     assert response.json["error"]["message"] == "this needs the 'declare' permission"
-    assert writes.statements == []
+    assert driver_statements.writes() == []
     assert _token(app).last_used_at is None
 
 

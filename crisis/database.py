@@ -124,10 +124,12 @@ class DriverStatement:
 
     For the statements on the hot paths: the lookups every API request makes (the token check,
     a cached answer's stamp) and declaring's INSERTs. SQLAlchemy's execution context (parameter
-    and result set-up, events, the result object) cost three to four times the SQLite statement
-    it wraps. Bind and result processors are SQLAlchemy's own, so values go in and come back as
-    with SQLAlchemy. Scalar parameters only (no expanding IN); an INSERT names its `columns`
-    and must give every column with a Python-side default a value (no defaults are run here).
+    and result set-up, events, the result object) cost several times the SQLite statement it
+    wraps (the token check: about 76 us against 17 us). Bind and result processors are
+    SQLAlchemy's own, so values go in and come back as with SQLAlchemy. Scalar parameters only
+    (no expanding IN); an INSERT names its `columns` and must give every column with a
+    Python-side default a value (no defaults are run here). SQLAlchemy's events do not see
+    these statements.
 
     Each call takes the connection: `lookup_connection()` to read, `session_connection()` to
     write in the session's transaction.

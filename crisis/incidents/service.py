@@ -110,12 +110,13 @@ def _view_statements():
     versions, people = PlaybookVersion.__table__, Person.__table__
     owners = people.alias("owners")
     return (
-        select(incidents, versions.c.key.label("playbook_key"), versions.c.version.label("playbook_version"),
-               people.c.email.label("triage_owner_email"))
+        # Exactly the columns the answer uses: the rows are unpacked as tuples.
+        select(incidents.c.id, incidents.c.ref, incidents.c.title, incidents.c.summary, incidents.c.severity,
+               incidents.c.status, versions.c.key, versions.c.version, people.c.email, incidents.c.declared_at,
+               incidents.c.resolved_at, incidents.c.closed_at, incidents.c.is_drill, incidents.c.triage_answers)
         .join(versions, versions.c.id == incidents.c.playbook_version_id)
         .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
         .where(incidents.c.ref == bindparam("ref")),
-        # Exactly the columns of the answer, in its order: the rows are unpacked as tuples.
         select(steps.c.key, steps.c.title, steps.c.role, owners.c.email, steps.c.status, steps.c.applicability,
                steps.c.activated_at, steps.c.due_at, steps.c.acknowledged_at, steps.c.completed_at, steps.c.note,
                steps.c.blocked_reason, steps.c.escalation_level, steps.c.next_escalation_at)
@@ -126,7 +127,7 @@ def _view_statements():
     )
 
 
-_VIEW_STATEMENTS = _view_statements()
+_VIEW_STATEMENTS = tuple(DriverStatement(statement) for statement in _view_statements())
 
 
 def _stamp_statement():
@@ -172,28 +173,30 @@ def incident_stamp(ref: str) -> str:
 def incident_view(ref: str) -> dict[str, Any]:
     """Return the API shape of an incident in three plain queries (the hot read path)."""
     incident_query, steps_query, links_query = _VIEW_STATEMENTS
-    # The token's last_used_at waits in the session; reading must not flush it as a write.
-    with db.session.no_autoflush:
-        connection = db.session.connection()
-        row = connection.execute(incident_query, {"ref": ref.strip().upper()}).one_or_none()
-        if row is None:
-            raise NotFound(f"no incident {ref!r}", field="ref")
-        step_rows = connection.execute(steps_query, {"incident_id": row.id}).all()
-        link_rows = connection.execute(links_query, {"incident_id": row.id}).all()
+    # The session's transaction, so the three read one snapshot (a lookup connection would
+    # give each statement its own).
+    connection = session_connection()
+    row = incident_query.one_or_none(connection, {"ref": ref.strip().upper()})
+    if row is None:
+        raise NotFound(f"no incident {ref!r}", field="ref")
+    (incident_id, ref, title, summary, severity, status, playbook_key, playbook_version, triage_owner,
+     declared_at, resolved_at, closed_at, is_drill, triage_answers) = row
+    step_rows = steps_query.all(connection, {"incident_id": incident_id})
+    link_rows = links_query.all(connection, {"incident_id": incident_id})
     return {
-        "ref": row.ref,
-        "title": row.title,
-        "summary": row.summary,
-        "severity": row.severity,
-        "status": row.status,
-        "playbook": {"key": row.playbook_key, "version": row.playbook_version},
-        "triage_owner": row.triage_owner_email,
-        "declared_at": row.declared_at.isoformat(),
-        "resolved_at": _iso(row.resolved_at),
-        "closed_at": _iso(row.closed_at),
-        "is_drill": row.is_drill,
-        "links": [{"platform": link.platform, "url": link.url} for link in link_rows],
-        "triage_answers": dict(row.triage_answers or {}),
+        "ref": ref,
+        "title": title,
+        "summary": summary,
+        "severity": severity,
+        "status": status,
+        "playbook": {"key": playbook_key, "version": playbook_version},
+        "triage_owner": triage_owner,
+        "declared_at": declared_at.isoformat(),
+        "resolved_at": _iso(resolved_at),
+        "closed_at": _iso(closed_at),
+        "is_drill": is_drill,
+        "links": [{"platform": platform, "url": url} for platform, url in link_rows],
+        "triage_answers": dict(triage_answers or {}),
         "steps": [
             {
                 "key": key,

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import MultipleResultsFound
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -92,7 +92,7 @@ def is_reading() -> bool:
 
 
 def lookup_connection() -> Any:
-    """Return the driver connection for a lookup (the token check, a stamp): see `DriverStatement`.
+    """Return the driver connection for a `DriverStatement` lookup (the token check, a stamp, ...).
 
     In a read-only request it is one pooled connection kept for the request and returned at its
     end: the ORM session's transaction machinery cost more than the lookups themselves, which
@@ -123,7 +123,7 @@ class DriverStatement:
     """A statement run straight on a driver connection, compiled by SQLAlchemy once per driver.
 
     For the statements on the hot paths: the lookups every API request makes (the token check,
-    a cached answer's stamp) and declaring's INSERTs. SQLAlchemy's execution context (parameter
+    a cached answer's stamp), an incident's view and declaring's reads and INSERTs. SQLAlchemy's execution context (parameter
     and result set-up, events, the result object) cost several times the SQLite statement it
     wraps (the token check: about 76 us against 17 us). Bind and result processors are
     SQLAlchemy's own, so values go in and come back as with SQLAlchemy. Scalar parameters only
@@ -161,20 +161,26 @@ class DriverStatement:
     def execute_many(self, connection: Any, rows: list[dict[str, Any]]) -> None:
         """Run once per parameter set (the driver's executemany)."""
         compiled = self._for(connection)
+        parameters = [compiled.parameters(row) for row in rows]
         cursor = connection.cursor()
         try:
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+            cursor.executemany(compiled.sql, parameters)
+        except compiled.driver_error as error:
+            compiled.raise_as_sqlalchemy(error, connection, cursor, parameters)
         finally:
             cursor.close()
 
     def _run(self, connection: Any, params: dict[str, Any], *, limit: int | None = None) -> list[tuple]:
         compiled = self._for(connection)
+        parameters = compiled.parameters(params)
         cursor = connection.cursor()
         try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
+            cursor.execute(compiled.sql, parameters)
             if cursor.description is None:
                 return []
             rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        except compiled.driver_error as error:
+            compiled.raise_as_sqlalchemy(error, connection, cursor, parameters)
         finally:
             cursor.close()
         return [compiled.row(row) for row in rows] if compiled.converts_rows else [tuple(row) for row in rows]
@@ -209,6 +215,24 @@ class _Compiled:
         self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                          for column in statement.exported_columns]
         self.converts_rows = any(self._results)
+        self.dialect = dialect
+        self.driver_error = dialect.loaded_dbapi.Error
+
+    def raise_as_sqlalchemy(self, error: Exception, connection: Any, cursor: Any, parameters: Any) -> NoReturn:
+        """Raise a driver's error as SQLAlchemy would (IntegrityError, OperationalError, ...).
+
+        A lost connection is also dealt with as SQLAlchemy would: this one is discarded and the
+        pool emptied, since a restarted or failed-over server has dropped all the others too.
+        """
+        from crisis.extensions import db
+
+        disconnected = self.dialect.is_disconnect(error, connection, cursor)
+        if disconnected:
+            connection.invalidate(error)
+            db.engine.dispose()
+        raise DBAPIError.instance(
+            self.sql, parameters, error, self.driver_error, connection_invalidated=disconnected, dialect=self.dialect
+        ) from error
 
     def parameters(self, params: dict[str, Any]) -> Any:
         if self._defaults:

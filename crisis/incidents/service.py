@@ -173,8 +173,9 @@ def incident_stamp(ref: str) -> str:
 def incident_view(ref: str) -> dict[str, Any]:
     """Return the API shape of an incident in three plain queries (the hot read path)."""
     incident_query, steps_query, links_query = _VIEW_STATEMENTS
-    # The session's transaction, so the three read one snapshot (a lookup connection would
-    # give each statement its own).
+    # In the session's transaction: on SQLite the three then read one snapshot (a lookup
+    # connection would give each its own); PostgreSQL's read committed gives each its own
+    # either way, and a change landing between them changes the next stamp.
     connection = session_connection()
     row = incident_query.one_or_none(connection, {"ref": ref.strip().upper()})
     if row is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.exc import MultipleResultsFound
+from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound
 
 from crisis.database import DriverStatement, is_reading, lookup_connection, session_connection
 from crisis.extensions import db
+from crisis.incidents.models import IncidentCounter
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import create_token, get_person
 from crisis.timeline.models import TimelineEvent
@@ -132,3 +133,43 @@ def test_a_write_that_would_need_a_python_side_default_is_refused(app):
     statement = DriverStatement(events.insert(), columns=("incident_id", "kind", "summary", "actor_id"))
     with app.app_context(), pytest.raises(ValueError, match="give .*at.* in its columns"):
         statement.execute_many(session_connection(), [{"incident_id": 1, "kind": "k", "summary": "s", "actor_id": None}])
+
+
+def test_a_drivers_error_is_raised_as_sqlalchemys(app):
+    counters = IncidentCounter.__table__
+    insert = DriverStatement(counters.insert(), columns=("year", "last_number"))
+    with app.app_context():
+        insert.execute_many(session_connection(), [{"year": 2026, "last_number": 1}])
+        with pytest.raises(IntegrityError):  # as callers catching SQLAlchemy's errors expect
+            insert.first(session_connection(), {"year": 2026, "last_number": 2})
+        db.session.rollback()
+
+
+def test_a_lost_connection_fails_one_request_and_empties_the_pool(app, make_person, api_client, database_url,
+                                                                   is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite connections are not lost")
+    from sqlalchemy import create_engine, text
+
+    make_person("a@example.com")
+    bot = api_client("a@example.com")
+    for _ in range(3):
+        assert bot.get("/api/v1/me").status_code == 200
+    killer = create_engine(database_url)
+    try:
+        with killer.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))
+    finally:
+        killer.dispose()
+    answers = []
+    for _ in range(5):
+        try:
+            answers.append(bot.get("/api/v1/me").status_code)
+        except DBAPIError as error:  # the test app propagates what would be a 500
+            assert error.connection_invalidated
+            answers.append("lost")
+    # The first request finds its connection gone; the pool is emptied, so no other stale one is used.
+    assert answers[1:] == [200] * 4, answers

@@ -46,8 +46,9 @@ def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_perso
 
     assert bot.get("/api/v1/me").status_code == 200
     assert client.head("/login").status_code == 200
-    # The token lookup runs on its own connection without a transaction (one statement); the
-    # session's (loading the person) begins deferred; the login page reads nothing.
+    # The token lookup runs on its own connection without a transaction (one statement); then
+    # the session's (loading the person) begins deferred; the login page reads nothing.
+    assert driver_statements.kinds(without=("PRAGMA",))[:3] == ["SELECT", "BEGIN", "SELECT"], driver_statements
     assert driver_statements.begins() == ["BEGIN"]
     assert not is_reading()  # the mark ends with the request
 

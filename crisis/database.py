@@ -123,13 +123,13 @@ class DriverStatement:
     """A statement run straight on a driver connection, compiled by SQLAlchemy once per driver.
 
     For the statements on the hot paths: the lookups every API request makes (the token check,
-    a cached answer's stamp), an incident's view and declaring's reads and INSERTs. SQLAlchemy's execution context (parameter
-    and result set-up, events, the result object) cost several times the SQLite statement it
-    wraps (the token check: about 76 us against 17 us). Bind and result processors are
-    SQLAlchemy's own, so values go in and come back as with SQLAlchemy. Scalar parameters only
-    (no expanding IN); an INSERT names its `columns` and must give every column with a
-    Python-side default a value (no defaults are run here). SQLAlchemy's events do not see
-    these statements.
+    a cached answer's stamp), an incident's view, and declaring's reads and INSERTs.
+    SQLAlchemy's execution context (parameter and result set-up, events, the result object)
+    cost several times the SQLite statement it wraps (the token check: about 76 us against
+    17 us). Bind and result processors are SQLAlchemy's own, so values go in and come back as
+    with SQLAlchemy, and driver errors are raised as SQLAlchemy's. Scalar parameters only (no
+    expanding IN); an INSERT names its `columns` and must give every column with a Python-side
+    default a value (no defaults are run here). SQLAlchemy's events do not see these statements.
 
     Each call takes the connection: `lookup_connection()` to read, `session_connection()` to
     write in the session's transaction.

@@ -145,16 +145,10 @@ def test_a_drivers_error_is_raised_as_sqlalchemys(app):
         db.session.rollback()
 
 
-def test_a_lost_connection_fails_one_request_and_empties_the_pool(app, make_person, api_client, database_url,
-                                                                   is_postgres):
-    if not is_postgres:
-        pytest.skip("SQLite connections are not lost")
+def _drop_every_connection(database_url: str) -> None:
+    """What a server restart or failover does to the app's pooled connections."""
     from sqlalchemy import create_engine, text
 
-    make_person("a@example.com")
-    bot = api_client("a@example.com")
-    for _ in range(3):
-        assert bot.get("/api/v1/me").status_code == 200
     killer = create_engine(database_url)
     try:
         with killer.connect() as connection:
@@ -164,12 +158,41 @@ def test_a_lost_connection_fails_one_request_and_empties_the_pool(app, make_pers
             ))
     finally:
         killer.dispose()
+
+
+def _answers(send, times: int) -> list:
     answers = []
-    for _ in range(5):
+    for _ in range(times):
         try:
-            answers.append(bot.get("/api/v1/me").status_code)
+            answers.append(send().status_code)
         except DBAPIError as error:  # the test app propagates what would be a 500
             assert error.connection_invalidated
             answers.append("lost")
+    return answers
+
+
+@pytest.fixture
+def postgres_only(is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite connections are not lost")
+
+
+def test_a_lost_connection_fails_one_read_and_empties_the_pool(make_person, api_client, database_url, postgres_only):
+    make_person("a@example.com")
+    bot = api_client("a@example.com")
+    for _ in range(3):
+        assert bot.get("/api/v1/me").status_code == 200
+    _drop_every_connection(database_url)
+    answers = _answers(lambda: bot.get("/api/v1/me"), 5)
     # The first request finds its connection gone; the pool is emptied, so no other stale one is used.
     assert answers[1:] == [200] * 4, answers
+
+
+def test_a_lost_connection_fails_one_declaration(make_person, api_client, synced, database_url, postgres_only):
+    make_person("lead@example.com", permissions=["declare", "view"])
+    lead = api_client("lead@example.com")
+    body = {"playbook": "viral-complaint", "title": "Kettle video", "severity": "SEV3"}
+    assert lead.post("/api/v1/incidents", json=body).status_code == 201
+    _drop_every_connection(database_url)
+    answers = _answers(lambda: lead.post("/api/v1/incidents", json=body), 3)
+    assert answers[1:] == [201, 201], answers

@@ -69,6 +69,8 @@ UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOC
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
 APPLICABILITY = {True: "applies", False: "excluded", None: "undecided"}
+# The stored applicability read back as the API's "applies" (undecided: None, by .get).
+_APPLIES = {text: applies for applies, text in APPLICABILITY.items() if applies is not None}
 
 # Where each status may go next. Forward moves may skip stages; a resolved incident may be
 # reopened; closed is final.
@@ -221,9 +223,6 @@ def incident_view(ref: str) -> dict[str, Any]:
                  completed_at, note, blocked_reason, escalation_level, next_escalation_at) in step_rows
         ],
     }
-
-
-_APPLIES = {"applies": True, "excluded": False}
 
 
 def playbook_of(incident: Incident) -> Playbook:
@@ -471,7 +470,7 @@ def declare_incident(
         "steps": [
             {
                 "key": r["key"], "title": r["title"], "role": r["role"], "owner": emails.get(r["owner_id"]),
-                "status": r["status"], "applies": {"applies": True, "excluded": False}.get(r["applicability"]),
+                "status": r["status"], "applies": _APPLIES.get(r["applicability"]),
                 "applicability": r["applicability"], "activated_at": _iso(r["activated_at"]),
                 "due_at": _iso(r["due_at"]), "acknowledged_at": None, "completed_at": None, "note": "",
                 "blocked_reason": "", "escalation_level": 0, "next_escalation_at": _iso(r["next_escalation_at"]),

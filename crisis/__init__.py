@@ -15,7 +15,6 @@ from flask import Flask
 
 from crisis.config import PROJECT_ROOT, load_config
 from crisis.errors import ConfigError
-from crisis.web.json_encoding import OrjsonProvider
 
 # Each domain's faces; importing an api module registers its endpoints on the api blueprint.
 API_MODULES = (
@@ -58,7 +57,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.json = OrjsonProvider(app)
     if config is None:
         # An entry point (flask CLI, gunicorn, run.py): read an optional .env as the CLI does.
         load_dotenv(find_dotenv(usecwd=True))
@@ -93,15 +91,16 @@ def exit_if_database_unreachable(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from crisis import models  # noqa: F401 - every model must be known before the first query
-    from crisis.database import begin_sqlite_explicitly, register_read_only_requests
+    from crisis.db.engine import configure_engine
     from crisis.extensions import csrf, db, login_manager, migrate
     from crisis.people.auth import configure_login
+    from crisis.web.read_only import register_read_only_requests
 
     register_read_only_requests(app)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
-            begin_sqlite_explicitly(engine)
+            configure_engine(engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -5,9 +5,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from crisis.database import Base
+from crisis.db.base import Base
+from crisis.db.engine import ENGINE_OPTIONS
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, engine_options=ENGINE_OPTIONS)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

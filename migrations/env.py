@@ -49,7 +49,7 @@ def get_metadata():
 
 def render_item(type_, obj, autogen_context):
     """Render our UTCDateTime decorator as the plain DateTime column it stores into."""
-    from crisis.database import UTCDateTime
+    from crisis.db.base import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

@@ -114,17 +114,16 @@ def app(app_config, postgres_database):
         db.engine.dispose()
 
 
-class DriverStatements(list):
-    """Every SQL statement the database driver runs, as it ran it (a list of strings).
+class SqlStatements(list):
+    """Every SQL statement the app's engine ran, as SQLAlchemy sent it (a list of strings).
 
-    Seen in the driver, not through SQLAlchemy's events: some lookups run straight on the
-    driver's cursor (crisis.database.DriverStatement), and SQLite's own BEGINs are issued there too.
+    Recorded through SQLAlchemy's `before_cursor_execute` event, which every statement passes
+    (the ORM's, Core's, and SQLite's BEGINs, which crisis.db.engine issues through SQLAlchemy).
     """
 
     def kinds(self, *, without: tuple[str, ...] = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")) -> list[str]:
         """The first word of each statement, upper-case, leaving out transaction control."""
-        # SQLite reports each statement a trigger runs as a "-- TRIGGER" comment line.
-        found = [statement.split()[0].upper() for statement in self if statement.strip()[:2] not in ("", "--")]
+        found = [statement.split()[0].upper() for statement in self if statement.strip()]
         return [kind for kind in found if kind not in without]
 
     def writes(self) -> list[str]:
@@ -137,37 +136,19 @@ class DriverStatements(list):
 
 
 @pytest.fixture
-def driver_statements(app) -> Iterator[DriverStatements]:
-    import sqlite3
-
+def sql_statements(app) -> Iterator[SqlStatements]:
     from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine
-    seen = DriverStatements()
+    seen = SqlStatements()
 
-    class RecordingCursor:  # mixed into psycopg's cursor class below
-        def execute(self, query, *args, **kwargs):
-            seen.append(str(query))
-            return super().execute(query, *args, **kwargs)
+    def record(connection, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
 
-        def executemany(self, query, *args, **kwargs):
-            seen.append(str(query))
-            return super().executemany(query, *args, **kwargs)
-
-    def trace(dbapi_connection, connection_record, connection_proxy):
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.set_trace_callback(seen.append)
-        else:
-            factory = dbapi_connection.cursor_factory
-            if not issubclass(factory, RecordingCursor):
-                dbapi_connection.cursor_factory = type("Recording" + factory.__name__, (RecordingCursor, factory), {})
-
-    engine.dispose()  # every connection from here on is checked out through the trace
-    event.listen(engine, "checkout", trace)
+    event.listen(engine, "before_cursor_execute", record)
     yield seen
-    event.remove(engine, "checkout", trace)
-    engine.dispose()  # no pooled connection keeps the trace
+    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import AppendOnly, AppendOnlyViolation, Base
+from crisis.db.base import AppendOnly, AppendOnlyViolation, Base
 from crisis.people.models import Person
 
 

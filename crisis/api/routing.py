@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
-from crisis.database import is_reading
+from crisis.db.engine import is_reading
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
@@ -67,7 +67,13 @@ def api_route(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not public:
                 check_bearer(permission=permission, scope=scope)
-            return view(*args, **kwargs)
+            answer = view(*args, **kwargs)
+            body, rest = (answer[0], answer[1:]) if isinstance(answer, tuple) else (answer, ())
+            if isinstance(body, BaseModel):
+                if response is not None and not isinstance(body, response):
+                    raise TypeError(f"{view.__name__} answered a {type(body).__name__}, not its {response.__name__}")
+                return (model_response(body), *rest) if rest else model_response(body)
+            return answer
 
         wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]
         openapi_path = path.replace("<", "{").replace(">", "}")
@@ -84,6 +90,12 @@ def api_route(
         return wrapper
 
     return decorate
+
+
+def model_response(model: BaseModel) -> Response:
+    """Answer with a response model as JSON: the fields it was given (a field left unset, such as
+    an incident's declaration warnings, is left out)."""
+    return jsonify(model.model_dump(mode="json", exclude_unset=True))
 
 
 def authenticate_request(*, permission: str | None, scope: str = "api") -> Person:
@@ -115,7 +127,7 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
     g.api_person_id = found.person_id
     g.api_person_ref = found.person
     g.api_token_id = found.token_id
-    # A read-only request's transaction must not write (see crisis.database.reading).
+    # A read-only request's transaction must not write (see crisis.db.engine.reading).
     record_token_use(token_id=found.token_id, last_used_at=found.last_used_at, separately=is_reading())
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
 from crisis import clock
-from crisis.database import UTCDateTime
+from crisis.db.base import UTCDateTime
 from crisis.enums import OPEN_STATUSES, StepStatus
 from crisis.escalation.models import StepEscalation
 from crisis.escalation.policy import escalation_time, level_for

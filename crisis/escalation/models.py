@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crisis import clock
-from crisis.database import Base
+from crisis.db.base import Base
 
 
 class StepEscalation(Base):

@@ -11,7 +11,7 @@ from typing import Any
 
 from crisis.executive.service import EventRow, IncidentView
 from crisis.executive.svg import is_late
-from crisis.timeline.service import event_dict
+from crisis.incidents.schemas import EventOut
 from crisis.web.formatting import humanize_delta
 
 CSV_COLUMNS = ("at", "kind", "actor", "summary", "step", "data")
@@ -45,7 +45,7 @@ def timeline_csv(events: Sequence[EventRow]) -> str:
 
 def timeline_json(view: IncidentView, events: Sequence[EventRow]) -> dict[str, Any]:
     """Return the API shape {incident, events: [{at, kind, actor, summary, data}]}, oldest first."""
-    return {"incident": view.incident.ref, "events": [event_dict(e) for e in events]}
+    return {"incident": view.incident.ref, "events": [EventOut.of(e).model_dump() for e in events]}
 
 
 def _md(text: str | None) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import request
 
 from crisis.api import api_route, current_actor, current_actor_ref, parse_body
-from crisis.api.caching import stamped_json
+from crisis.api.routing import model_response
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.schemas import (
@@ -17,6 +17,7 @@ from crisis.incidents.schemas import (
     IncidentChangeIn,
     IncidentListOut,
     IncidentOut,
+    IncidentSummaryOut,
     NoteIn,
     OptionalReasonIn,
     ReasonIn,
@@ -24,7 +25,6 @@ from crisis.incidents.schemas import (
     TimelineOut,
     TriageIn,
 )
-from crisis.timeline.service import event_dict
 
 TAG = "incidents"
 
@@ -44,14 +44,9 @@ def api_declare_incident():
         triage_answers=body.triage_answers,
         is_drill=body.is_drill,
     )
-    data = dict(declared.view)
-    if declared.warnings:
-        data["warnings"] = declared.warnings
+    answer = IncidentOut.of(declared.incident, warnings=declared.warnings)
     db.session.commit()
-    response = jsonify(data)
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/incidents/{data['ref']}"
-    return response
+    return answer, 201, {"Location": f"/api/v1/incidents/{declared.ref}"}
 
 
 @api_route("/incidents", summary="List incidents", permission="view", response=IncidentListOut, tag=TAG,
@@ -64,14 +59,16 @@ def api_list_incidents():
         severity=request.args.get("severity") or None,
         owner=current_actor() if mine else None,
     )
-    return jsonify({"incidents": [service.incident_summary_dict(i) for i in incidents]})
+    return IncidentListOut(incidents=[IncidentSummaryOut.of(i) for i in incidents])
 
 
 @api_route("/incidents/<ref>", summary="One incident with its steps", permission="view",
            response=IncidentOut, tag=TAG)
 def api_get_incident(ref: str):
-    stamp = service.incident_stamp(ref)  # first: see incident_stamp
-    return stamped_json(f"incident:{ref.strip().upper()}", stamp, lambda: service.incident_view(ref))
+    # The ETag is a digest of the answer: a poller sending If-None-Match gets a 304 without a body.
+    response = model_response(IncidentOut.of(service.get_incident(ref)))
+    response.add_etag(weak=True)
+    return response.make_conditional(request)
 
 
 @api_route("/incidents/<ref>", method="PATCH", summary="Change severity, status or triage owner",
@@ -87,7 +84,7 @@ def api_change_incident(ref: str):
         force_reason=body.force_reason,
     )
     db.session.commit()
-    return jsonify(service.incident_dict(incident))
+    return IncidentOut.of(incident)
 
 
 @api_route("/incidents/<ref>/triage", method="POST", summary="Record triage answers",
@@ -98,7 +95,7 @@ def api_answer_triage(ref: str):
         incident=service.get_incident(ref), actor=current_actor(), answers=body.answers
     )
     db.session.commit()
-    return jsonify(service.incident_dict(incident))
+    return IncidentOut.of(incident)
 
 
 @api_route("/incidents/<ref>/notes", method="POST", summary="Add a note to the timeline",
@@ -107,21 +104,21 @@ def api_add_note(ref: str):
     body = parse_body(NoteIn)
     event = service.add_note(incident=service.get_incident(ref), actor=current_actor(), text=body.text)
     db.session.commit()
-    return jsonify(event_dict(event)), 201
+    return EventOut.of(event), 201
 
 
 @api_route("/incidents/<ref>/timeline", summary="The incident's timeline, oldest first",
            permission="view", response=TimelineOut, tag=TAG)
 def api_incident_timeline(ref: str):
     incident = service.get_incident(ref)
-    return jsonify({"events": [event_dict(e) for e in service.events_of(incident)]})
+    return TimelineOut(events=[EventOut.of(e) for e in service.events_of(incident)])
 
 
 # --- step actions: each answers the step as it now stands ------------------------------------
 
 def _step_response(step):
     db.session.commit()
-    return jsonify(service.step_dict(step))
+    return StepOut.of(step)
 
 
 @api_route("/incidents/<ref>/steps/<key>/acknowledge", method="POST", summary="Acknowledge a step",

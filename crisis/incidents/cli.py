@@ -12,6 +12,7 @@ from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.forms import guess_platform
+from crisis.incidents.schemas import IncidentOut
 from crisis.people.service import get_person
 
 STATUS_CHOICES = ["open", "closed", "all", *service.STATUSES]
@@ -99,7 +100,7 @@ def list_command(status, severity) -> None:
 def show_command(ref) -> None:
     """Show an incident and its steps."""
     incident = _run(lambda: service.get_incident(ref))
-    data = service.incident_dict(incident)
+    data = IncidentOut.of(incident).model_dump()
     click.echo(f"{data['ref']}  {data['severity']}  {data['status']}  {data['title']}")
     click.echo(f"playbook {data['playbook']['key']} v{data['playbook']['version']}; "
                f"triage owner {data['triage_owner'] or '-'}; declared {data['declared_at']}")

@@ -9,9 +9,8 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import Base
+from crisis.db.base import Base
 from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
-from crisis.incidents.revisions import install_on_create
 from crisis.people.models import Person
 from crisis.playbooks.models import PlaybookVersion
 
@@ -43,8 +42,6 @@ class Incident(Base):
     is_drill: Mapped[bool] = mapped_column(default=False)
     # Answers to the playbook's triage questions, question key -> chosen value.
     triage_answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Bumped by a database trigger on every UPDATE of the row (crisis.incidents.revisions).
-    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     playbook_version: Mapped[PlaybookVersion] = relationship(lazy="joined")
     triage_owner: Mapped[Person | None] = relationship(foreign_keys=[triage_owner_id], lazy="joined")
@@ -73,8 +70,6 @@ class IncidentLink(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(50))
     url: Mapped[str] = mapped_column(String(2000))
-    # Bumped by a database trigger on every UPDATE of the row (crisis.incidents.revisions).
-    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     incident: Mapped[Incident] = relationship(back_populates="links")
 
@@ -103,8 +98,6 @@ class IncidentStep(Base):
     # stays pending and holds up its dependents). Re-evaluated when severity or answers change.
     applicability: Mapped[str] = mapped_column(String(16), default="applies")
     blocked_reason: Mapped[str] = mapped_column(Text, default="")
-    # Bumped by a database trigger on every UPDATE of the row (crisis.incidents.revisions).
-    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     # Escalation state; the sweep claims a level with a compare-and-set on escalation_level.
     escalation_level: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
@@ -127,7 +120,3 @@ class IncidentStep(Base):
     def applies(self) -> bool | None:
         """True, False, or None while the triage answers it depends on are missing."""
         return {"applies": True, "excluded": False}.get(self.applicability)
-
-
-for _table in (Incident.__table__, IncidentStep.__table__, IncidentLink.__table__):
-    install_on_create(_table)

@@ -1,11 +1,20 @@
-"""Request and response schemas of the incidents API (they also write its OpenAPI document)."""
+"""Request and response schemas of the incidents API (they also write its OpenAPI document).
+
+The response models are the one place an incident, a step or an event is shaped for the API:
+each has an `of` that builds it from the model object, and endpoints return it.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from crisis.incidents.models import Incident, IncidentStep
+    from crisis.timeline.models import TimelineEvent
 
 SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 StatusName = Literal["declared", "triage", "responding", "monitoring", "resolved", "closed"]
@@ -109,6 +118,26 @@ class StepOut(BaseModel):
     escalation_level: int
     next_escalation_at: str | None
 
+    @classmethod
+    def of(cls, step: IncidentStep) -> StepOut:
+        return cls(
+            key=step.key,
+            title=step.title,
+            role=step.role,
+            owner=step.owner.email if step.owner is not None else None,
+            status=step.status,
+            applies=step.applies,
+            applicability=step.applicability,
+            activated_at=_iso(step.activated_at),
+            due_at=_iso(step.due_at),
+            acknowledged_at=_iso(step.acknowledged_at),
+            completed_at=_iso(step.completed_at),
+            note=step.note,
+            blocked_reason=step.blocked_reason,
+            escalation_level=step.escalation_level,
+            next_escalation_at=_iso(step.next_escalation_at),
+        )
+
 
 class PlaybookRefOut(BaseModel):
     key: str
@@ -137,6 +166,23 @@ class IncidentOut(BaseModel):
     steps: list[StepOut]
     warnings: list[str] = Field(default_factory=list, description="only on declaration")
 
+    @classmethod
+    def of(cls, incident: Incident, *, warnings: list[str] | None = None) -> IncidentOut:
+        """The incident with its steps; `warnings` only when answering its declaration."""
+        version = incident.playbook_version
+        extra = {"warnings": warnings} if warnings else {}  # unset otherwise: left out of the answer
+        return cls(
+            **_summary_fields(incident),
+            summary=incident.summary,
+            playbook=PlaybookRefOut(key=version.key, version=version.version),
+            resolved_at=_iso(incident.resolved_at),
+            closed_at=_iso(incident.closed_at),
+            links=[LinkOut(platform=link.platform, url=link.url) for link in incident.links],
+            triage_answers=dict(incident.triage_answers or {}),
+            steps=[StepOut.of(step) for step in incident.steps],
+            **extra,
+        )
+
 
 class IncidentSummaryOut(BaseModel):
     ref: str
@@ -146,6 +192,10 @@ class IncidentSummaryOut(BaseModel):
     triage_owner: str | None
     declared_at: str
     is_drill: bool
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentSummaryOut:
+        return cls(**_summary_fields(incident))
 
 
 class IncidentListOut(BaseModel):
@@ -159,6 +209,28 @@ class EventOut(BaseModel):
     summary: str
     data: dict[str, Any]
 
+    @classmethod
+    def of(cls, event: TimelineEvent) -> EventOut:
+        return cls(at=event.at.isoformat(), kind=event.kind, actor=event.actor_name, summary=event.summary,
+                   data=event.data)
+
 
 class TimelineOut(BaseModel):
     events: list[EventOut]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _summary_fields(incident: Incident) -> dict[str, Any]:
+    # The fields an incident's list entry and its full answer share.
+    return {
+        "ref": incident.ref,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "triage_owner": incident.triage_owner.email if incident.triage_owner is not None else None,
+        "declared_at": incident.declared_at.isoformat(),
+        "is_drill": incident.is_drill,
+    }

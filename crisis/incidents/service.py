@@ -28,12 +28,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
-from crisis.database import DriverStatement, lookup_connection, session_connection
 from crisis.enums import (
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
@@ -50,7 +49,6 @@ from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, Inc
 from crisis.people.models import Person, RoleMembership
 from crisis.people.service import PersonRef, find_person, role_primary
 from crisis.playbooks.definition import Playbook, StepDef
-from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
 from crisis.timeline import service as timeline
 from crisis.timeline.models import TimelineEvent
@@ -69,8 +67,6 @@ UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOC
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
 APPLICABILITY = {True: "applies", False: "excluded", None: "undecided"}
-# The stored applicability read back as the API's "applies" (undecided: None, by .get).
-_APPLIES = {text: applies for applies, text in APPLICABILITY.items() if applies is not None}
 
 # Where each status may go next. Forward moves may skip stages; a resolved incident may be
 # reopened; closed is final.
@@ -104,125 +100,6 @@ def get_incident(ref: str) -> Incident:
     if incident is None:
         raise NotFound(f"no incident {ref!r}", field="ref")
     return incident
-
-
-def _view_statements():
-    # Built once: constructing these selects costs more than running them.
-    incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
-    versions, people = PlaybookVersion.__table__, Person.__table__
-    owners = people.alias("owners")
-    return (
-        # Exactly the columns the answer uses: the rows are unpacked as tuples.
-        select(incidents.c.id, incidents.c.ref, incidents.c.title, incidents.c.summary, incidents.c.severity,
-               incidents.c.status, versions.c.key, versions.c.version, people.c.email, incidents.c.declared_at,
-               incidents.c.resolved_at, incidents.c.closed_at, incidents.c.is_drill, incidents.c.triage_answers)
-        .join(versions, versions.c.id == incidents.c.playbook_version_id)
-        .outerjoin(people, people.c.id == incidents.c.triage_owner_id)
-        .where(incidents.c.ref == bindparam("ref")),
-        select(steps.c.key, steps.c.title, steps.c.role, owners.c.email, steps.c.status, steps.c.applicability,
-               steps.c.activated_at, steps.c.due_at, steps.c.acknowledged_at, steps.c.completed_at, steps.c.note,
-               steps.c.blocked_reason, steps.c.escalation_level, steps.c.next_escalation_at)
-        .outerjoin(owners, owners.c.id == steps.c.owner_id)
-        .where(steps.c.incident_id == bindparam("incident_id"))
-        .order_by(steps.c.position),
-        select(links.c.platform, links.c.url).where(links.c.incident_id == bindparam("incident_id")).order_by(links.c.id),
-    )
-
-
-_VIEW_STATEMENTS = tuple(DriverStatement(statement) for statement in _view_statements())
-
-
-def _stamp_statement():
-    incidents, steps, links = Incident.__table__, IncidentStep.__table__, IncidentLink.__table__
-
-    def counters(table):
-        # The row count, the sum of the rows' revisions and the highest id, as one text: an
-        # update grows the sum (also when two commit concurrently, which a maximum would miss),
-        # an insert grows the highest id, a delete lowers the count. The app never deletes steps
-        # or links; one hand-run case still repeats a stamp on SQLite: deleting the newest row
-        # and inserting another, which SQLite gives the same id.
-        return (
-            select(
-                func.count().cast(String) + "." + func.coalesce(func.sum(table.c.revision), 0).cast(String)
-                + "." + func.coalesce(func.max(table.c.id), 0).cast(String)
-            )
-            .where(table.c.incident_id == incidents.c.id)
-            .scalar_subquery()
-        )
-
-    return select(incidents.c.id, incidents.c.revision, counters(steps), counters(links)).where(
-        incidents.c.ref == bindparam("ref")
-    )
-
-
-_STAMP = DriverStatement(_stamp_statement())
-
-
-def incident_stamp(ref: str) -> str:
-    """Return a string that changes whenever anything `incident_view` shows changes.
-
-    Built from the revision counters the database keeps (crisis.incidents.revisions); people's
-    emails and playbook versions, the view's other sources, never change. Read it before the
-    view: a write landing in between then makes the next stamp differ, never a stale match.
-    """
-    row = _STAMP.one_or_none(lookup_connection(), {"ref": ref.strip().upper()})
-    if row is None:
-        raise NotFound(f"no incident {ref!r}", field="ref")
-    incident_id, revision, steps, links = row
-    return f"{incident_id}.{revision}.{steps}.{links}"
-
-
-def incident_view(ref: str) -> dict[str, Any]:
-    """Return the API shape of an incident in three plain queries (the hot read path)."""
-    incident_query, steps_query, links_query = _VIEW_STATEMENTS
-    # In the session's transaction: on SQLite the three then read one snapshot (a lookup
-    # connection would give each its own); PostgreSQL's read committed gives each its own
-    # either way, and a change landing between them changes the next stamp.
-    connection = session_connection()
-    row = incident_query.one_or_none(connection, {"ref": ref.strip().upper()})
-    if row is None:
-        raise NotFound(f"no incident {ref!r}", field="ref")
-    (incident_id, ref, title, summary, severity, status, playbook_key, playbook_version, triage_owner,
-     declared_at, resolved_at, closed_at, is_drill, triage_answers) = row
-    step_rows = steps_query.all(connection, {"incident_id": incident_id})
-    link_rows = links_query.all(connection, {"incident_id": incident_id})
-    return {
-        "ref": ref,
-        "title": title,
-        "summary": summary,
-        "severity": severity,
-        "status": status,
-        "playbook": {"key": playbook_key, "version": playbook_version},
-        "triage_owner": triage_owner,
-        "declared_at": declared_at.isoformat(),
-        "resolved_at": _iso(resolved_at),
-        "closed_at": _iso(closed_at),
-        "is_drill": is_drill,
-        "links": [{"platform": platform, "url": url} for platform, url in link_rows],
-        "triage_answers": dict(triage_answers or {}),
-        "steps": [
-            {
-                "key": key,
-                "title": title,
-                "role": role,
-                "owner": owner,
-                "status": status,
-                "applies": _APPLIES.get(applicability),
-                "applicability": applicability,
-                "activated_at": activated_at.isoformat() if activated_at is not None else None,
-                "due_at": due_at.isoformat() if due_at is not None else None,
-                "acknowledged_at": acknowledged_at.isoformat() if acknowledged_at is not None else None,
-                "completed_at": completed_at.isoformat() if completed_at is not None else None,
-                "note": note,
-                "blocked_reason": blocked_reason,
-                "escalation_level": escalation_level,
-                "next_escalation_at": next_escalation_at.isoformat() if next_escalation_at is not None else None,
-            }
-            # Tuple unpacking: reading sixteen named attributes of each row cost more than the query.
-            for (key, title, role, owner, status, applicability, activated_at, due_at, acknowledged_at,
-                 completed_at, note, blocked_reason, escalation_level, next_escalation_at) in step_rows
-        ],
-    }
 
 
 def playbook_of(incident: Incident) -> Playbook:
@@ -391,23 +268,17 @@ def declare_incident(
         "triage_owner_id": triage_owner.id if triage_owner is not None else None,
         "declared_by_id": declared_by.id if declared_by is not None else None,
         "declared_at": now, "resolved_at": None, "closed_at": None, "is_drill": is_drill,
-        "triage_answers": dict(answers), "revision": 0,
+        "triage_answers": dict(answers),
     }
-    # Plain INSERTs, and no ORM object for the new incident (Declared.incident loads one for
-    # callers that act on it next): the unit of work's flush of a new incident and its links
-    # cost more than everything else in declaring. They run in the session's transaction,
-    # straight on the driver (crisis.database.DriverStatement).
-    db.session.flush()  # what Session.execute would have flushed first
-    connection = session_connection()
-    (incident_id,) = _INSERT_INCIDENT.first(connection, values)
+    # Core INSERTs in the session's transaction (the steps as one executemany), rather than ORM
+    # objects: declaring writes a dozen rows that nothing in this request changes again.
+    incident_id = db.session.execute(insert(Incident).returning(Incident.id), values).scalar_one()
     if clean_links:
-        _INSERT_LINK.execute_many(
-            connection,
-            [{"incident_id": incident_id, "platform": link.platform, "url": link.url, "revision": 0}
-             for link in clean_links]
+        db.session.execute(
+            insert(IncidentLink),
+            [{"incident_id": incident_id, "platform": link.platform, "url": link.url} for link in clean_links],
         )
-    # Steps go in with one executemany; those with nothing to wait for start at once, exactly as
-    # _activate_ready would start them (declaring is the hot write path).
+    # Steps with nothing to wait for start at once, exactly as _activate_ready would start them.
     rows = []
     started = []
     for position, step_def in enumerate(ordered):
@@ -418,7 +289,7 @@ def declare_incident(
             "position": position, "owner_id": owner.id if owner is not None else None,
             "status": StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
             "applicability": APPLICABILITY[applies], "note": "", "blocked_reason": "", "escalation_level": 0,
-            "activated_at": None, "due_at": None, "next_escalation_at": None, "revision": 0,
+            "activated_at": None, "due_at": None, "next_escalation_at": None,
         }
         if applies is True and not step_def.after:
             due_at = now + step_def.due_for(severity)
@@ -426,7 +297,7 @@ def declare_incident(
                     "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
             started.append((step_def, owner, due_at))
         rows.append(row)
-    _INSERT_STEP.execute_many(connection, rows)
+    db.session.execute(insert(IncidentStep), rows)
 
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
@@ -457,37 +328,15 @@ def declare_incident(
             *(_activation_event(step_def.key, step_def.title, owner, due_at) for step_def, owner, due_at in started),
         ],
     )
-    # The API answers with what was just written, without reading it back.
-    emails = {p.id: p.email for p in primaries.values()}
-    view = {
-        "ref": values["ref"], "title": title, "summary": summary, "severity": severity,
-        "status": IncidentStatus.DECLARED.value,
-        "playbook": {"key": version.key, "version": version.version},
-        "triage_owner": triage_owner.email if triage_owner else None,
-        "declared_at": now.isoformat(), "resolved_at": None, "closed_at": None, "is_drill": is_drill,
-        "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
-        "triage_answers": dict(answers),
-        "steps": [
-            {
-                "key": r["key"], "title": r["title"], "role": r["role"], "owner": emails.get(r["owner_id"]),
-                "status": r["status"], "applies": _APPLIES.get(r["applicability"]),
-                "applicability": r["applicability"], "activated_at": _iso(r["activated_at"]),
-                "due_at": _iso(r["due_at"]), "acknowledged_at": None, "completed_at": None, "note": "",
-                "blocked_reason": "", "escalation_level": 0, "next_escalation_at": _iso(r["next_escalation_at"]),
-            }
-            for r in rows
-        ],
-    }
-    return Declared(id=incident_id, ref=values["ref"], view=view, warnings=warnings)
+    return Declared(id=incident_id, ref=values["ref"], warnings=warnings)
 
 
 @dataclass
 class Declared:
-    """What declaring wrote: enough to answer the declarer without loading the incident back."""
+    """What declaring wrote: the new incident's id and reference, and warnings for the declarer."""
 
     id: int
     ref: str
-    view: dict[str, Any]  # the API shape of the new incident (as incident_view would give it)
     warnings: list[str]  # shown once, to whoever declared
 
     @property
@@ -496,21 +345,6 @@ class Declared:
         if not hasattr(self, "_incident"):
             self._incident = get_incident(self.ref)
         return self._incident
-
-
-_INSERT_INCIDENT = DriverStatement(
-    Incident.__table__.insert().returning(Incident.__table__.c.id),
-    columns=("ref", "title", "summary", "severity", "status", "playbook_version_id", "triage_owner_id",
-             "declared_by_id", "declared_at", "resolved_at", "closed_at", "is_drill", "triage_answers", "revision"),
-)
-_INSERT_LINK = DriverStatement(
-    IncidentLink.__table__.insert(), columns=("incident_id", "platform", "url", "revision")
-)
-_INSERT_STEP = DriverStatement(
-    IncidentStep.__table__.insert(),
-    columns=("incident_id", "key", "title", "role", "position", "owner_id", "status", "applicability", "note",
-             "blocked_reason", "escalation_level", "activated_at", "due_at", "next_escalation_at", "revision"),
-)
 
 
 def _rosters_statement():
@@ -524,13 +358,13 @@ def _rosters_statement():
 
 
 # Every roster at once: a few rows per role, fewer statements than asking for some roles.
-_ROSTERS = DriverStatement(_rosters_statement())
+_ROSTERS = _rosters_statement()
 
 
 def _role_primaries(roles: set[str]) -> dict[str, PersonRef]:
     """Return who acts for each of these roles now (as people.service.role_primary), in one query."""
     primaries: dict[str, PersonRef] = {}
-    for role, person_id, email, name in _ROSTERS.all(lookup_connection(), {}):
+    for role, person_id, email, name in db.session.execute(_ROSTERS):
         if role in roles and role not in primaries:
             primaries[role] = PersonRef(id=person_id, email=email, name=name)
     return primaries
@@ -558,27 +392,20 @@ def _record_activation(
     )
 
 
-_COUNTER_UPSERTS: dict[str, DriverStatement] = {}
-
-
 def _next_ref(year: int) -> str:
     """Hand out the next INC-YYYY-NNNN with one atomic upsert ... RETURNING on the year's counter.
 
     The row lock taken by the update part makes concurrent declarations queue on PostgreSQL;
     SQLite transactions are serialised anyway. A rolled-back declaration gives its number back.
     """
-    dialect = db.session.get_bind().dialect.name
-    statement = _COUNTER_UPSERTS.get(dialect)
-    if statement is None:
-        table = IncidentCounter.__table__
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _COUNTER_UPSERTS[dialect] = DriverStatement(
-            insert(table)
-            .values(year=bindparam("year"), last_number=1)
-            .on_conflict_do_update(index_elements=["year"], set_={"last_number": table.c.last_number + 1})
-            .returning(table.c.last_number)
-        )
-    (number,) = statement.first(session_connection(), {"year": year})
+    table = IncidentCounter.__table__
+    insert_counter = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    number = db.session.execute(
+        insert_counter(table)
+        .values(year=year, last_number=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last_number": table.c.last_number + 1})
+        .returning(table.c.last_number)
+    ).scalar_one()
     return f"INC-{year}-{number:04d}"
 
 
@@ -1139,63 +966,6 @@ def add_note(*, incident: Incident, actor: Person, text: str) -> TimelineEvent:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def step_dict(step: IncidentStep) -> dict[str, Any]:
-    """The API shape of a step."""
-    return {
-        "key": step.key,
-        "title": step.title,
-        "role": step.role,
-        "owner": step.owner.email if step.owner is not None else None,
-        "status": step.status,
-        "applies": step.applies,
-        "applicability": step.applicability,
-        "activated_at": _iso(step.activated_at),
-        "due_at": _iso(step.due_at),
-        "acknowledged_at": _iso(step.acknowledged_at),
-        "completed_at": _iso(step.completed_at),
-        "note": step.note,
-        "blocked_reason": step.blocked_reason,
-        "escalation_level": step.escalation_level,
-        "next_escalation_at": _iso(step.next_escalation_at),
-    }
-
-
-def incident_dict(incident: Incident, *, with_steps: bool = True) -> dict[str, Any]:
-    """The API shape of an incident (DESIGN.md), with a few extra fields."""
-    version = incident.playbook_version
-    data: dict[str, Any] = {
-        "ref": incident.ref,
-        "title": incident.title,
-        "summary": incident.summary,
-        "severity": incident.severity,
-        "status": incident.status,
-        "playbook": {"key": version.key, "version": version.version},
-        "triage_owner": incident.triage_owner.email if incident.triage_owner is not None else None,
-        "declared_at": incident.declared_at.isoformat(),
-        "resolved_at": _iso(incident.resolved_at),
-        "closed_at": _iso(incident.closed_at),
-        "is_drill": incident.is_drill,
-        "links": [{"platform": link.platform, "url": link.url} for link in incident.links],
-        "triage_answers": dict(incident.triage_answers or {}),
-    }
-    if with_steps:
-        data["steps"] = [step_dict(step) for step in incident.steps]
-    return data
-
-
-def incident_summary_dict(incident: Incident) -> dict[str, Any]:
-    """The list shape of an incident (no steps)."""
-    return {
-        "ref": incident.ref,
-        "title": incident.title,
-        "severity": incident.severity,
-        "status": incident.status,
-        "triage_owner": incident.triage_owner.email if incident.triage_owner is not None else None,
-        "declared_at": incident.declared_at.isoformat(),
-        "is_drill": incident.is_drill,
-    }
 
 
 def incident_warnings(incident: Incident) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import Base
+from crisis.db.base import Base
 from crisis.enums import NotificationStatus
 from crisis.people.models import Person
 

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import Base
+from crisis.db.base import Base
 from crisis.enums import Permission
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis import clock
-from crisis.database import DriverStatement, lookup_connection, reading
+from crisis.db.engine import reading
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
@@ -248,14 +248,14 @@ def _token_check_statement():
     )
 
 
-_TOKEN_CHECK = DriverStatement(_token_check_statement())  # every API request runs it
+_TOKEN_CHECK = _token_check_statement()  # every API request runs it
 
 
 def check_token(*, secret: str, permission: str | None) -> TokenCheck | None:
     """Return the live token of an active person for a bearer secret (one query), else None."""
-    row = _TOKEN_CHECK.one_or_none(
-        lookup_connection(), {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
-    )
+    row = db.session.execute(
+        _TOKEN_CHECK, {"token_hash": hash_token(secret), "permission": permission or Permission.ADMIN.value}
+    ).one_or_none()
     if row is None:
         return None
     token_id, person_id, email, name, scope, last_used_at, permitted = row

@@ -16,7 +16,6 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
-from crisis.database import DriverStatement, lookup_connection
 from crisis.errors import NotFound
 from crisis.extensions import db
 from crisis.playbooks.definition import Playbook
@@ -210,7 +209,7 @@ class VersionRef:
     content_hash: str
 
 
-_CURRENT_VERSION = DriverStatement(
+_CURRENT_VERSION = (
     select(PlaybookVersion.id, PlaybookVersion.key, PlaybookVersion.version, PlaybookVersion.content_hash)
     .where(PlaybookVersion.key == bindparam("key"), PlaybookVersion.is_current.is_(True))
     .order_by(PlaybookVersion.version.desc())
@@ -220,7 +219,7 @@ _CURRENT_VERSION = DriverStatement(
 
 def current_definition(key: str) -> tuple[VersionRef, Playbook]:
     """Return the current version of a playbook and its definition (one small query when cached)."""
-    row = _CURRENT_VERSION.one_or_none(lookup_connection(), {"key": key})
+    row = db.session.execute(_CURRENT_VERSION, {"key": key}).one_or_none()
     if row is None:
         raise NotFound(f"no playbook {key!r}", field="playbook")
     version = VersionRef(*row)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
-from crisis.database import Base
+from crisis.db.base import Base
 from crisis.incidents.models import Incident
 from crisis.people.models import Person
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from crisis import clock
-from crisis.database import DriverStatement, session_connection
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import PersonRef
@@ -61,11 +60,10 @@ def record_all(
         return
     at = at or clock.now()
     actor_id = actor.id if actor is not None else None
-    # Straight on the driver in the session's transaction (crisis.database.DriverStatement);
-    # pending events are flushed first, as Session.execute would, so ids keep the call order.
-    db.session.flush()
-    _INSERT_EVENTS.execute_many(
-        session_connection(),
+    # One executemany INSERT in the session's transaction (which flushes pending events first,
+    # so ids keep the call order).
+    db.session.execute(
+        insert(TimelineEvent),
         [
             {"incident_id": incident_id, "kind": kind, "summary": summary[:1000], "actor_id": actor_id,
              "actor_label": actor_label, "data": data or {}, "at": at}
@@ -74,25 +72,9 @@ def record_all(
     )
 
 
-_INSERT_EVENTS = DriverStatement(
-    insert(TimelineEvent.__table__), columns=("incident_id", "kind", "summary", "actor_id", "actor_label", "data", "at")
-)
-
-
 def events_for(incident_id: int, *, kinds: Sequence[str] | None = None) -> list[TimelineEvent]:
     """Return an incident's events, oldest first, optionally only some kinds (prefixes allowed)."""
     query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
     if kinds:
         query = query.where(or_(*[TimelineEvent.kind.startswith(k) for k in kinds]))
     return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id)))
-
-
-def event_dict(event: TimelineEvent) -> dict[str, Any]:
-    """The API shape of an event: {at, kind, actor, summary, data}."""
-    return {
-        "at": event.at.isoformat(),
-        "kind": event.kind,
-        "actor": event.actor_name,
-        "summary": event.summary,
-        "data": event.data,
-    }

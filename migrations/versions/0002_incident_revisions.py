@@ -8,7 +8,39 @@ Create Date: 2026-11-21 10:40:00
 from alembic import op
 import sqlalchemy as sa
 
-from crisis.incidents.revisions import REVISED_TABLES, drop_trigger_ddl, trigger_ddl
+
+# The trigger DDL as it was when this migration was written (crisis.incidents.revisions, retired
+# by 0003_plain_data_layer): migrations keep their own copy so they never change with the code.
+REVISED_TABLES = ("incidents", "incident_steps", "incident_links")
+
+_POSTGRES_FUNCTION = """
+CREATE OR REPLACE FUNCTION crisis_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.revision := OLD.revision + 1;
+    RETURN NEW;
+END
+$$
+"""
+
+
+def trigger_ddl(table, dialect):
+    name = f"{table}_bump_revision"
+    if dialect == "postgresql":
+        return [
+            _POSTGRES_FUNCTION,
+            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION crisis_bump_revision()",
+        ]
+    return [
+        f"CREATE TRIGGER {name} AFTER UPDATE ON {table} FOR EACH ROW WHEN NEW.revision = OLD.revision "
+        f"BEGIN UPDATE {table} SET revision = OLD.revision + 1 WHERE id = NEW.id; END"
+    ]
+
+
+def drop_trigger_ddl(table, dialect):
+    name = f"{table}_bump_revision"
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {table}"]
+    return [f"DROP TRIGGER IF EXISTS {name}"]
 
 
 revision = '0002_incident_revisions'

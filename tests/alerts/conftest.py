@@ -49,18 +49,20 @@ class Db:
             return list(db.session.scalars(select(Incident.ref).order_by(Incident.id)))
 
     def incident(self, ref: str) -> dict:
-        from crisis.incidents.service import get_incident, incident_dict
+        from crisis.incidents.schemas import IncidentOut
+        from crisis.incidents.service import get_incident
 
         with self.app.app_context():
-            return incident_dict(get_incident(ref))
+            return IncidentOut.of(get_incident(ref)).model_dump(exclude_unset=True)
 
     def events(self, ref: str, prefix: str = "") -> list[dict]:
+        from crisis.incidents.schemas import EventOut
         from crisis.incidents.service import get_incident
-        from crisis.timeline.service import event_dict, events_for
+        from crisis.timeline.service import events_for
 
         with self.app.app_context():
             incident = get_incident(ref)
-            return [event_dict(e) for e in events_for(incident.id, kinds=[prefix] if prefix else None)]
+            return [EventOut.of(e).model_dump() for e in events_for(incident.id, kinds=[prefix] if prefix else None)]
 
     def count(self, model) -> int:
         with self.app.app_context():

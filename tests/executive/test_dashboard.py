@@ -84,17 +84,17 @@ def test_recently_resolved_shows_time_to_resolve_and_missing_review(app, client,
 
 
 def test_dashboard_is_one_query_per_list_whatever_the_number_of_incidents(
-    app, desk, incident_factory, clock, driver_statements
+    app, desk, incident_factory, clock, sql_statements
 ):
     for index in range(6):
         incident_factory(title=f"Incident {index}", severity=("SEV1", "SEV2", "SEV3")[index % 3])
     clock.advance(minutes=45)
     with app.app_context():
-        driver_statements.clear()
+        sql_statements.clear()
         board = load_board()
         assert len(board.open_rows) == 6
     # Open incidents, their latest public statements, their late steps, recently resolved.
-    selects = [s for s in driver_statements if s.lstrip().upper().startswith("SELECT")]
+    selects = [s for s in sql_statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 4, "\n\n".join(s[:300] for s in selects)
 
 

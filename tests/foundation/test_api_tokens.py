@@ -15,7 +15,7 @@ def _token(app) -> ApiToken:
         return token
 
 
-def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, api_client, clock, driver_statements):
+def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, api_client, clock, sql_statements):
     make_person("bot@example.com")
     bot = api_client("bot@example.com")
     assert _token(app).last_used_at is None
@@ -26,9 +26,9 @@ def test_a_read_records_the_token_use_at_most_once_a_minute(app, make_person, ap
     first = clock()
 
     clock.advance(seconds=59)
-    driver_statements.clear()
+    sql_statements.clear()
     assert bot.get("/api/v1/me").status_code == 200
-    assert driver_statements.writes() == []
+    assert sql_statements.writes() == []
     assert _token(app).last_used_at == first
 
     clock.advance(seconds=1)
@@ -45,14 +45,14 @@ def test_a_write_records_the_token_use_with_its_change(app, synced, make_person,
     assert _token(app).last_used_at == clock()
 
 
-def test_a_refused_token_records_no_use(app, make_person, api_client, driver_statements):
+def test_a_refused_token_records_no_use(app, make_person, api_client, sql_statements):
     make_person("viewer@example.com", permissions=["view"])
     viewer = api_client("viewer@example.com")
-    driver_statements.clear()
+    sql_statements.clear()
     response = viewer.post("/api/v1/incidents", json={})
     assert response.status_code == 403
     assert response.json["error"]["message"] == "this needs the 'declare' permission"
-    assert driver_statements.writes() == []
+    assert sql_statements.writes() == []
     assert _token(app).last_used_at is None
 
 
@@ -84,17 +84,17 @@ def test_admin_passes_every_permission_check(make_person, api_client, synced):
     assert root.post("/api/v1/incidents", json=body).status_code == 201
 
 
-def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person, api_client, driver_statements):
+def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person, api_client, sql_statements):
     from flask import g
 
     from crisis.api.routing import check_bearer, current_actor, current_token
 
     make_person("bot@example.com", permissions=["view"], roles=["legal"])
     secret = api_client("bot@example.com").token
-    driver_statements.clear()
+    sql_statements.clear()
     with app.test_request_context("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}):
         check_bearer(permission="view")
-        checked = driver_statements.kinds()
+        checked = sql_statements.kinds()
         assert "api_person" not in g and "api_token" not in g
         person = current_actor()
         assert person.email == "bot@example.com"
@@ -104,4 +104,4 @@ def test_the_person_and_token_load_only_when_the_endpoint_asks(app, make_person,
         assert current_token().id == g.api_token_id
         assert current_token().person_id == person.id
     # The check is one SELECT (then recording the token's first use).
-    assert checked == ["SELECT", "UPDATE"], driver_statements
+    assert checked == ["SELECT", "UPDATE"], sql_statements

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from crisis.database import is_reading, reading
+from crisis.db.engine import is_reading, reading
 from crisis.extensions import db
 from tests.conftest import PASSWORD
 
@@ -20,7 +20,7 @@ def sqlite_only(is_postgres):
         pytest.skip("PostgreSQL has no BEGIN modes to choose")
 
 
-def test_reading_marks_a_block_and_can_be_switched_off_inside(app, driver_statements, sqlite_only):
+def test_reading_marks_a_block_and_can_be_switched_off_inside(app, sql_statements, sqlite_only):
     assert not is_reading()
     with app.app_context():
         with reading():
@@ -35,26 +35,26 @@ def test_reading_marks_a_block_and_can_be_switched_off_inside(app, driver_statem
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     assert not is_reading()
-    assert driver_statements.begins() == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+    assert sql_statements.begins() == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
 
 
-def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_person, api_client, driver_statements, sqlite_only):
+def test_get_requests_begin_deferred_and_posts_immediate(app, client, make_person, api_client, sql_statements, sqlite_only):
     make_person("bot@example.com", permissions=["view"])
     bot = api_client("bot@example.com")
     assert bot.get("/api/v1/me").status_code == 200  # records the token's first use
-    driver_statements.clear()
+    sql_statements.clear()
 
     assert bot.get("/api/v1/me").status_code == 200
     assert client.head("/login").status_code == 200
-    # The token lookup runs on its own connection without a transaction (one statement); then
-    # the session's (loading the person) begins deferred; the login page reads nothing.
-    assert driver_statements.kinds(without=("PRAGMA",))[:3] == ["SELECT", "BEGIN", "SELECT"], driver_statements
-    assert driver_statements.begins() == ["BEGIN"]
+    # The session's transaction begins deferred, then the token lookup and loading the person
+    # run in it (the lookup no longer has a connection of its own); the login page reads nothing.
+    assert sql_statements.kinds(without=("PRAGMA",))[:3] == ["BEGIN", "SELECT", "SELECT"], sql_statements
+    assert sql_statements.begins() == ["BEGIN"]
     assert not is_reading()  # the mark ends with the request
 
-    driver_statements.clear()
+    sql_statements.clear()
     assert client.post("/login", data={"email": "bot@example.com", "password": "wrong-password-x"}).status_code == 401
-    assert driver_statements.begins() == ["BEGIN IMMEDIATE"]
+    assert sql_statements.begins() == ["BEGIN IMMEDIATE"]
 
 
 def test_a_read_is_not_held_up_by_another_process_writing(app, make_person, api_client, database_url, sqlite_only):
@@ -76,7 +76,7 @@ def test_a_read_is_not_held_up_by_another_process_writing(app, make_person, api_
         writer.close()
 
 
-def test_no_get_request_writes(app, client, team, incident_factory, api_client, login, driver_statements):
+def test_no_get_request_writes(app, client, team, incident_factory, api_client, login, sql_statements):
     """GET requests begin deferred on SQLite, which is only safe while none of them writes."""
     from flask import url_for
 
@@ -101,11 +101,11 @@ def test_no_get_request_writes(app, client, team, incident_factory, api_client, 
                 converter = rule._converters[name].__class__.__name__
                 values[name] = 1 if converter in ("IntegerConverter", "FloatConverter") else names.get(name, "x")
             paths.append(url_for(rule.endpoint, **values))
-    driver_statements.clear()
+    sql_statements.clear()
     for path in sorted(paths):
         response = (bot if path.startswith("/api/") else client).get(path)
         assert response.status_code != 500, path  # /health may answer 503 with no scheduler
-        assert driver_statements.writes() == [], path
+        assert sql_statements.writes() == [], path
     assert len(paths) > 30
 
 

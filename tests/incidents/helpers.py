@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.models import Incident, IncidentCounter
+from crisis.incidents.schemas import IncidentOut, StepOut
 from crisis.people.service import get_person
 from crisis.timeline.models import TimelineEvent
 
@@ -28,12 +29,12 @@ def events(app, ref: str, kind: str) -> list[dict]:
 
 def step_state(app, ref: str, key: str) -> dict:
     with app.app_context():
-        return service.step_dict(service.get_incident(ref).step(key))
+        return StepOut.of(service.get_incident(ref).step(key)).model_dump()
 
 
 def incident_state(app, ref: str) -> dict:
     with app.app_context():
-        return service.incident_dict(service.get_incident(ref))
+        return IncidentOut.of(service.get_incident(ref)).model_dump(exclude_unset=True)
 
 
 def counts(app) -> tuple[int, int, int]:
@@ -52,7 +53,7 @@ def act(app, action, ref: str, actor: str, **kwargs):
         result = action(incident=service.get_incident(ref), actor=get_person(actor), **kwargs)
         db.session.commit()
         if hasattr(result, "key") and hasattr(result, "incident_id"):
-            return service.step_dict(result)
+            return StepOut.of(result).model_dump()
         if isinstance(result, Incident):
-            return service.incident_dict(result)
+            return IncidentOut.of(result).model_dump(exclude_unset=True)
         return result

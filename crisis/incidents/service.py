@@ -297,7 +297,8 @@ def declare_incident(
                     "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
             started.append((step_def, owner, due_at))
         rows.append(row)
-    db.session.execute(insert(IncidentStep), rows)
+    # The table's INSERT, not the ORM's bulk one: that splits rows by which values are None.
+    db.session.execute(insert(IncidentStep.__table__), rows)
 
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:

@@ -10,19 +10,19 @@ from __future__ import annotations
 import json
 
 from flask import current_app, jsonify, request
-from pydantic import BaseModel
 
 from crisis import clock
 from crisis.alerts.formats import (
     AlertmanagerOut,
     AlertmanagerWebhook,
+    AlertOutcome,
     EventIn,
     EventsApiOut,
     alertmanager_signals,
     event_signal,
 )
+from crisis.alerts.schemas import AlertListOut, AlertOut
 from crisis.alerts.service import (
-    alert_dict,
     count_intake_call,
     list_alerts,
     receive_signal,
@@ -44,28 +44,6 @@ from crisis.people.service import person_for_token
 
 MAX_ALERT_BODY = 512 * 1024
 ALERTS_SCOPE = "alerts"
-
-
-class AlertOut(BaseModel):
-    id: int
-    intake: str
-    dedup_key: str
-    title: str
-    severity: str
-    state: str
-    disposition: str
-    rule: str
-    playbook: str | None
-    incident: str | None
-    occurrences: int
-    first_seen_at: str
-    last_seen_at: str
-    resolved_at: str | None
-    routing_note: str
-
-
-class AlertListOut(BaseModel):
-    alerts: list[AlertOut]
 
 
 def _limit_body() -> None:
@@ -103,16 +81,16 @@ def alertmanager_webhook():
     alerts = receive_signals(signals=signals, received_by=current_actor(), actor_label="alertmanager")
     db.session.commit()
     outcomes = [
-        {
-            "fingerprint": signal.dedup_key,
-            "status": "firing" if signal.action == "trigger" else "resolved",
-            "alert": alert.id if alert is not None else None,
-            "disposition": alert.disposition if alert is not None else None,
-            "incident": alert.incident.ref if alert is not None and alert.incident is not None else None,
-        }
+        AlertOutcome(
+            fingerprint=signal.dedup_key,
+            status="firing" if signal.action == "trigger" else "resolved",
+            alert=alert.id if alert is not None else None,
+            disposition=alert.disposition if alert is not None else None,
+            incident=alert.incident.ref if alert is not None and alert.incident is not None else None,
+        )
         for signal, alert in zip(signals, alerts, strict=True)
     ]
-    return jsonify({"status": "success", "alerts": outcomes})
+    return AlertmanagerOut(status="success", alerts=outcomes)
 
 
 def _authenticate_event() -> tuple[object, ApiToken]:
@@ -182,9 +160,7 @@ def events_api():
     signal = event_signal(event)
     receive_signal(signal=signal, received_by=person, actor_label="events API")
     db.session.commit()
-    response = jsonify({"status": "success", "message": "Event processed", "dedup_key": signal.dedup_key})
-    response.status_code = 202
-    return response
+    return EventsApiOut(status="success", message="Event processed", dedup_key=signal.dedup_key), 202
 
 
 # The events view authenticates itself (the token may be in the body), so api_route was told
@@ -203,4 +179,4 @@ def alerts_list():
     disposition = request.args.get("disposition") or None
     if disposition not in (None, "pending", "incident", "dismissed"):
         raise BadRequest("disposition must be pending, incident or dismissed", field="disposition")
-    return jsonify({"alerts": [alert_dict(a) for a in list_alerts(disposition=disposition)]})
+    return AlertListOut(alerts=[AlertOut.of(a) for a in list_alerts(disposition=disposition)])

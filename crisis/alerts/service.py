@@ -533,27 +533,6 @@ def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:
     return list(db.session.scalars(query))
 
 
-def alert_dict(alert: Alert) -> dict[str, Any]:
-    """The API shape of an alert."""
-    return {
-        "id": alert.id,
-        "intake": alert.intake,
-        "dedup_key": alert.dedup_key,
-        "title": alert.title,
-        "severity": alert.severity,
-        "state": alert.state,
-        "disposition": alert.disposition,
-        "rule": alert.rule,
-        "playbook": alert.playbook_key,
-        "incident": alert.incident.ref if alert.incident is not None else None,
-        "occurrences": alert.occurrences,
-        "first_seen_at": alert.first_seen_at.isoformat(),
-        "last_seen_at": alert.last_seen_at.isoformat(),
-        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
-        "routing_note": alert.routing_note,
-    }
-
-
 # -- rate limit ----------------------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import request
 from pydantic import BaseModel
@@ -95,7 +94,7 @@ class PlaybookOut(BaseModel):
     steps: list[PlaybookStepOut]
 
 
-def summary_of(version: PlaybookVersion) -> dict[str, Any]:
+def summary_of(version: PlaybookVersion) -> PlaybookSummaryOut:
     playbook = definition_of(version)
     return PlaybookSummaryOut(
         key=version.key,
@@ -106,10 +105,10 @@ def summary_of(version: PlaybookVersion) -> dict[str, Any]:
         step_count=len(playbook.steps),
         steps=[PlaybookStepBriefOut(key=s.key, title=s.title, role=s.role) for s in playbook.steps],
         loaded_at=version.loaded_at.isoformat(),
-    ).model_dump(mode="json")
+    )
 
 
-def detail_of(version: PlaybookVersion) -> dict[str, Any]:
+def detail_of(version: PlaybookVersion) -> PlaybookOut:
     """Return the full JSON form of one playbook version."""
     playbook: Playbook = definition_of(version)
     policy = playbook.escalation
@@ -162,13 +161,13 @@ def detail_of(version: PlaybookVersion) -> dict[str, Any]:
             )
             for step in playbook.steps
         ],
-    ).model_dump(mode="json")
+    )
 
 
 @api_route("/playbooks", summary="List the current playbooks", permission="view",
            response=PlaybookListOut, tag="playbooks")
 def api_list_playbooks():
-    return {"playbooks": [summary_of(version) for version in list_playbooks()]}
+    return PlaybookListOut(playbooks=[summary_of(version) for version in list_playbooks()])
 
 
 @api_route("/playbooks/<key>", summary="One playbook: questions, escalation, steps",

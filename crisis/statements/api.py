@@ -9,6 +9,12 @@ from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.statements import service
 from crisis.statements.models import Statement
+from crisis.statements.schemas import (
+    HoldingStatementListOut,
+    HoldingStatementOut,
+    StatementListOut,
+    StatementOut,
+)
 
 
 class StatementIn(BaseModel):
@@ -49,64 +55,6 @@ class PublishIn(BaseModel):
     url: str = Field(min_length=1, max_length=2000, description="the address of the live post")
 
 
-class ApprovalOut(BaseModel):
-    role: str
-    status: str
-    version: int | None
-    decided_by: str | None
-    decided_at: str | None
-    reason: str | None
-    due_at: str | None
-    escalation_level: int
-
-
-class VersionOut(BaseModel):
-    number: int
-    body: str
-    platform: str
-    edited_by: str | None
-    edited_at: str
-
-
-class StatementOut(BaseModel):
-    id: int
-    incident: str
-    step: str | None
-    platform: str
-    body: str
-    status: str
-    version: int
-    created_by: str | None
-    created_at: str
-    updated_at: str
-    submitted_at: str | None
-    approved_at: str | None
-    rejected_reason: str | None
-    published_at: str | None
-    published_by: str | None
-    published_url: str | None
-    holding_statement: int | None
-    approvals: list[ApprovalOut]
-    versions: list[VersionOut]
-
-
-class StatementListOut(BaseModel):
-    statements: list[StatementOut]
-
-
-class HoldingStatementOut(BaseModel):
-    id: int
-    title: str
-    platform: str
-    body: str
-    approved_by: str | None
-    approved_at: str
-
-
-class HoldingStatementListOut(BaseModel):
-    holding_statements: list[HoldingStatementOut]
-
-
 def _incident(ref: str) -> Incident:
     from crisis.incidents.service import get_incident
 
@@ -123,7 +71,7 @@ def _statement(ref: str, statement_id: int) -> Statement:
 )
 def list_statements(ref: str):
     statements = service.list_statements(incident=_incident(ref))
-    return {"statements": [service.statement_dict(s) for s in statements]}
+    return StatementListOut(statements=[StatementOut.of(s) for s in statements])
 
 
 @api_route(
@@ -139,7 +87,7 @@ def draft_statement(ref: str):
     if data.submit:
         service.submit_statement(statement=statement, actor=current_actor())
     db.session.commit()
-    return service.statement_dict(statement), 201
+    return StatementOut.of(statement), 201
 
 
 @api_route(
@@ -147,7 +95,7 @@ def draft_statement(ref: str):
     permission="view", response=StatementOut, tag="statements",
 )
 def get_statement(ref: str, statement_id: int):
-    return service.statement_dict(_statement(ref, statement_id))
+    return StatementOut.of(_statement(ref, statement_id))
 
 
 @api_route(
@@ -161,7 +109,7 @@ def edit_statement(ref: str, statement_id: int):
         statement=_statement(ref, statement_id), actor=current_actor(), body=data.body, platform=data.platform
     )
     db.session.commit()
-    return service.statement_dict(statement)
+    return StatementOut.of(statement)
 
 
 @api_route(
@@ -171,7 +119,7 @@ def edit_statement(ref: str, statement_id: int):
 def submit_statement(ref: str, statement_id: int):
     statement = service.submit_statement(statement=_statement(ref, statement_id), actor=current_actor())
     db.session.commit()
-    return service.statement_dict(statement)
+    return StatementOut.of(statement)
 
 
 @api_route(
@@ -183,7 +131,7 @@ def approve_statement(ref: str, statement_id: int):
     data = parse_body(ApproveIn)
     statement = service.approve_statement(statement=_statement(ref, statement_id), actor=current_actor(), role=data.role)
     db.session.commit()
-    return service.statement_dict(statement)
+    return StatementOut.of(statement)
 
 
 @api_route(
@@ -197,7 +145,7 @@ def reject_statement(ref: str, statement_id: int):
         statement=_statement(ref, statement_id), actor=current_actor(), reason=data.reason, role=data.role
     )
     db.session.commit()
-    return service.statement_dict(statement)
+    return StatementOut.of(statement)
 
 
 @api_route(
@@ -209,7 +157,7 @@ def publish_statement(ref: str, statement_id: int):
     data = parse_body(PublishIn)
     statement = service.publish_statement(statement=_statement(ref, statement_id), actor=current_actor(), url=data.url)
     db.session.commit()
-    return service.statement_dict(statement)
+    return StatementOut.of(statement)
 
 
 @api_route(
@@ -217,13 +165,6 @@ def publish_statement(ref: str, statement_id: int):
     permission="view", response=HoldingStatementListOut, tag="statements",
 )
 def list_holding_statements():
-    return {
-        "holding_statements": [
-            {
-                "id": entry.id, "title": entry.title, "platform": entry.platform, "body": entry.body,
-                "approved_by": entry.approved_by.email if entry.approved_by else None,
-                "approved_at": entry.approved_at.isoformat(),
-            }
-            for entry in service.list_holding_statements()
-        ]
-    }
+    return HoldingStatementListOut(
+        holding_statements=[HoldingStatementOut.of(entry) for entry in service.list_holding_statements()]
+    )

@@ -638,60 +638,7 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
     return fired
 
 
-# ---------------------------------------------------------------- API shape
-
-
-def statement_dict(statement: Statement) -> dict:
-    """The API shape of a statement."""
-    return {
-        "id": statement.id,
-        "incident": statement.incident.ref,
-        "step": statement.step_key,
-        "platform": statement.platform,
-        "body": statement.body,
-        "status": statement.status,
-        "version": statement.version,
-        "created_by": statement.created_by.email if statement.created_by else None,
-        "created_at": statement.created_at.isoformat(),
-        "updated_at": statement.updated_at.isoformat(),
-        "submitted_at": _iso(statement.submitted_at),
-        "approved_at": _iso(statement.approved_at),
-        "rejected_reason": statement.rejected_reason or None,
-        "published_at": _iso(statement.published_at),
-        "published_by": statement.published_by.email if statement.published_by else None,
-        "published_url": statement.published_url or None,
-        "holding_statement": statement.holding_statement_id,
-        "approvals": [
-            {
-                "role": a.role,
-                "status": a.status,
-                "version": a.version,
-                "decided_by": a.decided_by.email if a.decided_by else None,
-                "decided_at": _iso(a.decided_at),
-                "reason": a.reason or None,
-                "due_at": _iso(a.due_at),
-                "escalation_level": a.escalation_level,
-            }
-            for a in statement.approvals
-        ],
-        "versions": [
-            {
-                "number": v.number,
-                "body": v.body,
-                "platform": v.platform,
-                "edited_by": v.edited_by.email if v.edited_by else None,
-                "edited_at": v.edited_at.isoformat(),
-            }
-            for v in statement.versions
-        ],
-    }
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _playbook(incident: Incident) -> Playbook:

@@ -36,11 +36,11 @@ class Db:
 
     def alerts(self) -> list[dict]:
         from crisis.alerts.models import Alert
-        from crisis.alerts.service import alert_dict
+        from crisis.alerts.schemas import AlertOut
 
         with self.app.app_context():
             rows = db.session.scalars(select(Alert).order_by(Alert.id))
-            return [alert_dict(a) for a in rows]
+            return [AlertOut.of(a).model_dump() for a in rows]
 
     def incident_refs(self) -> list[str]:
         from crisis.incidents.models import Incident

@@ -12,6 +12,7 @@ from crisis.incidents.service import get_incident
 from crisis.people.service import get_person
 from crisis.statements import service
 from crisis.statements.models import Statement
+from crisis.statements.schemas import StatementOut
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ class Desk:
 
     def get(self, statement_id: int) -> dict:
         with self.app.app_context():
-            return service.statement_dict(db.session.get(Statement, statement_id))
+            return StatementOut.of(db.session.get(Statement, statement_id)).model_dump()
 
     def approved(self, team) -> int:
         """Draft the holding statement from its template, submit, and have legal and marketing approve."""

@@ -7,8 +7,6 @@ answer 2xx only once the alert is committed.
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app, jsonify, request
 from pydantic import BaseModel
 
@@ -39,6 +37,7 @@ from crisis.api.routing import (
 )
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
+from crisis.inputs import load_json
 from crisis.people.models import ApiToken
 from crisis.people.service import person_for_token
 
@@ -121,8 +120,8 @@ def _authenticate_event() -> tuple[object, ApiToken]:
         person = authenticate_request(permission="declare", scope=ALERTS_SCOPE)
         return person, current_token()
     try:
-        data = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(request.get_data(cache=True) or b"{}")
+    except BadRequest:
         data = None
     secret = data.get("routing_key") if isinstance(data, dict) else None
     if not isinstance(secret, str) or not secret.strip():

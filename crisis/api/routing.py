@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from sqlalchemy.orm import lazyload
 from crisis.database import is_reading
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
+from crisis.inputs import load_json
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import PersonRef, check_token, record_token_use
 
@@ -156,10 +156,7 @@ def parse_body(model: type[ModelT]) -> ModelT:
     if not raw.strip():
         data: Any = {}
     else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the request body is not valid JSON", field="body") from None
+        data = load_json(raw)
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", field="body")
     try:

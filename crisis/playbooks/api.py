@@ -9,7 +9,7 @@ from flask import request
 from pydantic import BaseModel
 
 from crisis.api import api_route
-from crisis.errors import BadRequest
+from crisis.inputs import parse_id
 from crisis.playbooks.definition import SEVERITIES, Playbook
 from crisis.playbooks.durations import format_duration
 from crisis.playbooks.models import PlaybookVersion
@@ -175,12 +175,7 @@ def api_list_playbooks():
            permission="view", response=PlaybookOut, tag="playbooks",
            query={"version": "a stored version number (default: the current one)"})
 def api_get_playbook(key: str):
-    raw = request.args.get("version")
-    number = None
-    if raw:
-        if not raw.isdigit():
-            raise BadRequest("version must be a positive integer", field="version")
-        number = int(raw)
+    number = parse_id(request.args.get("version"), field="version")
     return detail_of(get_playbook_version(key, version=number))
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crisis.api import api_route, current_actor, parse_body
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.inputs import StoredId
 from crisis.statements import service
 from crisis.statements.models import Statement
 
@@ -17,7 +18,7 @@ class StatementIn(BaseModel):
     platform: str = Field(min_length=1, max_length=50, description="where it will be posted: x, instagram, website ...")
     body: str | None = Field(default=None, max_length=10_000, description="the wording; omit to fill the step's template")
     step: str | None = Field(default=None, max_length=64, description="the playbook step it is drafted for")
-    holding_statement: int | None = Field(default=None, description="draft from this library entry")
+    holding_statement: StoredId | None = Field(default=None, description="draft from this library entry")
     submit: bool = Field(
         default=True, description="ask the approvers at once (the contract flow: draft, then approve); false keeps a draft"
     )

@@ -30,6 +30,7 @@ from crisis.escalation import engine
 from crisis.escalation.policy import escalation_time, first_escalation_at, level_for
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.inputs import fits_id
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
@@ -79,7 +80,7 @@ EDITABLE = (
 
 def get_statement(*, incident: Incident, statement_id: int) -> Statement:
     """Return a statement of this incident, or raise NotFound."""
-    statement = db.session.get(Statement, statement_id)
+    statement = db.session.get(Statement, statement_id) if fits_id(statement_id) else None
     if statement is None or statement.incident_id != incident.id:
         raise NotFound(f"incident {incident.ref} has no statement {statement_id}", field="statement")
     return statement
@@ -171,7 +172,7 @@ def draft_statement(
             raise InvalidInput(f"incident {incident.ref} has no step {step_key!r}", field="step")
     holding = None
     if holding_statement_id is not None:
-        holding = db.session.get(HoldingStatement, holding_statement_id)
+        holding = db.session.get(HoldingStatement, holding_statement_id) if fits_id(holding_statement_id) else None
         if holding is None or holding.retired_at is not None:
             raise InvalidInput(f"no holding statement {holding_statement_id} in the library", field="holding_statement")
     if body is None or not body.strip():

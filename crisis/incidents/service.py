@@ -39,7 +39,6 @@ from crisis.enums import (
     OPEN_STATUSES,
     IncidentStatus,
     Permission,
-    ResponseRole,
     Severity,
     StepStatus,
 )
@@ -49,6 +48,7 @@ from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.people.models import Person, RoleMembership
 from crisis.people.service import PersonRef, find_person, role_primary
+from crisis.permissions import is_lead
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
@@ -64,7 +64,6 @@ MAX_URL = 2_000
 MAX_LINKS = 20
 SEVERITIES = tuple(s.value for s in Severity)
 STATUSES = tuple(s.value for s in IncidentStatus)
-LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
@@ -315,15 +314,6 @@ def recent_events(incident: Incident, *, limit: int = 15) -> list[TimelineEvent]
 
 
 # --- who may do what --------------------------------------------------------------------------
-
-def is_lead(person: Person, incident: Incident) -> bool:
-    """Return whether a person leads this incident: admin, triage owner, or a lead role holder."""
-    return (
-        person.can(Permission.ADMIN)
-        or (incident.triage_owner_id is not None and incident.triage_owner_id == person.id)
-        or any(person.holds_role(role) for role in LEAD_ROLES)
-    )
-
 
 def can_manage_incident(person: Person, incident: Incident) -> bool:
     """Return whether a person may change severity, status, triage owner and triage answers."""
@@ -1015,11 +1005,11 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             data["forced"] = {"reason": force_reason, "open_steps": open_required}
         incident.resolved_at = now
     if status == IncidentStatus.CLOSED.value:
-        from crisis.reviews.service import review_required_to_close
+        from crisis.reviews.service import highest_severity, review_required_to_close
 
         if review_required_to_close(incident):
             raise Conflict(
-                f"{incident.ref} is {incident.severity}: write the post-incident review before closing it",
+                f"{incident.ref} has been {highest_severity(incident)}: write the post-incident review before closing it",
                 field="status",
             )
         incident.closed_at = now

@@ -17,9 +17,11 @@ from crisis.people.models import Person
 from crisis.people.service import find_person
 from crisis.reviews.models import PostIncidentReview, ReviewAction
 from crisis.timeline import service as timeline
+from crisis.timeline.models import TimelineEvent
 
 # Severities whose incidents may not be closed before a review is written.
 REVIEW_REQUIRED_SEVERITIES = (Severity.SEV1.value, Severity.SEV2.value)
+SEVERITY_VALUES = tuple(severity.value for severity in Severity)
 REVIEWABLE_STATUSES = (IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value)
 MAX_TEXT = 20_000
 
@@ -38,9 +40,25 @@ def has_review(incident: Incident) -> bool:
     return bool(db.session.scalar(select(exists().where(PostIncidentReview.incident_id == incident.id))))
 
 
+def highest_severity(incident: Incident) -> str:
+    """Return the highest severity the incident ever had (lowering it later does not lower this)."""
+    changes = db.session.scalars(
+        select(TimelineEvent.data).where(
+            TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "incident.severity_changed"
+        )
+    )
+    seen = [incident.severity, *(data.get("before") for data in changes if isinstance(data, dict))]
+    # SEV1 is the highest, and the names sort in that order.
+    return min(value for value in seen if value in SEVERITY_VALUES)
+
+
 def review_required_to_close(incident: Incident) -> bool:
-    """Return whether closing this incident needs a review it does not have yet."""
-    return incident.severity in REVIEW_REQUIRED_SEVERITIES and not has_review(incident)
+    """Return whether closing this incident needs a review it does not have yet.
+
+    The requirement follows the highest severity the incident ever had, so lowering the
+    severity of a resolved SEV1 does not let it close without a review.
+    """
+    return highest_severity(incident) in REVIEW_REQUIRED_SEVERITIES and not has_review(incident)
 
 
 def get_review(incident: Incident) -> PostIncidentReview | None:

@@ -34,6 +34,7 @@ from crisis.inputs import fits_id
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
+from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
 from crisis.playbooks.definition import TEMPLATE_FIELDS, Playbook, StepDef, render_template
 from crisis.playbooks.service import definition_of
 from crisis.statements.models import (
@@ -204,6 +205,8 @@ def draft_statement(
 
 def edit_statement(*, statement: Statement, actor: Person, body: str | None = None, platform: str | None = None) -> Statement:
     """Save new wording as a new version; any approval given or asked so far is reset."""
+    if not can_edit_statement(actor, statement):
+        raise Forbidden(f"statement #{statement.id} can be edited by {EDIT_STATEMENT_RULE}", field="statement")
     _lock(statement)
     if statement.status not in EDITABLE:
         raise Conflict(f"statement #{statement.id} is {statement.status} and can no longer be edited", field="statement")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from crisis.api.errors import domain_error_response, http_error_response, is_api_request
 from crisis.errors import DomainError
 from crisis.extensions import db
+from crisis.web.lost_connection import register_lost_connection_handling
 
 
 def _same_site_referrer() -> str | None:
@@ -24,6 +25,8 @@ def _same_site_referrer() -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    register_lost_connection_handling(app)
+
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if is_api_request():

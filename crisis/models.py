@@ -2,6 +2,7 @@
 
 from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.alerts.models import Alert, AlertRateWindow
+from crisis.api.idempotency import IdempotencyKey
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
@@ -23,6 +24,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "HoldingStatement",
+    "IdempotencyKey",
     "Incident",
     "IncidentCounter",
     "IncidentLink",

@@ -26,6 +26,17 @@ ERROR_SCHEMA = {
 }
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": (
+        "Any unique string (1 to 200 printable ASCII characters). A repeat with the same key and the same "
+        "request from the same token returns the first answer and writes nothing; the same key with "
+        "another request is a 422. Keys are kept at least 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
 def _add_component(components: dict[str, Any], name: str, schema: dict) -> None:
     """Add a named schema; two different schemas under one name would make the document lie."""
     if name in components and components[name] != schema:
@@ -60,6 +71,8 @@ def build_openapi() -> dict:
                 "409": {"description": "Conflict", **error_response},
                 "422": {"description": "Well-formed, but refers to something unknown or breaks a rule",
                         **error_response},
+                "503": {"description": "The database could not be reached; retry after Retry-After seconds",
+                        **error_response},
             },
         }
         if endpoint.public:
@@ -86,6 +99,8 @@ def build_openapi() -> dict:
             {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
             for name, text in endpoint.query.items()
         ]
+        if endpoint.method in ("post", "patch") and not endpoint.public:
+            parameters.append(IDEMPOTENCY_PARAMETER)
         if parameters:
             operation["parameters"] = parameters
         paths.setdefault(endpoint.path, {})[endpoint.method] = operation

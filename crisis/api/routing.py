@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
+from crisis.api.idempotency import run_idempotently
 from crisis.database import is_reading
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
@@ -67,6 +68,7 @@ def api_route(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not public:
                 check_bearer(permission=permission, scope=scope)
+                return run_idempotently(view, *args, **kwargs)
             return view(*args, **kwargs)
 
         wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, Inc
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
-from crisis.reviews.models import PostIncidentReview, ReviewAction
+from crisis.reviews.models import PostIncidentReview, ReviewAction, ReviewVersion
 from crisis.statements.models import (
     HoldingStatement,
     SpokespersonAuthorisation,
@@ -36,6 +36,7 @@ __all__ = [
     "PlaybookVersion",
     "PostIncidentReview",
     "ReviewAction",
+    "ReviewVersion",
     "RoleMembership",
     "SchedulerHeartbeat",
     "SpokespersonAuthorisation",

@@ -27,6 +27,7 @@ from crisis.alerts.service import (
     receive_signals,
 )
 from crisis.api.errors import error_response
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.api.routing import (
     ENDPOINTS,
     api_route,
@@ -65,6 +66,7 @@ class AlertOut(BaseModel):
 
 class AlertListOut(BaseModel):
     alerts: list[AlertOut]
+    next_cursor: str | None = None
 
 
 def _limit_body() -> None:
@@ -195,11 +197,13 @@ for _doc in ENDPOINTS:
 
 @api_route(
     "/alerts", permission="view", tag="alerts", response=AlertListOut,
-    query={"disposition": "pending, incident or dismissed (default: all)"},
+    query={"disposition": "pending, incident or dismissed (default: all)", **QUERY_DOCS},
     summary="Recent inbound alerts and reports, newest first, with what each became",
 )
 def alerts_list():
     disposition = request.args.get("disposition") or None
     if disposition not in (None, "pending", "incident", "dismissed"):
         raise BadRequest("disposition must be pending, incident or dismissed", field="disposition")
-    return jsonify({"alerts": [alert_dict(a) for a in list_alerts(disposition=disposition)]})
+    page = page_from_request()
+    alerts, next_cursor = page.cut(list_alerts(disposition=disposition, limit=page.fetch, offset=page.offset))
+    return jsonify({"alerts": [alert_dict(a) for a in alerts], "next_cursor": next_cursor})

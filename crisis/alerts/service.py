@@ -519,12 +519,12 @@ def _normalise_url(url: str) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def list_alerts(*, disposition: str | None = None, limit: int = 100) -> list[Alert]:
+def list_alerts(*, disposition: str | None = None, limit: int = 100, offset: int = 0) -> list[Alert]:
     """Return recent alerts, newest first, optionally only one disposition."""
     query = select(Alert)
     if disposition:
         query = query.where(Alert.disposition == disposition)
-    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).limit(limit)))
+    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).offset(offset).limit(limit)))
 
 
 def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:

@@ -150,6 +150,7 @@ class IncidentSummaryOut(BaseModel):
 
 class IncidentListOut(BaseModel):
     incidents: list[IncidentSummaryOut]
+    next_cursor: str | None = None
 
 
 class EventOut(BaseModel):
@@ -162,3 +163,4 @@ class EventOut(BaseModel):
 
 class TimelineOut(BaseModel):
     events: list[EventOut]
+    next_cursor: str | None = None

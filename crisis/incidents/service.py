@@ -230,7 +230,8 @@ def playbook_of(incident: Incident) -> Playbook:
 
 
 def list_incidents(
-    *, status: str = "open", severity: str | None = None, owner: Person | None = None, limit: int = 500
+    *, status: str = "open", severity: str | None = None, owner: Person | None = None, limit: int = 500,
+    offset: int = 0,
 ) -> list[Incident]:
     """Return incidents, newest first: status open|closed|all or one status; optionally mine."""
     query = select(Incident).options(
@@ -250,7 +251,7 @@ def list_incidents(
     if owner is not None:
         owns_step = select(IncidentStep.incident_id).where(IncidentStep.owner_id == owner.id)
         query = query.where((Incident.triage_owner_id == owner.id) | Incident.id.in_(owns_step))
-    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
+    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).offset(offset).limit(limit)
     return list(db.session.scalars(query).unique())
 
 

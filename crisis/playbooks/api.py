@@ -9,6 +9,7 @@ from flask import request
 from pydantic import BaseModel
 
 from crisis.api import api_route
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.inputs import parse_id
 from crisis.playbooks.definition import SEVERITIES, Playbook
 from crisis.playbooks.durations import format_duration
@@ -35,6 +36,7 @@ class PlaybookSummaryOut(BaseModel):
 
 class PlaybookListOut(BaseModel):
     playbooks: list[PlaybookSummaryOut]
+    next_cursor: str | None = None
 
 
 class QuestionOut(BaseModel):
@@ -166,9 +168,10 @@ def detail_of(version: PlaybookVersion) -> dict[str, Any]:
 
 
 @api_route("/playbooks", summary="List the current playbooks", permission="view",
-           response=PlaybookListOut, tag="playbooks")
+           response=PlaybookListOut, tag="playbooks", query=QUERY_DOCS)
 def api_list_playbooks():
-    return {"playbooks": [summary_of(version) for version in list_playbooks()]}
+    versions, next_cursor = page_from_request().slice(list_playbooks())
+    return {"playbooks": [summary_of(version) for version in versions], "next_cursor": next_cursor}
 
 
 @api_route("/playbooks/<key>", summary="One playbook: questions, escalation, steps",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from crisis.api import api_route, current_actor, parse_body
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.inputs import StoredId
@@ -93,6 +94,7 @@ class StatementOut(BaseModel):
 
 class StatementListOut(BaseModel):
     statements: list[StatementOut]
+    next_cursor: str | None = None
 
 
 class HoldingStatementOut(BaseModel):
@@ -106,6 +108,7 @@ class HoldingStatementOut(BaseModel):
 
 class HoldingStatementListOut(BaseModel):
     holding_statements: list[HoldingStatementOut]
+    next_cursor: str | None = None
 
 
 def _incident(ref: str) -> Incident:
@@ -120,11 +123,11 @@ def _statement(ref: str, statement_id: int) -> Statement:
 
 @api_route(
     "/incidents/<ref>/statements", summary="List an incident's public statements", permission="view",
-    response=StatementListOut, tag="statements",
+    response=StatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_statements(ref: str):
-    statements = service.list_statements(incident=_incident(ref))
-    return {"statements": [service.statement_dict(s) for s in statements]}
+    statements, next_cursor = page_from_request().slice(service.list_statements(incident=_incident(ref)))
+    return {"statements": [service.statement_dict(s) for s in statements], "next_cursor": next_cursor}
 
 
 @api_route(
@@ -215,16 +218,18 @@ def publish_statement(ref: str, statement_id: int):
 
 @api_route(
     "/holding-statements", summary="The holding-statement library (approved reusable wording)",
-    permission="view", response=HoldingStatementListOut, tag="statements",
+    permission="view", response=HoldingStatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_holding_statements():
+    entries, next_cursor = page_from_request().slice(service.list_holding_statements())
     return {
+        "next_cursor": next_cursor,
         "holding_statements": [
             {
                 "id": entry.id, "title": entry.title, "platform": entry.platform, "body": entry.body,
                 "approved_by": entry.approved_by.email if entry.approved_by else None,
                 "approved_at": entry.approved_at.isoformat(),
             }
-            for entry in service.list_holding_statements()
+            for entry in entries
         ]
     }

@@ -47,6 +47,7 @@ CLI_MODULES = (
     "crisis.alerts.cli",
     "crisis.statements.cli",
     "crisis.demo",
+    "crisis.export",
 )
 
 

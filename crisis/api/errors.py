@@ -44,5 +44,10 @@ def http_error_response(error: HTTPException):
     message = error.description or error.name
     if status == 400 and "CSRF" in str(message):
         message = "CSRF token missing or invalid"
-    return error_response(status, HTTP_CODES.get(status, "error"), message)
+    response = error_response(status, HTTP_CODES.get(status, "error"), message)
+    # A 405 says which methods the URL does take (Werkzeug's own page does; ours must too).
+    for name, value in error.get_headers():
+        if name == "Allow":
+            response.headers["Allow"] = value
+    return response
 

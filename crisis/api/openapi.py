@@ -7,7 +7,9 @@ from typing import Any
 from flask import jsonify
 from pydantic import BaseModel
 
+from crisis.api.paging import MAX_LIMIT
 from crisis.api.routing import ENDPOINTS, api_route
+from crisis.inputs import MAX_ID
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -25,6 +27,13 @@ ERROR_SCHEMA = {
     },
 }
 
+
+# Query parameters that are not free text.
+QUERY_SCHEMAS: dict[str, dict] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "version": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "mine": {"type": "string", "enum": ["1", "true", "yes", "0", "false", "no"]},
+}
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -96,7 +105,8 @@ def build_openapi() -> dict:
             if part.startswith("{")
         ]
         parameters += [
-            {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+            {"name": name, "in": "query", "required": False, "description": text,
+             "schema": QUERY_SCHEMAS.get(name, {"type": "string"})}
             for name, text in endpoint.query.items()
         ]
         if endpoint.method in ("post", "patch") and not endpoint.public:
@@ -105,7 +115,8 @@ def build_openapi() -> dict:
             operation["parameters"] = parameters
         paths.setdefault(endpoint.path, {})[endpoint.method] = operation
     return {
-        "openapi": "3.0.3",
+        # pydantic writes JSON Schema 2020-12 (`const`, `type: "null"`): the dialect of OpenAPI 3.1.
+        "openapi": "3.1.0",
         "info": {"title": "crisis API", "version": "1.0.0", "description": "Social media crisis response desk."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

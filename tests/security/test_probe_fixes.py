@@ -72,3 +72,21 @@ def test_delivery_connects_to_the_address_that_was_checked(monkeypatch):
         webhooks.post(url="http://hooks.example.com/x", document={"text": "hi"}, secret="", key="k",
                       timeout=1, allow_private=False)
     assert connected == [("93.184.216.34", 80)]
+
+
+def test_a_405_says_which_methods_are_allowed(client):
+    """Finding 10 (part): the API's JSON 405 carries Allow, as HTTP asks."""
+    response = client.delete("/api/v1/incidents")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_openapi_document_is_3_1_with_typed_paging(client):
+    """Finding 10 (part): the document uses 3.1 constructs, so it says 3.1; limit is an integer."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    [limit] = [p for p in document["paths"]["/api/v1/incidents"]["get"]["parameters"] if p["name"] == "limit"]
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
+    post = document["paths"]["/api/v1/incidents"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in post["parameters"])

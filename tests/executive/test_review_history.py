@@ -59,7 +59,7 @@ def test_every_save_is_a_version_with_who_when_and_what_changed(app, client, tea
         assert second.edited_by_id == get_person(team.social).id
     assert first.actions == [{"description": "Weekend legal rota", "owner": "legal@example.com", "due_on": "2026-12-05"}]
     page = client.get(f"/incidents/{resolved}/review").get_data(as_text=True)
-    assert "Version 2" in page and "changed went well" in page
+    assert "Version 2" in page and "changed what went well" in page
 
 
 def test_after_close_a_review_is_amended_only_with_a_reason(app, client, team, login, desk, resolved, versions):

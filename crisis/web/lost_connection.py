@@ -35,6 +35,18 @@ def is_lost_connection(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError)
 
 
+def rollback_safely() -> None:
+    """Roll the request's session back; on a dead connection, drop the connection instead.
+
+    Error handlers roll back so a refused request changes nothing; if the connection died
+    meanwhile, nothing was committed anyway, and the refusal still answers, not a bare 500.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        discard_session()
+
+
 def discard_session() -> None:
     """End the request's session; if its rollback fails on a dead connection, drop the connection."""
     try:

@@ -104,3 +104,86 @@ def test_killing_every_connection_under_writes_gives_no_html_and_no_double_write
         notes = db.session.scalars(select(TimelineEvent.summary).where(TimelineEvent.kind == "incident.note")).all()
         counted = db.session.scalar(select(func.count()).select_from(TimelineEvent).where(TimelineEvent.kind == "incident.note"))
     assert counted == 12, (answers, notes)
+
+
+@pytest.fixture
+def served(app):
+    """The app on a threaded loopback server, as a WSGI server would run it."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="lost-connection-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+def _post(url: str, body: dict, headers: dict) -> tuple[int, str, str]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read().decode()
+
+
+def test_killing_connections_under_concurrent_writes_loses_nothing_and_doubles_nothing(
+    app, team, incident_factory, api_client, database_url, served, postgres_only
+):
+    """Four writers retry each note with its key until answered, while every connection is killed
+    again and again: every answer is JSON, and each note is stored exactly once."""
+    import threading
+    import time
+
+    ref = incident_factory()
+    token = api_client(team.lead).token
+    url = f"{served}/api/v1/incidents/{ref}/notes"
+    answers: list[tuple[int, str]] = []
+    done = threading.Event()
+
+    def writer(number: int) -> None:
+        for note in range(8):
+            key, body = f"w{number}-n{note}", {"text": f"Writer {number}, note {note}"}
+            for _attempt in range(200):
+                status, content_type, text = _post(url, body, {"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+                answers.append((status, content_type))
+                if status != 503:
+                    break
+            assert status in (201, 409), text  # 409: saved, but its first answer was lost
+
+    def killer() -> None:
+        engine = create_engine(database_url)
+        for _round in range(20):  # then stop, so every writer gets through in the end
+            if done.is_set():
+                break
+            with engine.connect() as connection:
+                connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ))
+            time.sleep(0.2)  # wall-clock pacing of the fault, not of the app's clock
+        engine.dispose()
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    kill = threading.Thread(target=killer)
+    kill.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=240)
+    done.set()
+    kill.join(timeout=30)
+    assert all(content_type.startswith("application/json") for _, content_type in answers), answers
+    with app.app_context():
+        summaries = db.session.scalars(select(TimelineEvent.summary).where(TimelineEvent.kind == "incident.note")).all()
+    notes = [s for s in summaries if "Writer" in s]
+    assert len(notes) == 32 and len(set(notes)) == 32, sorted(notes)

@@ -4,7 +4,8 @@ The key is stored in the same transaction as the write it guards, so either both
 neither. A repeat with the same key and the same request from the same token returns the first
 answer (status and body) and writes nothing; the same key with another request is a 422. If the
 write was saved but its answer was lost (say, the connection died after the commit), a retry is
-told so with a 409 rather than written twice. Keys are kept for at least `KEEP`.
+told so with a 409 rather than written twice. Only successful answers are kept: a refusal leaves
+the key free for a retry. Keys are kept for at least `KEEP`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -113,10 +114,15 @@ def run_idempotently(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
         if earlier is None:
             raise
         return earlier
-    if response.status_code >= 500 or not response.is_json:
-        db.session.rollback()
-        return response
     if row not in db.session:  # the view rolled back (it refused): the key was not used
+        return response
+    if not 200 <= response.status_code < 300 or not response.is_json:
+        # Not an answer to keep (say, a 429 returned rather than raised): the key stays free for a retry.
+        if inspect(row).persistent:
+            db.session.delete(row)
+            db.session.commit()
+        else:
+            db.session.rollback()
         return response
     row.status = response.status_code
     row.body = response.get_data(as_text=True)

@@ -106,3 +106,31 @@ def test_a_saved_write_whose_answer_was_lost_is_not_written_again(app, lead, cou
     assert retry.status_code == 409
     assert retry.json["error"]["field"] == "Idempotency-Key"
     assert count(Incident) == 1
+
+
+def test_a_refusal_answered_rather_than_raised_leaves_the_key_free(app, lead, incident_factory):
+    """An endpoint that answers a 4xx itself (the alert intake's 429) must not pin that answer."""
+    from flask import jsonify
+
+    from crisis.api.idempotency import run_idempotently
+
+    ref = incident_factory()
+    calls = []
+
+    def refusing_then_accepting():
+        calls.append(1)
+        return (jsonify({"error": {"code": "rate_limited", "message": "later"}}), 429) if len(calls) == 1 else ({"ok": True}, 201)
+
+    with app.test_request_context(f"/api/v1/incidents/{ref}/notes", method="POST", json={"text": "x"},
+                                  headers={"Idempotency-Key": "r"}):
+        from flask import g
+
+        from crisis.api.idempotency import IdempotencyKey
+        from crisis.people.models import ApiToken
+
+        g.api_token_id = db.session.scalar(select(ApiToken.id))
+        assert run_idempotently(refusing_then_accepting).status_code == 429
+        assert run_idempotently(refusing_then_accepting).status_code == 201
+        assert run_idempotently(refusing_then_accepting).headers["Idempotent-Replayed"] == "true"
+        assert len(calls) == 2
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1

@@ -46,6 +46,7 @@ CLI_MODULES = (
     "crisis.alerts.cli",
     "crisis.statements.cli",
     "crisis.demo",
+    "crisis.export",
 )
 
 
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_input_guard(app)
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -122,6 +124,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from crisis.web.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_input_guard(app: Flask) -> None:
+    from crisis.inputs import register_input_guard as register
 
     register(app)
 

@@ -2,12 +2,13 @@
 
 from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.alerts.models import Alert, AlertRateWindow
+from crisis.api.idempotency import IdempotencyKey
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
-from crisis.reviews.models import PostIncidentReview, ReviewAction
+from crisis.reviews.models import PostIncidentReview, ReviewAction, ReviewVersion
 from crisis.statements.models import (
     HoldingStatement,
     SpokespersonAuthorisation,
@@ -23,6 +24,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "HoldingStatement",
+    "IdempotencyKey",
     "Incident",
     "IncidentCounter",
     "IncidentLink",
@@ -34,6 +36,7 @@ __all__ = [
     "PlaybookVersion",
     "PostIncidentReview",
     "ReviewAction",
+    "ReviewVersion",
     "RoleMembership",
     "SchedulerHeartbeat",
     "SpokespersonAuthorisation",

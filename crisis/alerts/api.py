@@ -7,8 +7,6 @@ answer 2xx only once the alert is committed.
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app, jsonify, request
 
 from crisis import clock
@@ -29,6 +27,7 @@ from crisis.alerts.service import (
     receive_signals,
 )
 from crisis.api.errors import error_response
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.api.routing import (
     ENDPOINTS,
     api_route,
@@ -39,6 +38,7 @@ from crisis.api.routing import (
 )
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
+from crisis.inputs import load_json
 from crisis.people.models import ApiToken
 from crisis.people.service import person_for_token
 
@@ -99,8 +99,8 @@ def _authenticate_event() -> tuple[object, ApiToken]:
         person = authenticate_request(permission="declare", scope=ALERTS_SCOPE)
         return person, current_token()
     try:
-        data = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(request.get_data(cache=True) or b"{}")
+    except BadRequest:
         data = None
     secret = data.get("routing_key") if isinstance(data, dict) else None
     if not isinstance(secret, str) or not secret.strip():
@@ -172,11 +172,13 @@ for _doc in ENDPOINTS:
 
 @api_route(
     "/alerts", permission="view", tag="alerts", response=AlertListOut,
-    query={"disposition": "pending, incident or dismissed (default: all)"},
+    query={"disposition": "pending, incident or dismissed (default: all)", **QUERY_DOCS},
     summary="Recent inbound alerts and reports, newest first, with what each became",
 )
 def alerts_list():
     disposition = request.args.get("disposition") or None
     if disposition not in (None, "pending", "incident", "dismissed"):
         raise BadRequest("disposition must be pending, incident or dismissed", field="disposition")
-    return AlertListOut(alerts=[AlertOut.of(a) for a in list_alerts(disposition=disposition)])
+    page = page_from_request()
+    alerts, next_cursor = page.cut(list_alerts(disposition=disposition, limit=page.fetch, offset=page.offset))
+    return AlertListOut(alerts=[AlertOut.of(a) for a in alerts], next_cursor=next_cursor)

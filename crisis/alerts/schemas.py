@@ -50,3 +50,4 @@ class AlertOut(BaseModel):
 
 class AlertListOut(BaseModel):
     alerts: list[AlertOut]
+    next_cursor: str | None = None

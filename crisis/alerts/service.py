@@ -39,6 +39,7 @@ from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.inputs import fits_id
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import find_person, role_primary
 from crisis.timeline.service import record
@@ -384,7 +385,7 @@ def _is_web_url(url: str) -> bool:
 
 def get_alert(alert_id: int) -> Alert:
     """Return one alert or raise NotFound."""
-    alert = db.session.get(Alert, alert_id)
+    alert = db.session.get(Alert, alert_id) if fits_id(alert_id) else None
     if alert is None:
         raise NotFound(f"no alert #{alert_id}", field="alert")
     return alert
@@ -518,12 +519,12 @@ def _normalise_url(url: str) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def list_alerts(*, disposition: str | None = None, limit: int = 100) -> list[Alert]:
+def list_alerts(*, disposition: str | None = None, limit: int = 100, offset: int = 0) -> list[Alert]:
     """Return recent alerts, newest first, optionally only one disposition."""
     query = select(Alert)
     if disposition:
         query = query.where(Alert.disposition == disposition)
-    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).limit(limit)))
+    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).offset(offset).limit(limit)))
 
 
 def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:

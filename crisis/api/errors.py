@@ -6,7 +6,6 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from crisis.errors import DomainError
-from crisis.extensions import db
 
 
 def is_api_request() -> bool:
@@ -24,7 +23,9 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 def domain_error_response(error: DomainError):
     """Roll back whatever the failed call started, so bad input changes nothing."""
-    db.session.rollback()
+    from crisis.web.lost_connection import rollback_safely  # it answers through this module
+
+    rollback_safely()
     response = error_response(error.status, error.code, error.message, error.field)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="crisis"'
@@ -44,5 +45,10 @@ def http_error_response(error: HTTPException):
     message = error.description or error.name
     if status == 400 and "CSRF" in str(message):
         message = "CSRF token missing or invalid"
-    return error_response(status, HTTP_CODES.get(status, "error"), message)
+    response = error_response(status, HTTP_CODES.get(status, "error"), message)
+    # A 405 says which methods the URL does take (Werkzeug's own page does; ours must too).
+    for name, value in error.get_headers():
+        if name == "Allow":
+            response.headers["Allow"] = value
+    return response
 

@@ -7,7 +7,9 @@ from typing import Any
 from flask import jsonify
 from pydantic import BaseModel
 
+from crisis.api.paging import MAX_LIMIT
 from crisis.api.routing import ENDPOINTS, api_route
+from crisis.inputs import MAX_ID
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -23,6 +25,24 @@ ERROR_SCHEMA = {
             },
         }
     },
+}
+
+
+# Query parameters that are not free text.
+QUERY_SCHEMAS: dict[str, dict] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "version": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "mine": {"type": "string", "enum": ["1", "true", "yes", "0", "false", "no"]},
+}
+
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": (
+        "Any unique string (1 to 200 printable ASCII characters). A repeat with the same key and the same "
+        "request from the same token returns the first answer and writes nothing; the same key with "
+        "another request is a 422. Keys are kept at least 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
 
 
@@ -60,6 +80,8 @@ def build_openapi() -> dict:
                 "409": {"description": "Conflict", **error_response},
                 "422": {"description": "Well-formed, but refers to something unknown or breaks a rule",
                         **error_response},
+                "503": {"description": "The database could not be reached; retry after Retry-After seconds",
+                        **error_response},
             },
         }
         if endpoint.public:
@@ -83,14 +105,18 @@ def build_openapi() -> dict:
             if part.startswith("{")
         ]
         parameters += [
-            {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+            {"name": name, "in": "query", "required": False, "description": text,
+             "schema": QUERY_SCHEMAS.get(name, {"type": "string"})}
             for name, text in endpoint.query.items()
         ]
+        if endpoint.method in ("post", "patch") and not endpoint.public:
+            parameters.append(IDEMPOTENCY_PARAMETER)
         if parameters:
             operation["parameters"] = parameters
         paths.setdefault(endpoint.path, {})[endpoint.method] = operation
     return {
-        "openapi": "3.0.3",
+        # pydantic writes JSON Schema 2020-12 (`const`, `type: "null"`): the dialect of OpenAPI 3.1.
+        "openapi": "3.1.0",
         "info": {"title": "crisis API", "version": "1.0.0", "description": "Social media crisis response desk."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

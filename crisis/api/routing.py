@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -12,9 +11,11 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
+from crisis.api.idempotency import run_idempotently
 from crisis.db.engine import is_reading
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
+from crisis.inputs import load_json
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import PersonRef, check_token, record_token_use
 
@@ -63,17 +64,21 @@ def api_route(
     """
 
     def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not public:
-                check_bearer(permission=permission, scope=scope)
-            answer = view(*args, **kwargs)
-            body, rest = (answer[0], answer[1:]) if isinstance(answer, tuple) else (answer, ())
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            result = view(*args, **kwargs)
+            body, rest = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
             if isinstance(body, BaseModel):
                 if response is not None and not isinstance(body, response):
                     raise TypeError(f"{view.__name__} answered a {type(body).__name__}, not its {response.__name__}")
                 return (model_response(body), *rest) if rest else model_response(body)
-            return answer
+            return result
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not public:
+                check_bearer(permission=permission, scope=scope)
+                return run_idempotently(answer, *args, **kwargs)
+            return answer(*args, **kwargs)
 
         wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]
         openapi_path = path.replace("<", "{").replace(">", "}")
@@ -168,10 +173,7 @@ def parse_body(model: type[ModelT]) -> ModelT:
     if not raw.strip():
         data: Any = {}
     else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the request body is not valid JSON", field="body") from None
+        data = load_json(raw)
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", field="body")
     try:

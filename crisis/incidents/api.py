@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from crisis.api import api_route, current_actor, current_actor_ref, parse_body
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.api.routing import model_response
 from crisis.extensions import db
 from crisis.incidents import service
@@ -51,15 +52,17 @@ def api_declare_incident():
 
 @api_route("/incidents", summary="List incidents", permission="view", response=IncidentListOut, tag=TAG,
            query={"status": "open (default), closed, all, or one status",
-                  "severity": "SEV1..SEV4", "mine": "1: only incidents where I own a step or triage"})
+                  "severity": "SEV1..SEV4", "mine": "1: only incidents where I own a step or triage", **QUERY_DOCS})
 def api_list_incidents():
     mine = request.args.get("mine", "") in ("1", "true", "yes")
-    incidents = service.list_incidents(
+    page = page_from_request()
+    incidents, next_cursor = page.cut(service.list_incidents(
         status=request.args.get("status", "open").strip().lower() or "open",
         severity=request.args.get("severity") or None,
         owner=current_actor() if mine else None,
-    )
-    return IncidentListOut(incidents=[IncidentSummaryOut.of(i) for i in incidents])
+        limit=page.fetch, offset=page.offset,
+    ))
+    return IncidentListOut(incidents=[IncidentSummaryOut.of(i) for i in incidents], next_cursor=next_cursor)
 
 
 @api_route("/incidents/<ref>", summary="One incident with its steps", permission="view",
@@ -108,10 +111,12 @@ def api_add_note(ref: str):
 
 
 @api_route("/incidents/<ref>/timeline", summary="The incident's timeline, oldest first",
-           permission="view", response=TimelineOut, tag=TAG)
+           permission="view", response=TimelineOut, tag=TAG, query=QUERY_DOCS)
 def api_incident_timeline(ref: str):
     incident = service.get_incident(ref)
-    return TimelineOut(events=[EventOut.of(e) for e in service.events_of(incident)])
+    page = page_from_request()
+    events, next_cursor = page.cut(service.events_of(incident, limit=page.fetch, offset=page.offset))
+    return TimelineOut(events=[EventOut.of(e) for e in events], next_cursor=next_cursor)
 
 
 # --- step actions: each answers the step as it now stands ------------------------------------

@@ -200,6 +200,7 @@ class IncidentSummaryOut(BaseModel):
 
 class IncidentListOut(BaseModel):
     incidents: list[IncidentSummaryOut]
+    next_cursor: str | None = None
 
 
 class EventOut(BaseModel):
@@ -217,6 +218,7 @@ class EventOut(BaseModel):
 
 class TimelineOut(BaseModel):
     events: list[EventOut]
+    next_cursor: str | None = None
 
 
 def _iso(value: datetime | None) -> str | None:

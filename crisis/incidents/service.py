@@ -38,7 +38,6 @@ from crisis.enums import (
     OPEN_STATUSES,
     IncidentStatus,
     Permission,
-    ResponseRole,
     Severity,
     StepStatus,
 )
@@ -48,6 +47,7 @@ from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.people.models import Person, RoleMembership
 from crisis.people.service import PersonRef, find_person, role_primary
+from crisis.permissions import is_lead
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
 from crisis.timeline import service as timeline
@@ -62,7 +62,6 @@ MAX_URL = 2_000
 MAX_LINKS = 20
 SEVERITIES = tuple(s.value for s in Severity)
 STATUSES = tuple(s.value for s in IncidentStatus)
-LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
@@ -108,7 +107,8 @@ def playbook_of(incident: Incident) -> Playbook:
 
 
 def list_incidents(
-    *, status: str = "open", severity: str | None = None, owner: Person | None = None, limit: int = 500
+    *, status: str = "open", severity: str | None = None, owner: Person | None = None, limit: int = 500,
+    offset: int = 0,
 ) -> list[Incident]:
     """Return incidents, newest first: status open|closed|all or one status; optionally mine."""
     query = select(Incident).options(
@@ -128,7 +128,7 @@ def list_incidents(
     if owner is not None:
         owns_step = select(IncidentStep.incident_id).where(IncidentStep.owner_id == owner.id)
         query = query.where((Incident.triage_owner_id == owner.id) | Incident.id.in_(owns_step))
-    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
+    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).offset(offset).limit(limit)
     return list(db.session.scalars(query).unique())
 
 
@@ -175,9 +175,9 @@ def assignable_people() -> list[Person]:
     return list(db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.email)))
 
 
-def events_of(incident: Incident) -> list[TimelineEvent]:
-    """Return the incident's timeline, oldest first."""
-    return timeline.events_for(incident.id)
+def events_of(incident: Incident, *, limit: int | None = None, offset: int = 0) -> list[TimelineEvent]:
+    """Return the incident's timeline (or a page of it), oldest first."""
+    return timeline.events_for(incident.id, limit=limit, offset=offset)
 
 
 def recent_events(incident: Incident, *, limit: int = 15) -> list[TimelineEvent]:
@@ -192,15 +192,6 @@ def recent_events(incident: Incident, *, limit: int = 15) -> list[TimelineEvent]
 
 
 # --- who may do what --------------------------------------------------------------------------
-
-def is_lead(person: Person, incident: Incident) -> bool:
-    """Return whether a person leads this incident: admin, triage owner, or a lead role holder."""
-    return (
-        person.can(Permission.ADMIN)
-        or (incident.triage_owner_id is not None and incident.triage_owner_id == person.id)
-        or any(person.holds_role(role) for role in LEAD_ROLES)
-    )
-
 
 def can_manage_incident(person: Person, incident: Incident) -> bool:
     """Return whether a person may change severity, status, triage owner and triage answers."""
@@ -843,11 +834,11 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             data["forced"] = {"reason": force_reason, "open_steps": open_required}
         incident.resolved_at = now
     if status == IncidentStatus.CLOSED.value:
-        from crisis.reviews.service import review_required_to_close
+        from crisis.reviews.service import highest_severity, review_required_to_close
 
         if review_required_to_close(incident):
             raise Conflict(
-                f"{incident.ref} is {incident.severity}: write the post-incident review before closing it",
+                f"{incident.ref} has been {highest_severity(incident)}: write the post-incident review before closing it",
                 field="status",
             )
         incident.closed_at = now

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -140,10 +141,17 @@ def queue_test_message(*, webhook: Webhook, requested_by: str) -> Notification:
 
 
 def check_url(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
-    """Return (scheme, host, port, path) of a deliverable URL, or raise DeliveryRefused.
+    """Return (scheme, host, port, path) of a deliverable URL, or raise DeliveryRefused."""
+    scheme, host, port, path, _ = resolve_url(url, allow_private=allow_private)
+    return scheme, host, port, path
+
+
+def resolve_url(url: str, *, allow_private: bool) -> tuple[str, str, int, str, str]:
+    """Return (scheme, host, port, path, address to connect to), or raise DeliveryRefused.
 
     Every address the host resolves to must be public unless private ones are allowed:
-    a webhook must not become a way to reach the desk's own network.
+    a webhook must not become a way to reach the desk's own network. The caller connects to
+    the address checked here, so a second lookup cannot swap in another (DNS rebinding).
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -154,24 +162,43 @@ def check_url(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise DeliveryRefused(f"{url!r} has an invalid port") from None
+    address = parts.hostname
     if not allow_private:
         try:
             infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
         except socket.gaierror as error:
             raise DeliveryRefused(f"cannot resolve {parts.hostname}: {error.strerror}") from None
         for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
-            if address.version == 6 and address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
-            if not address.is_global or address.is_multicast:
+            found = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not is_public(found):
                 raise DeliveryRefused(
-                    f"{parts.hostname} resolves to {address}, a private, loopback or link-local address "
+                    f"{parts.hostname} resolves to {found}, a private, loopback or link-local address "
                     "(set CRISIS_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
                 )
+        address = infos[0][4][0]
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, parts.hostname, port, path
+    return parts.scheme, parts.hostname, port, path, address
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Return whether an address, and every IPv4 address carried inside it, is global unicast."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address.is_site_local:  # fec0::/10: deprecated, still routed inside some networks
+        return False
+    # Addresses that carry an IPv4 address: mapped, compatible, NAT64, 6to4, Teredo.
+    carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if address in _IPV4_COMPATIBLE or any(address in network for network in _NAT64):
+        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(is_public(inner) for inner in carried if inner is not None)
 
 
 def message_for(*, format: str, subject: str, body: str, link: str | None, incident: str | None, key: str) -> dict[str, Any]:
@@ -199,6 +226,21 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class PinnedConnection(http.client.HTTPConnection):
+    """An HTTP(S) connection to a checked address, naming the host in the request and for TLS."""
+
+    def __init__(self, host: str, port: int, *, address: str, tls: bool, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+        self.tls = tls
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        if self.tls:
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+        self.sock = sock
+
+
 @dataclass
 class Response:
     status: int
@@ -207,7 +249,7 @@ class Response:
 
 def post(*, url: str, document: Mapping[str, Any], secret: str, key: str, timeout: float, allow_private: bool) -> Response:
     """POST a JSON document once, signed, with its idempotency key; redirects are not followed."""
-    scheme, host, port, path = check_url(url, allow_private=allow_private)
+    scheme, host, port, path, address = resolve_url(url, allow_private=allow_private)
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -216,8 +258,7 @@ def post(*, url: str, document: Mapping[str, Any], secret: str, key: str, timeou
     }
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
-    connection_class = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(host, port, timeout=timeout)
+    connection = PinnedConnection(host, port, address=address, tls=scheme == "https", timeout=timeout)
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()

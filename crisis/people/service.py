@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -135,14 +136,17 @@ def authenticate(*, email: str, password: str) -> Person | None:
     person = find_person(email)
     if person is None or not person.active or not person.password_hash:
         # Spend the same time as a real check so response times do not reveal who exists.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_placeholder_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
         return None
     if not check_password_hash(person.password_hash, password):
         return None
     return person
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+@functools.cache
+def _placeholder_hash(method: str) -> str:
+    """A hash made with the configured method: checking it costs what checking a real one does."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def set_active(*, person: Person, active: bool) -> None:

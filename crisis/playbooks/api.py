@@ -8,7 +8,8 @@ from flask import request
 from pydantic import BaseModel
 
 from crisis.api import api_route
-from crisis.errors import BadRequest
+from crisis.api.paging import QUERY_DOCS, page_from_request
+from crisis.inputs import parse_id
 from crisis.playbooks.definition import SEVERITIES, Playbook
 from crisis.playbooks.durations import format_duration
 from crisis.playbooks.models import PlaybookVersion
@@ -34,6 +35,7 @@ class PlaybookSummaryOut(BaseModel):
 
 class PlaybookListOut(BaseModel):
     playbooks: list[PlaybookSummaryOut]
+    next_cursor: str | None = None
 
 
 class QuestionOut(BaseModel):
@@ -165,21 +167,17 @@ def detail_of(version: PlaybookVersion) -> PlaybookOut:
 
 
 @api_route("/playbooks", summary="List the current playbooks", permission="view",
-           response=PlaybookListOut, tag="playbooks")
+           response=PlaybookListOut, tag="playbooks", query=QUERY_DOCS)
 def api_list_playbooks():
-    return PlaybookListOut(playbooks=[summary_of(version) for version in list_playbooks()])
+    versions, next_cursor = page_from_request().slice(list_playbooks())
+    return PlaybookListOut(playbooks=[summary_of(version) for version in versions], next_cursor=next_cursor)
 
 
 @api_route("/playbooks/<key>", summary="One playbook: questions, escalation, steps",
            permission="view", response=PlaybookOut, tag="playbooks",
            query={"version": "a stored version number (default: the current one)"})
 def api_get_playbook(key: str):
-    raw = request.args.get("version")
-    number = None
-    if raw:
-        if not raw.isdigit():
-            raise BadRequest("version must be a positive integer", field="version")
-        number = int(raw)
+    number = parse_id(request.args.get("version"), field="version")
     return detail_of(get_playbook_version(key, version=number))
 
 

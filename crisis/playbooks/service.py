@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from crisis import clock
 from crisis.errors import NotFound
 from crisis.extensions import db
+from crisis.inputs import fits_id
 from crisis.playbooks.definition import Playbook
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.validation import LoadedPlaybook, PlaybookProblem, load_directory
@@ -171,7 +172,7 @@ def get_playbook_version(key: str, *, version: int | None = None) -> PlaybookVer
         query = query.where(PlaybookVersion.is_current.is_(True))
     else:
         query = query.where(PlaybookVersion.version == version)
-    found = db.session.scalars(query.order_by(PlaybookVersion.version.desc())).first()
+    found = db.session.scalars(query.order_by(PlaybookVersion.version.desc())).first() if version is None or fits_id(version) else None
     if found is None:
         what = f"playbook {key!r}" if version is None else f"version {version} of playbook {key!r}"
         raise NotFound(f"no {what}", field="playbook")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from crisis.admin.audit import audit
 from crisis.extensions import db
+from crisis.inputs import parse_id
 from crisis.playbooks import service
 from crisis.playbooks.definition import SEVERITIES
 from crisis.playbooks.durations import format_duration
@@ -26,7 +27,7 @@ def list_playbooks():
 @bp.route("/playbooks/<key>")
 @permission_required("view")
 def detail(key: str):
-    number = request.args.get("version", type=int)
+    number = parse_id(request.args.get("version"), field="version")
     version = service.get_playbook_version(key, version=number)
     playbook = service.definition_of(version)
     return render_template(

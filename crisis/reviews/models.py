@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
@@ -33,6 +34,9 @@ class PostIncidentReview(Base):
     actions: Mapped[list[ReviewAction]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewAction.position", lazy="selectin"
     )
+    versions: Mapped[list[ReviewVersion]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="ReviewVersion.number"
+    )
 
 
 class ReviewAction(Base):
@@ -49,3 +53,27 @@ class ReviewAction(Base):
 
     review: Mapped[PostIncidentReview] = relationship(back_populates="actions")
     owner: Mapped[Person] = relationship(lazy="joined")
+
+
+class ReviewVersion(Base):
+    """Every save of a review, as saved: who, when, which fields changed and (after close) why."""
+
+    __tablename__ = "review_versions"
+    __table_args__ = (UniqueConstraint("review_id", "number", name="uq_review_versions_review_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("post_incident_reviews.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    what_happened: Mapped[str] = mapped_column(Text)
+    went_well: Mapped[str] = mapped_column(Text, default="")
+    to_change: Mapped[str] = mapped_column(Text, default="")
+    training_needs: Mapped[str] = mapped_column(Text, default="")
+    # [{description, owner (email), due_on}] as saved: the people may change, the record may not.
+    actions: Mapped[list[Any]] = mapped_column(default=list)
+    changed: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    edited_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    review: Mapped[PostIncidentReview] = relationship(back_populates="versions")
+    edited_by: Mapped[Person | None] = relationship(lazy="joined")

@@ -9,19 +9,23 @@ from datetime import date
 from sqlalchemy import exists, select
 
 from crisis import clock
-from crisis.enums import IncidentStatus, Permission, Severity
+from crisis.enums import IncidentStatus, Severity
 from crisis.errors import Forbidden, InvalidInput
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.people.models import Person
 from crisis.people.service import find_person
-from crisis.reviews.models import PostIncidentReview, ReviewAction
+from crisis.permissions import EDIT_REVIEW_RULE, can_write_review
+from crisis.reviews.models import PostIncidentReview, ReviewAction, ReviewVersion
 from crisis.timeline import service as timeline
+from crisis.timeline.models import TimelineEvent
 
 # Severities whose incidents may not be closed before a review is written.
 REVIEW_REQUIRED_SEVERITIES = (Severity.SEV1.value, Severity.SEV2.value)
+SEVERITY_VALUES = tuple(severity.value for severity in Severity)
 REVIEWABLE_STATUSES = (IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value)
 MAX_TEXT = 20_000
+MAX_REASON = 2_000
 
 
 @dataclass(frozen=True)
@@ -38,19 +42,30 @@ def has_review(incident: Incident) -> bool:
     return bool(db.session.scalar(select(exists().where(PostIncidentReview.incident_id == incident.id))))
 
 
+def highest_severity(incident: Incident) -> str:
+    """Return the highest severity the incident ever had (lowering it later does not lower this)."""
+    changes = db.session.scalars(
+        select(TimelineEvent.data).where(
+            TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "incident.severity_changed"
+        )
+    )
+    seen = [incident.severity, *(data.get("before") for data in changes if isinstance(data, dict))]
+    # SEV1 is the highest, and the names sort in that order.
+    return min(value for value in seen if value in SEVERITY_VALUES)
+
+
 def review_required_to_close(incident: Incident) -> bool:
-    """Return whether closing this incident needs a review it does not have yet."""
-    return incident.severity in REVIEW_REQUIRED_SEVERITIES and not has_review(incident)
+    """Return whether closing this incident needs a review it does not have yet.
+
+    The requirement follows the highest severity the incident ever had, so lowering the
+    severity of a resolved SEV1 does not let it close without a review.
+    """
+    return highest_severity(incident) in REVIEW_REQUIRED_SEVERITIES and not has_review(incident)
 
 
 def get_review(incident: Incident) -> PostIncidentReview | None:
     """Return the incident's review, or None when none is written yet."""
     return db.session.scalar(select(PostIncidentReview).where(PostIncidentReview.incident_id == incident.id))
-
-
-def can_write_review(person: Person) -> bool:
-    """Return whether a person may write or edit reviews (responders, declarers, admins)."""
-    return person.can(Permission.RESPOND) or person.can(Permission.DECLARE)
 
 
 def _text(value: str | None, field: str, *, required: bool = False) -> str:
@@ -95,14 +110,26 @@ def write_review(
     to_change: str = "",
     training_needs: str = "",
     actions: Sequence[ActionInput] = (),
+    reason: str = "",
 ) -> PostIncidentReview:
-    """Write (or rewrite) the incident's post-incident review; one timeline event either way."""
-    if not can_write_review(actor):
-        raise Forbidden("only responders and declarers write post-incident reviews")
+    """Write the incident's post-incident review, or amend it: each save is a new version, kept.
+
+    After the incident is closed an amendment needs a reason. One timeline event either way.
+    """
+    review = get_review(incident)
+    if not can_write_review(actor, incident, review):
+        if review is None:
+            raise Forbidden("only responders and declarers write post-incident reviews")
+        raise Forbidden(f"this review can be changed by {EDIT_REVIEW_RULE}", field="review")
     if incident.status not in REVIEWABLE_STATUSES:
         raise InvalidInput(
             f"{incident.ref} is {incident.status}; a review is written after it is resolved", field="status"
         )
+    reason = _text(reason, "reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason is longer than {MAX_REASON} characters", field="reason")
+    if review is not None and incident.status == IncidentStatus.CLOSED.value and not reason:
+        raise InvalidInput(f"{incident.ref} is closed: say why the review is amended", field="reason")
     fields = {
         "what_happened": _text(what_happened, "what_happened", required=True),
         "went_well": _text(went_well, "went_well"),
@@ -110,27 +137,57 @@ def write_review(
         "training_needs": _text(training_needs, "training_needs"),
     }
     new_actions = _actions(actions)
-    review = get_review(incident)
     kind = "review.updated" if review is not None else "review.written"
+    now = clock.now()
     if review is None:
-        review = PostIncidentReview(incident_id=incident.id, author_id=actor.id, created_at=clock.now(), **fields)
+        review = PostIncidentReview(incident_id=incident.id, author_id=actor.id, created_at=now, **fields)
         db.session.add(review)
+        changed = [*fields, "actions"]
     else:
+        changed = [name for name, value in fields.items() if getattr(review, name) != value]
+        if _action_rows(review.actions) != _action_rows(new_actions):
+            changed.append("actions")
         for name, value in fields.items():
             setattr(review, name, value)
         review.actions.clear()
-    review.updated_at = clock.now()
+    review.updated_at = now
     review.actions.extend(new_actions)
     db.session.flush()
+    number = len(review.versions) + 1
+    review.versions.append(ReviewVersion(
+        number=number, **fields, actions=_saved_actions(new_actions), changed=changed, reason=reason,
+        edited_by_id=actor.id, edited_at=now,
+    ))
     verb = "updated" if kind == "review.updated" else "wrote"
+    summary = f"{actor.name} {verb} the post-incident review ({len(new_actions)} follow-up actions)"
+    if reason:
+        summary += f": {reason}"
     timeline.record(
         incident_id=incident.id,
         kind=kind,
-        summary=f"{actor.name} {verb} the post-incident review ({len(new_actions)} follow-up actions)",
+        summary=summary,
         actor=actor,
-        data={"review": review.id, "actions": len(new_actions)},
+        data={"review": review.id, "actions": len(new_actions), "version": number, "changed": changed,
+              "reason": reason},
     )
     return review
+
+
+def _action_rows(actions: Sequence[ReviewAction]) -> list[tuple]:
+    return [(a.description, a.owner_id, a.due_on) for a in actions]
+
+
+def _saved_actions(actions: Sequence[ReviewAction]) -> list[dict]:
+    owners = {person.id: person.email for person in db.session.scalars(
+        select(Person).where(Person.id.in_({a.owner_id for a in actions}))
+    )} if actions else {}
+    return [{"description": a.description, "owner": owners.get(a.owner_id), "due_on": a.due_on.isoformat()}
+            for a in actions]
+
+
+def review_versions(review: PostIncidentReview) -> list[ReviewVersion]:
+    """Return every saved version of a review, newest first."""
+    return list(reversed(review.versions))
 
 
 def list_reviews() -> list[PostIncidentReview]:

@@ -8,13 +8,14 @@ from flask_login import current_user
 from crisis.errors import InvalidInput
 from crisis.executive.service import find_incident
 from crisis.extensions import db
+from crisis.permissions import can_write_review
 from crisis.reviews.service import (
     REVIEWABLE_STATUSES,
     ActionInput,
-    can_write_review,
     get_review,
     list_reviews,
     review_required_to_close,
+    review_versions,
     write_review,
 )
 from crisis.web.access import permission_required
@@ -63,10 +64,12 @@ def review(ref):
         incident=incident,
         review=existing,
         values=_form_values(existing),
-        can_write=can_write_review(current_user) and incident.status in REVIEWABLE_STATUSES,
+        can_write=can_write_review(current_user, incident, existing) and incident.status in REVIEWABLE_STATUSES,
         required=review_required_to_close(incident),
         blank_rows=BLANK_ACTION_ROWS,
         error=None,
+        versions=review_versions(existing) if existing else [],
+        reason="",
     )
 
 
@@ -76,20 +79,24 @@ def save_review(ref):
     incident = find_incident(ref)
     values = {name: request.form.get(name, "") for name in ("what_happened", "went_well", "to_change", "training_needs")}
     actions = _submitted_actions()
+    reason = request.form.get("reason", "")
     try:
-        write_review(incident=incident, actor=current_user, actions=actions, **values)
+        write_review(incident=incident, actor=current_user, actions=actions, reason=reason, **values)
     except InvalidInput as error:
         db.session.rollback()
+        existing = get_review(incident)
         # Re-show the form with what was typed, so nothing is lost to one bad field.
         return render_template(
             "reviews/review.html",
             incident=incident,
-            review=get_review(incident),
+            review=existing,
             values={**values, "actions": actions},
             can_write=True,
             required=review_required_to_close(incident),
             blank_rows=BLANK_ACTION_ROWS,
             error=error,
+            versions=review_versions(existing) if existing else [],
+            reason=reason,
         ), 422
     db.session.commit()
     flash(f"Review of {incident.ref} saved.", "success")

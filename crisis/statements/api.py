@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from crisis.api import api_route, current_actor, parse_body
+from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.inputs import StoredId
 from crisis.statements import service
 from crisis.statements.models import Statement
 from crisis.statements.schemas import (
@@ -23,7 +25,7 @@ class StatementIn(BaseModel):
     platform: str = Field(min_length=1, max_length=50, description="where it will be posted: x, instagram, website ...")
     body: str | None = Field(default=None, max_length=10_000, description="the wording; omit to fill the step's template")
     step: str | None = Field(default=None, max_length=64, description="the playbook step it is drafted for")
-    holding_statement: int | None = Field(default=None, description="draft from this library entry")
+    holding_statement: StoredId | None = Field(default=None, description="draft from this library entry")
     submit: bool = Field(
         default=True, description="ask the approvers at once (the contract flow: draft, then approve); false keeps a draft"
     )
@@ -67,11 +69,11 @@ def _statement(ref: str, statement_id: int) -> Statement:
 
 @api_route(
     "/incidents/<ref>/statements", summary="List an incident's public statements", permission="view",
-    response=StatementListOut, tag="statements",
+    response=StatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_statements(ref: str):
-    statements = service.list_statements(incident=_incident(ref))
-    return StatementListOut(statements=[StatementOut.of(s) for s in statements])
+    statements, next_cursor = page_from_request().slice(service.list_statements(incident=_incident(ref)))
+    return StatementListOut(statements=[StatementOut.of(s) for s in statements], next_cursor=next_cursor)
 
 
 @api_route(
@@ -162,9 +164,10 @@ def publish_statement(ref: str, statement_id: int):
 
 @api_route(
     "/holding-statements", summary="The holding-statement library (approved reusable wording)",
-    permission="view", response=HoldingStatementListOut, tag="statements",
+    permission="view", response=HoldingStatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_holding_statements():
+    entries, next_cursor = page_from_request().slice(service.list_holding_statements())
     return HoldingStatementListOut(
-        holding_statements=[HoldingStatementOut.of(entry) for entry in service.list_holding_statements()]
+        holding_statements=[HoldingStatementOut.of(entry) for entry in entries], next_cursor=next_cursor
     )

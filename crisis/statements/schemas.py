@@ -99,6 +99,7 @@ class StatementOut(BaseModel):
 
 class StatementListOut(BaseModel):
     statements: list[StatementOut]
+    next_cursor: str | None = None
 
 
 class HoldingStatementOut(BaseModel):
@@ -120,6 +121,7 @@ class HoldingStatementOut(BaseModel):
 
 class HoldingStatementListOut(BaseModel):
     holding_statements: list[HoldingStatementOut]
+    next_cursor: str | None = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -30,9 +30,11 @@ from crisis.escalation import engine
 from crisis.escalation.policy import escalation_time, first_escalation_at, level_for
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.inputs import fits_id
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
+from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
 from crisis.playbooks.definition import TEMPLATE_FIELDS, Playbook, StepDef, render_template
 from crisis.playbooks.service import definition_of
 from crisis.statements.models import (
@@ -79,7 +81,7 @@ EDITABLE = (
 
 def get_statement(*, incident: Incident, statement_id: int) -> Statement:
     """Return a statement of this incident, or raise NotFound."""
-    statement = db.session.get(Statement, statement_id)
+    statement = db.session.get(Statement, statement_id) if fits_id(statement_id) else None
     if statement is None or statement.incident_id != incident.id:
         raise NotFound(f"incident {incident.ref} has no statement {statement_id}", field="statement")
     return statement
@@ -171,7 +173,7 @@ def draft_statement(
             raise InvalidInput(f"incident {incident.ref} has no step {step_key!r}", field="step")
     holding = None
     if holding_statement_id is not None:
-        holding = db.session.get(HoldingStatement, holding_statement_id)
+        holding = db.session.get(HoldingStatement, holding_statement_id) if fits_id(holding_statement_id) else None
         if holding is None or holding.retired_at is not None:
             raise InvalidInput(f"no holding statement {holding_statement_id} in the library", field="holding_statement")
     if body is None or not body.strip():
@@ -203,6 +205,8 @@ def draft_statement(
 
 def edit_statement(*, statement: Statement, actor: Person, body: str | None = None, platform: str | None = None) -> Statement:
     """Save new wording as a new version; any approval given or asked so far is reset."""
+    if not can_edit_statement(actor, statement):
+        raise Forbidden(f"statement #{statement.id} can be edited by {EDIT_STATEMENT_RULE}", field="statement")
     _lock(statement)
     if statement.status not in EDITABLE:
         raise Conflict(f"statement #{statement.id} is {statement.status} and can no longer be edited", field="statement")

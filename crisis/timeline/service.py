@@ -72,9 +72,11 @@ def record_all(
     )
 
 
-def events_for(incident_id: int, *, kinds: Sequence[str] | None = None) -> list[TimelineEvent]:
+def events_for(
+    incident_id: int, *, kinds: Sequence[str] | None = None, limit: int | None = None, offset: int = 0
+) -> list[TimelineEvent]:
     """Return an incident's events, oldest first, optionally only some kinds (prefixes allowed)."""
     query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
     if kinds:
         query = query.where(or_(*[TimelineEvent.kind.startswith(k) for k in kinds]))
-    return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id)))
+    return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id).offset(offset).limit(limit)))

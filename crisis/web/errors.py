@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from crisis.api.errors import domain_error_response, http_error_response, is_api_request
 from crisis.errors import DomainError
-from crisis.extensions import db
+from crisis.web.lost_connection import register_lost_connection_handling, rollback_safely
 
 
 def _same_site_referrer() -> str | None:
@@ -24,11 +24,13 @@ def _same_site_referrer() -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    register_lost_connection_handling(app)
+
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if is_api_request():
             return domain_error_response(error)
-        db.session.rollback()
+        rollback_safely()
         back = _same_site_referrer()
         if request.method == "POST" and back:
             # A refused form action: say why on the page the person came from.
@@ -48,7 +50,7 @@ def register_error_handlers(app: Flask) -> None:
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        rollback_safely()
         wrapped = InternalServerError()
         if is_api_request():
             return http_error_response(wrapped)

@@ -59,6 +59,16 @@ def test_lead_writes_the_review_then_closes_the_incident(app, team, desk, incide
     expect(tab.page.locator("body")).to_contain_text("On-camera practice for the regional spokespeople.")
     tab.shoot("overview")
 
+    # Closed: an amendment needs a reason, and lands as a new version in the history.
+    clock.advance(hours=20)
+    tab.goto(f"/incidents/{ref}/review")
+    tab.page.fill("#went_well", "Holding statement out in 12 minutes; replies within the hour.")
+    tab.page.fill("#reason", "Care's reply times were missing from the first draft.")
+    tab.page.get_by_role("button", name="Update review").click()
+    expect(tab.page.locator(".review-history")).to_contain_text("Version 2")
+    expect(tab.page.locator(".review-history")).to_contain_text("Care's reply times were missing")
+    tab.shoot("amended")
+
     with app.app_context():
         incident = get_incident(ref)
         assert incident.status == "closed"

@@ -296,15 +296,15 @@ def test_template_values_cover_every_placeholder_in_the_organisation_time_zone(a
 
 
 def test_whoever_wrote_the_wording_under_review_cannot_approve_it(app, desk, team):
-    sid = desk.draft(team.social, step_key="holding-statement")
-    desk.submit(team.social, sid)
+    sid = desk.draft(team.legal, step_key="holding-statement")
+    desk.submit(team.legal, sid)
     desk.approve(team.marketing, sid)
-    # Legal rewrites the statement, which resets the approvals; legal may not then sign its own words.
+    # Legal, its author, rewrites the statement, which resets the approvals; legal may not then sign its own words.
     desk.edit(team.legal, sid, body="We are aware of the video and are contacting the customer.")
     with pytest.raises(Forbidden, match="another approver must approve it"):
         desk.approve(team.legal, sid)
     assert [a["status"] for a in desk.get(sid)["approvals"]] == ["pending", "pending"]
-    # Once someone else words it, legal's sign-off counts again.
-    desk.edit(team.social, sid, body="We are aware of the video and are contacting the customer directly.")
+    # Once someone else (the lead) words it, legal's sign-off counts again.
+    desk.edit(team.lead, sid, body="We are aware of the video and are contacting the customer directly.")
     desk.approve(team.legal, sid)
     assert [a["status"] for a in desk.get(sid)["approvals"]] == ["approved", "pending"]

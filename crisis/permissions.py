@@ -1,0 +1,56 @@
+"""Who may do what to which object: each rule written down once, used by every face.
+
+System permissions (admin, declare, respond, approve, publish, view) say what a person may do
+at all; the rules here say which incident, statement or review they may do it to.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crisis.enums import Permission, ResponseRole
+
+if TYPE_CHECKING:
+    from crisis.incidents.models import Incident
+    from crisis.people.models import Person
+    from crisis.reviews.models import PostIncidentReview
+    from crisis.statements.models import Statement
+
+LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
+
+
+def is_lead(person: Person, incident: Incident) -> bool:
+    """Return whether a person leads this incident: admin, triage owner, or a lead role holder."""
+    return (
+        person.can(Permission.ADMIN)
+        or (incident.triage_owner_id is not None and incident.triage_owner_id == person.id)
+        or any(person.holds_role(role) for role in LEAD_ROLES)
+    )
+
+
+def can_edit_statement(person: Person, statement: Statement) -> bool:
+    """Return whether a person may change a statement's words: its author, the owner of its
+    step, the triage owner, a lead or an admin (who may also *approve* is a separate rule)."""
+    if statement.created_by_id is not None and statement.created_by_id == person.id:
+        return True
+    if statement.step_key is not None:
+        step = next((s for s in statement.incident.steps if s.key == statement.step_key), None)
+        if step is not None and step.owner_id is not None and step.owner_id == person.id:
+            return True
+    return is_lead(person, statement.incident)
+
+
+EDIT_STATEMENT_RULE = "only its author, the owner of its step, the triage owner, a triage or comms lead or an admin"
+
+
+def can_write_review(person: Person, incident: Incident, review: PostIncidentReview | None) -> bool:
+    """Return whether a person may write the incident's review (any responder or declarer, while
+    none exists) or change it (its author, the triage owner, a lead or an admin)."""
+    if review is None:
+        return person.can(Permission.RESPOND) or person.can(Permission.DECLARE)
+    if review.author_id is not None and review.author_id == person.id:
+        return True
+    return is_lead(person, incident)
+
+
+EDIT_REVIEW_RULE = "only its author, the triage owner, a triage or comms lead or an admin"

@@ -26,9 +26,12 @@ from typing import Any
 from sqlalchemy import select
 
 from crisis.enums import ResponseRole
+from crisis.escalation.models import StepEscalation
+from crisis.escalation.policy import level_for
 from crisis.extensions import db
 from crisis.people.models import Person, RoleMembership
 from crisis.playbooks.definition import ROLE_TARGET_PREFIX
+from crisis.playbooks.service import definition_of
 
 EXEC_SPONSOR_ROLE = ResponseRole.EXEC_SPONSOR.value
 
@@ -112,13 +115,13 @@ class Reach:
 
 def named_targets(
     targets: Sequence[str], *, owner_id: int | None, triage_owner_id: int | None, role: str,
-    directory: Directory, reached: Collection[int] = (),
+    directory: Directory, reached: Collection[int] = (), exclude: Collection[int] = (),
 ) -> list[Contact]:
     """Resolve a level's `notify` targets to active people, in order, without repeats."""
     chosen: list[Contact] = []
     for target in targets:
         if target == "role_lead":
-            taken = {*reached, *(p.id for p in chosen)}
+            taken = {*reached, *exclude, *(p.id for p in chosen)}
             holders = directory.holders(role)
             person = next((p for p in holders if p.id not in taken), holders[0] if holders else None)
             if person is not None and all(p.id != person.id for p in chosen):
@@ -148,7 +151,7 @@ def resolve_level(
     named = [
         person for person in named_targets(
             targets, owner_id=owner_id, triage_owner_id=triage_owner_id, role=role, directory=directory,
-            reached=reached,
+            reached=reached, exclude=exclude,
         )
         if person.id not in exclude
     ]
@@ -165,3 +168,27 @@ def resolve_level(
 def is_exec_sponsor(person: Contact, directory: Directory) -> bool:
     """Whether the person is on the exec-sponsor roster (the executive level also reaches them in the app)."""
     return any(holder.id == person.id for holder in directory.holders(EXEC_SPONSOR_ROLE))
+
+
+def next_levels(steps: Sequence[Any]) -> dict[int, tuple[Any, list[str]]]:
+    """Return, for each escalating step, when its next level fires and the names it will reach."""
+    waiting = [s for s in steps if s.next_escalation_at is not None]
+    if not waiting:
+        return {}
+    reached: dict[int, set[int]] = {s.id: set() for s in waiting}
+    for step_id, notified in db.session.execute(
+        select(StepEscalation.step_id, StepEscalation.notified).where(StepEscalation.step_id.in_(reached))
+    ):
+        reached[step_id].update(notified or ())
+    directory = Directory()
+    result = {}
+    for step in waiting:
+        playbook = definition_of(step.incident.playbook_version)
+        spec = level_for(playbook.escalation, step.escalation_level + 1)
+        if spec is None:
+            continue
+        reach = resolve_level(spec.notify, owner_id=step.owner_id, triage_owner_id=step.incident.triage_owner_id,
+                              role=step.role, triage_role=playbook.triage_role, reached=reached[step.id],
+                              directory=directory)
+        result[step.id] = (step.next_escalation_at, [p.name for p in reach.people])
+    return result

@@ -295,12 +295,15 @@ def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
     return {incident_id: count for incident_id, count in rows}
 
 
-def handover_candidates(step: IncidentStep) -> list[tuple[Person, list[str]]]:
-    """Return who may take a step over (active, holds respond), the step's role holders first, with roles."""
+def handover_candidates(steps: Sequence[IncidentStep]) -> dict[str, list[tuple[Person, list[str]]]]:
+    """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles."""
     people = [p for p in assignable_people() if p.can(Permission.RESPOND)]
     roles = {p.id: sorted(m.role for m in p.roles) for p in people}
-    return sorted(((p, roles[p.id]) for p in people),
-                  key=lambda pair: (step.role not in pair[1], pair[0].name.lower()))
+    return {
+        step.key: sorted(((p, roles[p.id]) for p in people if p.id != step.owner_id),
+                         key=lambda pair, role=step.role: (role not in pair[1], pair[0].name.lower()))
+        for step in steps
+    }
 
 
 def assignable_people() -> list[Person]:

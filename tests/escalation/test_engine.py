@@ -85,8 +85,10 @@ def test_levels_fire_in_order_to_the_policys_people(app, one_step, clock):
         clock.advance(minutes=20)
         assert run_sweep().escalated == 1
         assert escalations(one_step)[-1].data["notified"] == ["exec@example.com"]
+        # The level names email and webhook; executives are reached in the app as well.
         assert sorted(outbox(f"escalation:{one_step}:3:")) == [
             ("email", "exec@example.com"),
+            ("in_app", "exec@example.com"),
             ("webhook", "http://127.0.0.1:9/hook"),
         ]
         row = db.session.get(IncidentStep, one_step)

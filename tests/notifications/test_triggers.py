@@ -74,8 +74,9 @@ def test_declaring_tells_the_triage_owner_the_first_owners_and_the_sponsor_once_
     assert "triage owner" in body and "Gather the facts" in body
     assert f"/incidents/{ref}" in body and "UTC" in body
     # The team channel hears of it once.
-    assert [r["json"]["text"] for r in wired.hooks.requests if ref in r["json"]["text"]][:1]
-    assert len([k for k in wired.hooks.keys() if k.startswith(key)]) == 1
+    received = wired.hooks.keys()
+    assert [k for k in received if k.startswith(key)] == [f"{key}:webhook:1"]
+    assert any(ref in r["json"]["text"] for r in wired.hooks.requests)
     assert wired.inbox(key) == sorted([team.lead, team.spokes, team.exec])
 
 

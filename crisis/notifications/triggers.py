@@ -79,7 +79,8 @@ def _send(
     for message in messages:
         subject = f"[{ref}] " + ("; ".join(message.subjects) if len(message.subjects) < 3
                                  else f"{len(message.subjects)} things need you")
-        body = f"{ref}: {title}\n\n" + "\n".join(message.lines)
+        lines = message.lines if len(message.lines) > 1 else [line.removeprefix("- ") for line in message.lines]
+        body = f"{ref}: {title}\n\n" + "\n".join(lines)
         notify(recipients=[message.person], subject=subject, body=body, incident=incident, dedup_key=key,
                channels=channels, link=_link(ref, message.anchor))
         count += 1

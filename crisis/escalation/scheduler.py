@@ -27,6 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crisis import clock
+from crisis.database import reading
 from crisis.escalation.engine import run_sweep
 from crisis.escalation.models import SchedulerHeartbeat
 from crisis.extensions import db
@@ -149,7 +150,10 @@ def poll_job(app: Flask, waker: _Waker) -> None:
     """Wake the delivery when another process committed rows that are due (an indexed read, no write)."""
     with app.app_context():
         try:
-            if wakeup.due_soon(db.session(), clock.now()):
+            # A read: on SQLite it must not queue for the write lock behind sweeps and deliveries.
+            with reading():
+                due = wakeup.due_soon(db.session(), clock.now())
+            if due:
                 waker()
         except OperationalError:
             log.warning("outbox poll failed; the delivery tick still runs")

@@ -135,6 +135,16 @@ def run_sweep(
     return result
 
 
+def next_due() -> datetime | None:
+    """Return when the next escalation level of any step falls due (one index probe)."""
+    return db.session.scalar(
+        select(_steps.c.next_escalation_at)
+        .where(_steps.c.next_escalation_at.is_not(None))
+        .order_by(_steps.c.next_escalation_at)
+        .limit(1)
+    )
+
+
 def _sweep_batch(
     now: datetime, batch_size: int, policies: dict[int, EscalationPolicy], directory: Directory
 ) -> tuple[int, int, int]:

@@ -36,3 +36,25 @@ def test_legal_hears_of_a_statement_the_moment_it_is_submitted(app, team, incide
     legal.page.wait_for_load_state()
     assert "Please review statement" in legal.page.content() and ref in legal.page.content()
     legal.shoot("inbox")
+
+
+def test_the_incident_page_says_when_the_next_level_fires_and_to_whom(app, team, incident_factory, open_session,
+                                                                      clock):
+    from crisis.escalation.scheduler import sweep_all
+    from crisis.extensions import db
+
+    ref = incident_factory(severity="SEV2")
+    clock.advance(minutes=15)  # gather-facts falls due; level 1 reaches its owner, the lead
+    with app.app_context():
+        sweep_all()
+        db.session.commit()
+    tab = open_session("told-next-level")
+    tab.login(team.lead, PASSWORD)
+    tab.goto(f"/incidents/{ref}")
+    line = tab.page.locator("[data-next-level]").first.inner_text()
+    # Level 2 names the triage owner and the role lead, both the lead: it reaches the backup.
+    assert "Next escalation in 10 min" in line and "Triage Backup" in line
+    tab.shoot("incident")
+    tab.goto("/my-steps")
+    assert "Triage Backup" in tab.page.locator("[data-next-level]").first.inner_text()
+    tab.shoot("my-steps")

@@ -298,10 +298,14 @@ def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
 def handover_candidates(steps: Sequence[IncidentStep]) -> dict[str, list[tuple[Person, list[str]]]]:
     """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles."""
     people = [p for p in assignable_people() if p.can(Permission.RESPOND)]
-    roles = {p.id: sorted(m.role for m in p.roles) for p in people}
+    held = {p.id: {m.role for m in p.roles} for p in people}
+    labels = {p.id: sorted(f"{m.role} backup" if m.is_backup else m.role for m in p.roles) for p in people}
     return {
-        step.key: sorted(((p, roles[p.id]) for p in people if p.id != step.owner_id),
-                         key=lambda pair, role=step.role: (role not in pair[1], pair[0].name.lower()))
+        step.key: [
+            (p, labels[p.id])
+            for p in sorted(people, key=lambda p, role=step.role: (role not in held[p.id], p.name.lower()))
+            if p.id != step.owner_id
+        ]
         for step in steps
     }
 

@@ -315,3 +315,29 @@ def test_admins_see_a_banner_on_every_page_while_a_channel_fails(app, team, inci
         assert "Email is failing" in page and "/admin/deliveries" in page
     login(team.lead)
     assert "is failing" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_api_refuses_a_hand_over_to_someone_who_cannot_act_and_changes_nothing(
+    app, team, incident_factory, api_client
+):
+    ref = incident_factory(severity="SEV2")
+    api = api_client(team.lead)
+    response = api.post(f"/api/v1/incidents/{ref}/steps/holding-statement/assign", json={"owner": team.viewer})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["field"] == "owner" and "respond" in error["message"]
+    step = next(s for s in api.get(f"/api/v1/incidents/{ref}").get_json()["steps"] if s["key"] == "holding-statement")
+    assert step["owner"] == team.spokes
+    with app.app_context():
+        assert db.session.scalars(select(Notification).where(Notification.dedup_key.startswith("handover:"))).all() == []
+
+
+def test_the_hand_over_list_offers_responders_with_the_steps_role_first(app, team, incident_factory, client, login):
+    ref = incident_factory(severity="SEV2")
+    login(team.lead)
+    page = client.get(f"/incidents/{ref}").get_data(as_text=True)
+    hand_over = page.split('aria-label="New owner of Gather the facts"')[1].split("</select>")[0]
+    # The triage-lead backup holds the step's role: first; viewers and executives (no respond) are absent.
+    assert hand_over.index("Triage Backup") < hand_over.index("Legal")
+    assert "Triage Backup (triage-lead backup)" in hand_over
+    assert "Viewer" not in hand_over and "Exec" not in hand_over

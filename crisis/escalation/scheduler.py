@@ -95,6 +95,8 @@ def sweep_job(app: Flask, scheduler: BaseScheduler | None = None) -> None:
 
 
 def _run_again_when_due(scheduler: BaseScheduler) -> None:
+    if scheduler.state == STATE_STOPPED:
+        return
     with reading():
         due = next_due()
     db.session.rollback()
@@ -150,11 +152,12 @@ def delivery_job(app: Flask, waker: _Waker | None = None) -> None:
         try:
             if waker:
                 waker.start()
+            running = (lambda: waker.scheduler.state != STATE_STOPPED) if waker else (lambda: True)
             while True:
-                result = deliver_due()
+                result = deliver_due(keep_going=running)
                 if result.attempted:
                     log.info("outbox: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed)
-                if not (waker and waker.finish()):
+                if not (waker and waker.finish() and running()):
                     break
             beat(DELIVERY_JOB)
         except OperationalError:

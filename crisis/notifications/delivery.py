@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import logging
 import smtplib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,7 +78,8 @@ def _settings() -> dict[str, Any]:
 
 
 def deliver_due(
-    *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS
+    *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> DeliveryResult:
     """Send the email and webhook rows whose next attempt is due; return what happened.
 
@@ -89,6 +91,9 @@ def deliver_due(
     result = DeliveryResult()
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-send") as pool:
         for _ in range(rounds):
+            # A stopping scheduler finishes the round it is in, not the whole backlog.
+            if not keep_going():
+                break
             leases = _lease(now or clock.now(), limit, settings)
             if not leases:
                 break

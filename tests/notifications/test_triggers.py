@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,9 +13,16 @@ from crisis.errors import InvalidInput
 from crisis.escalation.scheduler import sweep_all
 from crisis.extensions import db
 from crisis.incidents.models import IncidentStep
-from crisis.incidents.service import assign_step, change_incident, complete_step, get_incident
+from crisis.incidents.service import (
+    assign_step,
+    change_incident,
+    complete_step,
+    declare_incident,
+    get_incident,
+)
 from crisis.notifications.delivery import deliver_due
 from crisis.notifications.models import Notification, Webhook
+from crisis.notifications.reminders import send_reminders
 from crisis.people.service import get_person
 from crisis.statements import service as statements
 from crisis.timeline.service import events_for
@@ -239,8 +247,6 @@ def test_level_two_reaches_the_backup_when_the_owner_holds_every_named_role(app,
 
 
 def test_with_no_backups_the_sponsor_is_next_and_then_nobody_new_is_recorded(app, make_person, synced, clock, wired):
-    from crisis.incidents.service import declare_incident
-
     make_person("solo@example.com", permissions=["declare", "respond", "view"],
                 roles=["triage-lead", "comms-lead", "spokesperson", "legal", "marketing", "hr", "customer-care"])
     with app.app_context():
@@ -341,3 +347,35 @@ def test_the_hand_over_list_offers_responders_with_the_steps_role_first(app, tea
     assert hand_over.index("Triage Backup") < hand_over.index("Legal")
     assert "Triage Backup (triage-lead backup)" in hand_over
     assert "Viewer" not in hand_over and "Exec" not in hand_over
+
+
+def test_concurrent_reminder_sweeps_send_each_reminder_once(app, team, incident_factory, clock):
+    refs = [incident_factory(severity="SEV2", title=f"Kettle {n}") for n in range(3)]
+    clock.advance(minutes=26)  # past every reminder of the first steps, before they fall due (30 min)
+    errors: list[BaseException] = []
+
+    def sweeper() -> None:
+        try:
+            with app.app_context():
+                send_reminders()
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with app.app_context():
+        keys = db.session.scalars(select(Notification.dedup_key).where(Notification.dedup_key.startswith("reminder:"),
+                                                                          Notification.channel == "in_app")).all()
+        held = [get_incident(ref).step("holding-statement").id for ref in refs]
+    assert sorted(keys) == sorted(f"reminder:{step_id}:in_app:{_id(app, team.spokes)}" for step_id in held)
+
+
+def _id(app, email: str) -> int:
+    with app.app_context():
+        return get_person(email).id

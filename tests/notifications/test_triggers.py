@@ -246,7 +246,7 @@ def test_level_two_reaches_the_backup_when_the_owner_holds_every_named_role(app,
     assert team.triage_backup in wired.emails("Gather")
 
 
-def test_with_no_backups_the_sponsor_is_next_and_then_nobody_new_is_recorded(app, make_person, synced, clock, wired):
+def test_with_no_backups_a_level_records_nobody_new_and_a_sponsor_hears_in_app(app, make_person, synced, clock, wired):
     make_person("solo@example.com", permissions=["declare", "respond", "view"],
                 roles=["triage-lead", "comms-lead", "spokesperson", "legal", "marketing", "hr", "customer-care"])
     with app.app_context():

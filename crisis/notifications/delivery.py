@@ -106,17 +106,18 @@ def deliver_due(
             sent = [lease for lease, (error, _) in zip(leases, outcomes, strict=True) if error is None]
             result.attempted += len(sent)
             result.sent += _settle_sent(sent)
+            # Failures that will be tried again are settled together too; giving up stays one by one.
+            retries = [(lease, error) for lease, (error, permanent) in zip(leases, outcomes, strict=True)
+                       if error is not None and not permanent and lease.attempt < settings["max_attempts"]]
+            result.attempted += len(retries)
+            result.retrying += _settle_retries(retries, settings)
             for lease, (error, permanent) in zip(leases, outcomes, strict=True):
-                if error is None:
+                if error is None or (not permanent and lease.attempt < settings["max_attempts"]):
                     continue
                 result.attempted += 1
                 outcome = _settle(lease, error, permanent, settings)
-                if outcome == NotificationStatus.SENT.value:
-                    result.sent += 1
-                elif outcome == NotificationStatus.FAILED.value:
+                if outcome == NotificationStatus.FAILED.value:
                     result.failed += 1
-                elif outcome == PENDING:
-                    result.retrying += 1
             db.session.commit()
     return result
 
@@ -239,6 +240,28 @@ def _settle_sent(leases: list[_Lease]) -> int:
         _SETTLE_SENT, [{"lease_id": lease.id, "lease_attempt": lease.attempt, "sent_at": now} for lease in leases]
     )
     return len(leases)
+
+
+_SETTLE_RETRY = (
+    update(Notification.__table__)
+    .where(Notification.__table__.c.id == bindparam("lease_id"),
+           Notification.__table__.c.attempts == bindparam("lease_attempt"),
+           Notification.__table__.c.status == PENDING)
+    .values(last_error=bindparam("error"), next_attempt_at=bindparam("retry_at"))
+)
+
+
+def _settle_retries(failures: list[tuple[_Lease, str]], settings: dict[str, Any]) -> int:
+    """Record failed attempts that will be retried, each after its backoff, in one executemany."""
+    if not failures:
+        return 0
+    now = clock.now()
+    db.session.execute(_SETTLE_RETRY, [
+        {"lease_id": lease.id, "lease_attempt": lease.attempt, "error": error[:2000],
+         "retry_at": now + backoff(lease.attempt, base=settings["base"], cap=settings["cap"])}
+        for lease, error in failures
+    ])
+    return len(failures)
 
 
 def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[str, Any]) -> str | None:

@@ -203,14 +203,16 @@ def _statement_ref(statement: Statement) -> str:
     return f"statement #{statement.id} ({statement.platform})"
 
 
-def statement_waiting(*, statement: Statement, roles: Iterable[str], author_id: int | None, round_: int) -> int:
+def statement_waiting(*, statement: Statement, roles: Iterable[str], author_id: int | None, round_: int,
+                      due_at: datetime | None = None) -> int:
     """Tell everyone on the rosters of the roles still to sign, except whoever wrote the wording."""
     incident = statement.incident
     directory = Directory()
     messages, add = _collect(directory)
     for person in [holder for role in roles for holder in directory.holders(role)]:
         add(person.id, f"Please review {_statement_ref(statement)}",
-            f"- {_statement_ref(statement).capitalize()} waits for your sign-off:\n\n{statement.body}",
+            f"- {_statement_ref(statement).capitalize()} waits for your sign-off, due "
+            f"{local_time(due_at, person)}:\n\n{statement.body}",
             anchor=f"#statement-{statement.id}", exclude=[author_id] if author_id else ())
     return _send(messages.values(), incident=incident, ref=incident.ref, title=incident.title,
                  key=f"review:{statement.id}:v{statement.version}:r{round_}")

@@ -282,6 +282,7 @@ def _tell_approvers(statement: Statement) -> None:
     triggers.statement_waiting(
         statement=statement, roles=[a.role for a in pending], author_id=wording_author_id(statement),
         round_=max((a.round for a in pending), default=0),
+        due_at=min((a.due_at for a in pending if a.due_at is not None), default=None),
     )
 
 

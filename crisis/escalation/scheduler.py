@@ -73,7 +73,7 @@ def beat(job: str) -> None:
         db.session.commit()
 
 
-def sweep_job(app: Flask, scheduler: BaseScheduler | None = None) -> None:
+def sweep_job(app: Flask, waker: _Waker | None = None) -> None:
     """Run one escalation sweep and record the heartbeat /health reads.
 
     Then, when the next step falls due before the next tick, run again at that moment rather
@@ -85,8 +85,8 @@ def sweep_job(app: Flask, scheduler: BaseScheduler | None = None) -> None:
             if result.escalated or result.stopped:
                 log.info("sweep: escalated %d, stopped %d in %.3fs", result.escalated, result.stopped, result.seconds)
             beat(SWEEP_JOB)
-            if scheduler is not None:
-                _run_again_when_due(scheduler)
+            if waker is not None:
+                _run_again_when_due(waker)
         except OperationalError:
             db.session.rollback()
             log.exception("escalation sweep failed; the next tick retries")
@@ -94,28 +94,28 @@ def sweep_job(app: Flask, scheduler: BaseScheduler | None = None) -> None:
             db.session.remove()
 
 
-def _run_again_when_due(scheduler: BaseScheduler) -> None:
-    if scheduler.state == STATE_STOPPED:
+def _run_again_when_due(waker: _Waker) -> None:
+    if waker.scheduler.state == STATE_STOPPED:
         return
     with reading():
         due = next_due()
     db.session.rollback()
-    job = scheduler.get_job(SWEEP_JOB)
     # Only a level still ahead: something already due that this sweep left (a lost claim, the
     # batch bound) waits for the tick rather than spinning the sweep.
     wait = (due - clock.now()).total_seconds() if due is not None else 0
-    if job is None or job.next_run_time is None or wait <= 0:
-        return
-    at = datetime.now(UTC) + timedelta(seconds=wait)
-    if at < job.next_run_time:
-        scheduler.modify_job(SWEEP_JOB, next_run_time=at)
+    if wait > 0:
+        waker.sweep_at(datetime.now(UTC) + timedelta(seconds=wait))
 
 
 class _Waker:
-    """Run the delivery job now when outbox rows are committed, without ever running it twice at once.
+    """Move the delivery (or the sweep) job's next run earlier, from a thread of its own.
 
-    A wake-up while the job runs only asks it to go round once more (APScheduler would skip a
-    second instance), so rows committed just as it finished are not left for the next tick.
+    Job threads never call the scheduler themselves: APScheduler's shutdown holds its job-store
+    lock while it waits for running jobs, so a job asking the scheduler for anything then would
+    wait for ever. They set an event instead; a daemon thread does the asking (and, being a
+    daemon, never holds up an exit). A wake-up while the delivery runs only asks it to go round
+    once more (APScheduler would skip a second instance), so rows committed just as it finished
+    are not left for the next tick.
     """
 
     def __init__(self, scheduler: BaseScheduler) -> None:
@@ -123,14 +123,53 @@ class _Waker:
         self.lock = threading.Lock()
         self.running = False
         self.again = False
+        self.deliver = False
+        self.sweep: datetime | None = None
+        self.event = threading.Event()
+        self.thread: threading.Thread | None = None
 
     def __call__(self) -> None:
         with self.lock:
             if self.running:
                 self.again = True
                 return
-        if self.scheduler.state != STATE_STOPPED:
-            self.scheduler.modify_job(DELIVERY_JOB, next_run_time=datetime.now(UTC))
+            self.deliver = True
+        self._kick()
+
+    def sweep_at(self, at: datetime) -> None:
+        with self.lock:
+            self.sweep = at if self.sweep is None else min(self.sweep, at)
+        self._kick()
+
+    def _kick(self) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="crisis-waker", daemon=True)
+                self.thread.start()
+        self.event.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.event.wait()
+            self.event.clear()
+            if self.scheduler.state == STATE_STOPPED:
+                return
+            with self.lock:
+                deliver, self.deliver = self.deliver, False
+                sweep, self.sweep = self.sweep, None
+            try:
+                if deliver:
+                    self.scheduler.modify_job(DELIVERY_JOB, next_run_time=datetime.now(UTC))
+                job = self.scheduler.get_job(SWEEP_JOB) if sweep is not None else None
+                if job is not None and job.next_run_time is not None and sweep < job.next_run_time:
+                    self.scheduler.modify_job(SWEEP_JOB, next_run_time=sweep)
+            except Exception:  # noqa: BLE001 - an early run is an optimisation; the ticks still run
+                log.debug("could not move a job's next run", exc_info=True)
+
+    def stop(self) -> None:
+        """Stop listening for commits and let the waker thread end."""
+        wakeup.forget(self)
+        self.event.set()
 
     def start(self) -> None:
         with self.lock:
@@ -219,7 +258,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     start = datetime.now(UTC)
     waker = _Waker(scheduler)
     scheduler.add_job(
-        sweep_job, "interval", seconds=sweep_seconds, args=[app, scheduler], id=SWEEP_JOB, name="escalation sweep",
+        sweep_job, "interval", seconds=sweep_seconds, args=[app, waker], id=SWEEP_JOB, name="escalation sweep",
         coalesce=True, max_instances=1, misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start,
         replace_existing=True,
     )
@@ -235,7 +274,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         )
     # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once.
     wakeup.listen(waker)
-    scheduler.add_listener(lambda event: wakeup.forget(waker), EVENT_SCHEDULER_SHUTDOWN)
+    scheduler.add_listener(lambda event: waker.stop(), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 

@@ -24,7 +24,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CRISIS_SCHEDULER": ("SCHEDULER", "embedded"),
     "CRISIS_SWEEP_SECONDS": ("SWEEP_SECONDS", 1.0),
     "CRISIS_OUTBOX_SECONDS": ("OUTBOX_SECONDS", 5.0),
-    "CRISIS_SMTP_HOST": ("SMTP_HOST", "localhost"),
+    "CRISIS_OUTBOX_POLL_SECONDS": ("OUTBOX_POLL_SECONDS", 0.5),
+    # Empty: no mail server; emails are kept in the admins' mailbox, marked "not sent".
+    "CRISIS_SMTP_HOST": ("SMTP_HOST", ""),
     "CRISIS_SMTP_PORT": ("SMTP_PORT", 25),
     "CRISIS_SMTP_USER": ("SMTP_USER", None),
     "CRISIS_SMTP_PASSWORD": ("SMTP_PASSWORD", None),

@@ -73,3 +73,4 @@ class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the retry cap; visible to admins
+    HELD = "held"  # an email kept in the mailbox because no mail server is configured; never sent

@@ -8,7 +8,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from crisis.escalation.engine import run_sweep
 from crisis.extensions import db
 from crisis.notifications.delivery import deliver_due
 
@@ -45,8 +44,10 @@ def escalation() -> None:
 @escalation.command("sweep")
 @with_appcontext
 def sweep() -> None:
-    """Run one escalation sweep now and print what it did."""
-    result = run_sweep()
+    """Run one escalation sweep (with approvals and reminders) now and print what it did."""
+    from crisis.escalation.scheduler import sweep_all
+
+    result = sweep_all()
     db.session.remove()
     click.echo(f"escalated {result.escalated} step level(s), stopped {result.stopped}, in {result.seconds:.3f}s")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,20 +25,16 @@ from sqlalchemy.orm import lazyload
 
 from crisis import clock
 from crisis.db.base import UTCDateTime
-from crisis.enums import OPEN_STATUSES, StepStatus
+from crisis.enums import OPEN_STATUSES, NotificationStatus, StepStatus
 from crisis.escalation.models import StepEscalation
 from crisis.escalation.policy import escalation_time, level_for
+from crisis.escalation.targets import Directory, is_exec_sponsor, resolve_level
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
+from crisis.notifications import wakeup
 from crisis.notifications.models import Notification
 from crisis.notifications.service import active_webhooks, compose_rows
-from crisis.people.models import Person
-from crisis.people.service import role_primary
-from crisis.playbooks.definition import (
-    ROLE_TARGET_PREFIX,
-    EscalationLevel,
-    EscalationPolicy,
-)
+from crisis.playbooks.definition import EscalationLevel, EscalationPolicy
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import definition_of
 from crisis.timeline.service import record
@@ -47,7 +43,6 @@ log = logging.getLogger(__name__)
 
 # Steps still in play escalate; done and skipped steps never do.
 ESCALATING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
-EXEC_SPONSOR_ROLE = "exec-sponsor"
 # Steps claimed per transaction: short enough that web requests and other sweeps never
 # queue long behind one, large enough that a burst of 1,000 due steps is a handful of commits.
 BATCH_SIZE = 100
@@ -58,8 +53,6 @@ MAX_BATCHES = 10
 # On SQLite, a short pause between batches lets waiting web requests take the lock.
 SQLITE_PAUSE_SECONDS = 0.005
 
-# Other domains append `fn(now) -> int` here (e.g. overdue approvals); run_sweep calls each.
-EXTRA_SWEEPS: list[Callable[[datetime], int]] = []
 
 _steps = IncidentStep.__table__
 _incidents = Incident.__table__
@@ -92,9 +85,14 @@ class SweepResult:
 
 
 def run_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES,
+    extra: Sequence[Callable[[datetime], int]] = (),
 ) -> SweepResult:
-    """Escalate the steps whose next level is due (up to a bound), then run the other domains' sweeps."""
+    """Escalate the steps whose next level is due (up to a bound), then run the `extra` sweeps.
+
+    The scheduler names the extra sweeps (overdue approvals, reminders) where it is built:
+    crisis.escalation.scheduler.SWEEPS.
+    """
     started = time.perf_counter()
     result = SweepResult()
     policies: dict[int, EscalationPolicy] = {}
@@ -124,7 +122,7 @@ def run_sweep(
         # comes back in the next batch for its next level.
         if picked == 0 or escalated + stopped == 0:
             break
-    for sweep in list(EXTRA_SWEEPS):
+    for sweep in extra:
         name = getattr(sweep, "__qualname__", repr(sweep))
         try:
             result.extra[name] = sweep(now or clock.now())
@@ -135,6 +133,16 @@ def run_sweep(
             log.exception("extra sweep %s failed", name)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def next_due() -> datetime | None:
+    """Return when the next escalation level of any step falls due (one index probe)."""
+    return db.session.scalar(
+        select(_steps.c.next_escalation_at)
+        .where(_steps.c.next_escalation_at.is_not(None))
+        .order_by(_steps.c.next_escalation_at)
+        .limit(1)
+    )
 
 
 def _sweep_batch(
@@ -260,77 +268,23 @@ def policy_for(playbook_version_id: int) -> EscalationPolicy:
         return FALLBACK_POLICY
 
 
-@dataclass(frozen=True)
-class Contact:
-    """What notifying a person needs, copied out of the session so it outlives each batch's commit."""
-
-    id: int
-    email: str
-    name: str
-    active: bool
-    notify_email: bool
-    notify_in_app: bool
-
-    @classmethod
-    def of(cls, person: Any) -> Contact | None:
-        if person is None:
-            return None
-        return cls(person.id, person.email, person.name, person.active, person.notify_email, person.notify_in_app)
+def triage_role_for(playbook_version_id: int) -> str:
+    """Return the triage role of the playbook version an incident is pinned to."""
+    try:
+        return definition_of(db.session.get(PlaybookVersion, playbook_version_id)).triage_role
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return "triage-lead"
 
 
-class Directory:
-    """People and role primaries looked up once per sweep, however many batches it runs."""
-
-    def __init__(self) -> None:
-        self.people: dict[int, Contact | None] = {}
-        self.roles: dict[str, Contact | None] = {}
-
-    def load(self, person_ids: set[int | None]) -> None:
-        missing = {i for i in person_ids if i is not None and i not in self.people}
-        if missing:
-            columns = (Person.id, Person.email, Person.name, Person.active, Person.notify_email, Person.notify_in_app)
-            for row in db.session.execute(select(*columns).where(Person.id.in_(missing))):
-                self.people[row.id] = Contact(*row)
-            for person_id in missing - set(self.people):
-                self.people[person_id] = None
-
-    def person(self, person_id: int | None) -> Contact | None:
-        if person_id is None:
-            return None
-        if person_id not in self.people:
-            self.load({person_id})
-        return self.people[person_id]
-
-    def primary(self, role: str) -> Contact | None:
-        if role not in self.roles:
-            self.roles[role] = Contact.of(role_primary(role))
-        return self.roles[role]
-
-
-def recipients_for(
-    targets: tuple[str, ...], *, owner_id: int | None, triage_owner_id: int | None, role: str,
-    directory: Directory | None = None,
-) -> list[Contact]:
-    """Resolve a level's `notify` targets to active people, in order, without repeats."""
-    directory = directory or Directory()
-    chosen: list[Contact] = []
-    for target in targets:
-        if target == "owner":
-            # An unowned step is the role's to pick up, so its primary hears about it.
-            person = directory.person(owner_id) if owner_id else directory.primary(role)
-        elif target == "triage_owner":
-            person = directory.person(triage_owner_id)
-        elif target == "role_lead":
-            person = directory.primary(role)
-        elif target == "exec_sponsor":
-            person = directory.primary(EXEC_SPONSOR_ROLE)
-        elif target.startswith(ROLE_TARGET_PREFIX):
-            person = directory.primary(target.removeprefix(ROLE_TARGET_PREFIX))
-        else:
-            person = None
-        if person is not None and person.active and all(p.id != person.id for p in chosen):
-            chosen.append(person)
-    return chosen
+def _reached_before(step_ids: set[int]) -> dict[int, set[int]]:
+    """Return, per step, the ids of everyone its earlier escalation levels notified."""
+    reached: dict[int, set[int]] = {step_id: set() for step_id in step_ids}
+    table = StepEscalation.__table__
+    for step_id, notified in db.session.execute(
+        select(table.c.step_id, table.c.notified).where(table.c.step_id.in_(step_ids))
+    ):
+        reached[step_id].update(notified or ())
+    return reached
 
 
 def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, directory: Directory) -> None:
@@ -354,22 +308,32 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
     base_url = current_app.config["BASE_URL"].rstrip("/")
     outbox: list[dict[str, Any]] = []
     fired: list[dict[str, Any]] = []
+    reached = _reached_before({row.id for row, _, _ in won})
+    triage_roles: dict[int, str] = {}
     for row, policy, level in won:
         spec = level_for(policy, level)
         incident = incidents[row.incident_id]
-        recipients = recipients_for(
+        if row.playbook_version_id not in triage_roles:
+            triage_roles[row.playbook_version_id] = triage_role_for(row.playbook_version_id)
+        reach = resolve_level(
             spec.notify, owner_id=row.owner_id, triage_owner_id=row.triage_owner_id, role=row.role,
-            directory=directory,
+            triage_role=triage_roles[row.playbook_version_id], reached=reached[row.id], directory=directory,
         )
+        recipients = reach.people
         notified = [person.email for person in recipients]
-        fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at})
-        who = ", ".join(notified) if notified else "nobody (no owner or role holder found)"
+        fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at,
+                      "notified": [person.id for person in recipients]})
+        who = ", ".join(person.name for person in recipients) if recipients else "nobody (no owner or role holder found)"
+        summary = f"Step {row.title!r} is overdue: escalation level {level}, notified {who}"
+        if reach.nobody_new:
+            summary += "; nobody new was left to reach"
         record(
             incident_id=row.incident_id,
             kind="step.escalated",
-            summary=f"Step {row.title!r} is overdue: escalation level {level}, notified {who}",
+            summary=summary,
             actor_label="scheduler",
-            data={"step": row.key, "level": level, "notified": notified},
+            data={"step": row.key, "level": level, "notified": notified,
+                  **({"nobody_new": True} if reach.nobody_new else {})},
             at=now,
         )
         owner = directory.person(row.owner_id)
@@ -386,20 +350,23 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
             "status": row.status,
             "acknowledged": row.acknowledged_at is not None,
         }
-        outbox.extend(
-            compose_rows(
-                recipients=recipients,
-                subject=subject_template.render(**fields).strip(),
-                body=body_template.render(**fields).strip(),
-                incident=incident,
-                dedup_key=f"escalation:{row.id}:{level}",
-                channels=spec.channels,
-                link=f"{base_url}/incidents/{incident.ref}",
-                webhooks=webhooks,
-            )
-        )
+        message = {
+            "subject": subject_template.render(**fields).strip(),
+            "body": body_template.render(**fields).strip(),
+            "incident": incident,
+            "dedup_key": f"escalation:{row.id}:{level}",
+            "link": f"{base_url}/incidents/{incident.ref}",
+            "webhooks": webhooks,
+        }
+        outbox.extend(compose_rows(recipients=recipients, channels=spec.channels, **message))
+        # The executive level reaches executives in the app too, whatever channels it names.
+        executives = [p for p in recipients if is_exec_sponsor(p, directory)]
+        if executives and "in_app" not in spec.channels:
+            outbox.extend(compose_rows(recipients=executives, channels=("in_app",), **message))
     # Core executemany inserts: one multi-row INSERT each. The unique (step, level) key makes a
     # second firing fail the whole batch, whatever went wrong elsewhere.
     db.session.execute(StepEscalation.__table__.insert(), fired)
     if outbox:
         db.session.execute(Notification.__table__.insert(), outbox)
+        if any(row["status"] == NotificationStatus.PENDING.value for row in outbox):
+            wakeup.mark(db.session())

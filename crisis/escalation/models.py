@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +22,8 @@ class StepEscalation(Base):
     level: Mapped[int]
     fired_at: Mapped[datetime] = mapped_column(default=clock.now)
     due_at: Mapped[datetime | None]
+    # Ids of the people this level notified, so a later level can reach someone new.
+    notified: Mapped[list[Any] | None]
 
     __table_args__ = (UniqueConstraint("step_id", "level", name="uq_step_escalations_step_level"),)
 

@@ -13,9 +13,10 @@ import os
 import signal
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,16 +27,23 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crisis import clock
-from crisis.escalation.engine import run_sweep
+from crisis.db.engine import reading
+from crisis.escalation.engine import next_due, run_sweep
 from crisis.escalation.models import SchedulerHeartbeat
 from crisis.extensions import db
 from crisis.health import SWEEP_JOB
+from crisis.notifications import wakeup
 from crisis.notifications.delivery import deliver_due
+from crisis.notifications.reminders import send_reminders
 from crisis.notifications.webhooks import sync_config_webhooks
+from crisis.statements.service import sweep_overdue_approvals
 
 log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "outbox-delivery"
+POLL_JOB = "outbox-poll"
+# What each tick runs after the step sweep: overdue approvals, then reminders before steps fall due.
+SWEEPS = (sweep_overdue_approvals, send_reminders)
 _started: BaseScheduler | None = None
 _lock = threading.Lock()
 
@@ -65,14 +73,20 @@ def beat(job: str) -> None:
         db.session.commit()
 
 
-def sweep_job(app: Flask) -> None:
-    """Run one escalation sweep and record the heartbeat /health reads."""
+def sweep_job(app: Flask, waker: _Waker | None = None) -> None:
+    """Run one escalation sweep and record the heartbeat /health reads.
+
+    Then, when the next step falls due before the next tick, run again at that moment rather
+    than up to a tick later (the tick still catches everything written meanwhile).
+    """
     with app.app_context():
         try:
-            result = run_sweep()
+            result = run_sweep(extra=SWEEPS)
             if result.escalated or result.stopped:
                 log.info("sweep: escalated %d, stopped %d in %.3fs", result.escalated, result.stopped, result.seconds)
             beat(SWEEP_JOB)
+            if waker is not None:
+                _run_again_when_due(waker)
         except OperationalError:
             db.session.rollback()
             log.exception("escalation sweep failed; the next tick retries")
@@ -80,17 +94,132 @@ def sweep_job(app: Flask) -> None:
             db.session.remove()
 
 
-def delivery_job(app: Flask) -> None:
-    """Deliver what is due in the outbox and record the heartbeat."""
+def _run_again_when_due(waker: _Waker) -> None:
+    if waker.scheduler.state == STATE_STOPPED:
+        return
+    with reading():
+        due = next_due()
+    db.session.rollback()
+    # Only a level still ahead: something already due that this sweep left (a lost claim, the
+    # batch bound) waits for the tick rather than spinning the sweep.
+    wait = (due - clock.now()).total_seconds() if due is not None else 0
+    if wait > 0:
+        waker.sweep_at(datetime.now(UTC) + timedelta(seconds=wait))
+
+
+class _Waker:
+    """Move the delivery (or the sweep) job's next run earlier, from a thread of its own.
+
+    Job threads never call the scheduler themselves: APScheduler's shutdown holds its job-store
+    lock while it waits for running jobs, so a job asking the scheduler for anything then would
+    wait for ever. They set an event instead; a daemon thread does the asking (and, being a
+    daemon, never holds up an exit). A wake-up while the delivery runs only asks it to go round
+    once more (APScheduler would skip a second instance), so rows committed just as it finished
+    are not left for the next tick.
+    """
+
+    def __init__(self, scheduler: BaseScheduler) -> None:
+        self.scheduler = scheduler
+        self.lock = threading.Lock()
+        self.running = False
+        self.again = False
+        self.deliver = False
+        self.sweep: datetime | None = None
+        self.event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __call__(self) -> None:
+        with self.lock:
+            if self.running:
+                self.again = True
+                return
+            self.deliver = True
+        self._kick()
+
+    def sweep_at(self, at: datetime) -> None:
+        with self.lock:
+            self.sweep = at if self.sweep is None else min(self.sweep, at)
+        self._kick()
+
+    def _kick(self) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="crisis-waker", daemon=True)
+                self.thread.start()
+        self.event.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.event.wait()
+            self.event.clear()
+            if self.scheduler.state == STATE_STOPPED:
+                return
+            with self.lock:
+                deliver, self.deliver = self.deliver, False
+                sweep, self.sweep = self.sweep, None
+            try:
+                if deliver:
+                    self.scheduler.modify_job(DELIVERY_JOB, next_run_time=datetime.now(UTC))
+                job = self.scheduler.get_job(SWEEP_JOB) if sweep is not None else None
+                if job is not None and job.next_run_time is not None and sweep < job.next_run_time:
+                    self.scheduler.modify_job(SWEEP_JOB, next_run_time=sweep)
+            except Exception:  # noqa: BLE001 - an early run is an optimisation; the ticks still run
+                log.debug("could not move a job's next run", exc_info=True)
+
+    def stop(self) -> None:
+        """Stop listening for commits and let the waker thread end."""
+        wakeup.forget(self)
+        self.event.set()
+
+    def start(self) -> None:
+        with self.lock:
+            self.running, self.again = True, False
+
+    def finish(self) -> bool:
+        """Return True when a wake-up came during the run (go round again), else mark it ended."""
+        with self.lock:
+            if self.again:
+                self.again = False
+                return True
+            self.running = False
+            return False
+
+
+def delivery_job(app: Flask, waker: _Waker | None = None) -> None:
+    """Deliver what is due in the outbox (again while wake-ups arrive) and record the heartbeat."""
     with app.app_context():
         try:
-            result = deliver_due()
-            if result.attempted:
-                log.info("outbox: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed)
+            if waker:
+                waker.start()
+            running = (lambda: waker.scheduler.state != STATE_STOPPED) if waker else (lambda: True)
+            while True:
+                result = deliver_due(keep_going=running)
+                if result.attempted:
+                    log.info("outbox: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed)
+                if not (waker and waker.finish() and running()):
+                    break
             beat(DELIVERY_JOB)
         except OperationalError:
             db.session.rollback()
             log.exception("outbox delivery failed; the next tick retries")
+        finally:
+            if waker:
+                with waker.lock:
+                    waker.running = False
+            db.session.remove()
+
+
+def poll_job(app: Flask, waker: _Waker) -> None:
+    """Wake the delivery when another process committed rows that are due (an indexed read, no write)."""
+    with app.app_context():
+        try:
+            # A read: on SQLite it must not queue for the write lock behind sweeps and deliveries.
+            with reading():
+                due = wakeup.due_soon(db.session(), clock.now())
+            if due:
+                waker()
+        except OperationalError:
+            log.warning("outbox poll failed; the delivery tick still runs")
         finally:
             db.session.remove()
 
@@ -111,30 +240,49 @@ def sync_settings(app: Flask) -> None:
             db.session.remove()
 
 
+def sweep_all(now: datetime | None = None) -> Any:
+    """Run one escalation sweep with every extra sweep the scheduler runs (for the CLI)."""
+    return run_sweep(now=now, extra=SWEEPS)
+
+
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the two jobs, each due at once (catch up after downtime) and then every interval."""
+    """Add the jobs, each due at once (catch up after downtime) and then every interval.
+
+    The outbox poll is the short, read-only check that wakes the delivery for rows another
+    process wrote; rows this process writes wake it directly (crisis.notifications.wakeup).
+    """
     sync_settings(app)
     sweep_seconds = float(app.config["SWEEP_SECONDS"])
     outbox_seconds = float(app.config["OUTBOX_SECONDS"])
+    poll_seconds = float(app.config.get("OUTBOX_POLL_SECONDS") or 0)
     start = datetime.now(UTC)
+    waker = _Waker(scheduler)
     scheduler.add_job(
-        sweep_job, "interval", seconds=sweep_seconds, args=[app], id=SWEEP_JOB, name="escalation sweep",
+        sweep_job, "interval", seconds=sweep_seconds, args=[app, waker], id=SWEEP_JOB, name="escalation sweep",
         coalesce=True, max_instances=1, misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start,
         replace_existing=True,
     )
     scheduler.add_job(
-        delivery_job, "interval", seconds=outbox_seconds, args=[app], id=DELIVERY_JOB, name="outbox delivery",
+        delivery_job, "interval", seconds=outbox_seconds, args=[app, waker], id=DELIVERY_JOB, name="outbox delivery",
         coalesce=True, max_instances=1, misfire_grace_time=max(1, round(outbox_seconds)), next_run_time=start,
         replace_existing=True,
     )
+    if poll_seconds > 0:
+        scheduler.add_job(
+            poll_job, "interval", seconds=poll_seconds, args=[app, waker], id=POLL_JOB, name="outbox poll",
+            coalesce=True, max_instances=1, misfire_grace_time=1, replace_existing=True,
+        )
+    # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once.
+    wakeup.listen(waker)
+    scheduler.add_listener(lambda event: waker.stop(), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 
 def _options() -> dict[str, Any]:
-    # One worker per job: a slow delivery never delays a sweep.
+    # One worker per job: a slow delivery never delays a sweep, nor the poll.
     return {
         "jobstores": {"default": MemoryJobStore()},
-        "executors": {"default": ThreadPoolExecutor(2)},
+        "executors": {"default": ThreadPoolExecutor(3)},
         "timezone": UTC,
     }
 

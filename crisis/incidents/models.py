@@ -101,6 +101,8 @@ class IncidentStep(Base):
     # Escalation state; the sweep claims a level with a compare-and-set on escalation_level.
     escalation_level: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
+    # When the owner is reminded that the step falls due soon; cleared (compare-and-set) once sent.
+    remind_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="steps")
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id], lazy="joined")
@@ -110,6 +112,7 @@ class IncidentStep(Base):
         UniqueConstraint("incident_id", "key", name="uq_incident_steps_incident_key"),
         # "What is due now" is one index range scan, whatever the number of open steps.
         Index("ix_incident_steps_next_escalation_at", "next_escalation_at"),
+        Index("ix_incident_steps_remind_at", "remind_at"),
     )
 
     @property

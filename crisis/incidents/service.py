@@ -45,6 +45,8 @@ from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.escalation.policy import after_acknowledge, escalation_time, first_escalation_at
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
+from crisis.notifications import triggers
+from crisis.notifications.reminders import reminder_at
 from crisis.people.models import Person, RoleMembership
 from crisis.people.service import PersonRef, find_person, role_primary
 from crisis.permissions import is_lead
@@ -170,6 +172,21 @@ def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
     return {incident_id: count for incident_id, count in rows}
 
 
+def handover_candidates(steps: Sequence[IncidentStep]) -> dict[str, list[tuple[Person, list[str]]]]:
+    """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles."""
+    people = [p for p in assignable_people() if p.can(Permission.RESPOND)]
+    held = {p.id: {m.role for m in p.roles} for p in people}
+    labels = {p.id: sorted(f"{m.role} backup" if m.is_backup else m.role for m in p.roles) for p in people}
+    return {
+        step.key: [
+            (p, labels[p.id])
+            for p in sorted(people, key=lambda p, role=step.role: (role not in held[p.id], p.name.lower()))
+            if p.id != step.owner_id
+        ]
+        for step in steps
+    }
+
+
 def assignable_people() -> list[Person]:
     """Return the active people, by name, for owner and triage-owner pickers."""
     return list(db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.email)))
@@ -280,12 +297,13 @@ def declare_incident(
             "position": position, "owner_id": owner.id if owner is not None else None,
             "status": StepStatus.SKIPPED.value if applies is False else StepStatus.PENDING.value,
             "applicability": APPLICABILITY[applies], "note": "", "blocked_reason": "", "escalation_level": 0,
-            "activated_at": None, "due_at": None, "next_escalation_at": None,
+            "activated_at": None, "due_at": None, "next_escalation_at": None, "remind_at": None,
         }
         if applies is True and not step_def.after:
             due_at = now + step_def.due_for(severity)
             row |= {"status": StepStatus.ACTIVE.value, "activated_at": now, "due_at": due_at,
-                    "next_escalation_at": first_escalation_at(playbook.escalation, due_at)}
+                    "next_escalation_at": first_escalation_at(playbook.escalation, due_at),
+                    "remind_at": reminder_at(playbook.notifications, activated_at=now, due_at=due_at)}
             started.append((step_def, owner, due_at))
         rows.append(row)
     # The table's INSERT, not the ORM's bulk one: that splits rows by which values are None.
@@ -319,6 +337,12 @@ def declare_incident(
             ),
             *(_activation_event(step_def.key, step_def.title, owner, due_at) for step_def, owner, due_at in started),
         ],
+    )
+    triggers.incident_declared(
+        incident_id=incident_id, ref=values["ref"], title=title, severity=severity, is_drill=is_drill,
+        playbook=playbook, triage_owner_id=values["triage_owner_id"],
+        started=[triggers.StepWork(id=0, key=d.key, title=d.title, role=d.role, owner_id=o.id if o else None,
+                                   due_at=due) for d, o, due in started],
     )
     return Declared(id=incident_id, ref=values["ref"], warnings=warnings)
 
@@ -604,15 +628,26 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
         raise Conflict(f"step {step.key} is already {step.status}", field="step")
     if step.owner_id == new_owner.id:
         raise Conflict(f"step {step.key} is already owned by {new_owner.email}", field="owner")
+    if not new_owner.active or not new_owner.can(Permission.RESPOND):
+        raise InvalidInput(
+            f"{new_owner.name} cannot act on steps (they do not hold the respond permission); "
+            "hand it to someone who does", field="owner",
+        )
     before = step.owner.email if step.owner is not None else None
+    previous_owner_id = step.owner_id
     _claim(step, from_statuses=UNFINISHED,
            values={"owner_id": new_owner.id, "acknowledged_at": None},
            refusal=f"step {step.key} finished meanwhile")
-    warning = "" if new_owner.can(Permission.RESPOND) else f" ({new_owner.email} lacks the respond permission)"
+    now = clock.now()
     timeline.record(
-        incident_id=incident.id, kind="step.assigned", actor=actor,
-        summary=f"{actor.name} handed “{step.title}” to {new_owner.name}" + warning,
+        incident_id=incident.id, kind="step.assigned", actor=actor, at=now,
+        summary=f"{actor.name} handed “{step.title}” to {new_owner.name}",
         data={"step": step.key, "before": before, "after": new_owner.email},
+    )
+    triggers.step_handed_over(
+        incident=incident, previous_owner_id=previous_owner_id, actor_id=actor.id, at=now,
+        step=triggers.StepWork(id=step.id, key=step.key, title=step.title, role=step.role, owner_id=new_owner.id,
+                               due_at=step.due_at),
     )
     return step
 
@@ -730,7 +765,8 @@ def _activate_ready(incident: Incident, playbook: Playbook, *, actor: Person | N
             update(IncidentStep)
             .where(IncidentStep.id == step.id, IncidentStep.status == StepStatus.PENDING.value)
             .values(status=StepStatus.ACTIVE.value, activated_at=now, due_at=due_at,
-                    next_escalation_at=next_at, escalation_level=0)
+                    next_escalation_at=next_at, escalation_level=0,
+                    remind_at=None if stop else reminder_at(playbook.notifications, activated_at=now, due_at=due_at))
             .execution_options(synchronize_session=False)
         )
         db.session.expire(step)
@@ -739,6 +775,11 @@ def _activate_ready(incident: Incident, playbook: Playbook, *, actor: Person | N
         started.append(step)
         _record_activation(incident, step.key, step.title, step.owner, due_at, actor=actor,
                            actor_label=actor_label, at=now)
+    if not stop:
+        triggers.steps_started(incident=incident, actor_id=actor.id if actor else None, steps=[
+            triggers.StepWork(id=s.id, key=s.key, title=s.title, role=s.role, owner_id=s.owner_id, due_at=s.due_at)
+            for s in started
+        ])
     return started
 
 
@@ -796,6 +837,8 @@ def _change_severity(incident: Incident, playbook: Playbook, actor: Person, seve
             continue
         due_at = step.activated_at + playbook.step(step.key).due_for(severity)
         values: dict[str, Any] = {"due_at": due_at}
+        if step.remind_at is not None:
+            values["remind_at"] = reminder_at(playbook.notifications, activated_at=step.activated_at, due_at=due_at)
         if step.escalation_level == 0 and step.next_escalation_at is not None:
             next_at = first_escalation_at(playbook.escalation, due_at)
             if step.acknowledged_at is not None:

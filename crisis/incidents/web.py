@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 
 from crisis.enums import Permission, StepStatus
 from crisis.errors import DomainError, InvalidInput
+from crisis.escalation.targets import next_levels
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.forms import DeclareForm, parse_links
@@ -114,6 +115,8 @@ def detail(ref):
         can_act={s.key: service.can_act_on_step(person, incident, s) for s in incident.steps},
         transitions=service.TRANSITIONS[incident.status],
         people=service.assignable_people(),
+        handover=service.handover_candidates(steps),
+        next_levels=next_levels(steps),
         statuses=StepStatus,
     )
 
@@ -206,4 +209,5 @@ def my_steps():
     steps = service.steps_for(current_user._get_current_object())
     running = [s for s in steps if s.status in service.RUNNING]
     coming = [s for s in steps if s.status not in service.RUNNING]
-    return render_template("incidents/my_steps.html", running=running, coming=coming)
+    return render_template("incidents/my_steps.html", running=running, coming=coming,
+                           next_levels=next_levels(running))

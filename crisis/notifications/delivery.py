@@ -12,13 +12,14 @@ from __future__ import annotations
 import http.client
 import logging
 import smtplib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from crisis import clock
 from crisis.enums import NotificationChannel, NotificationStatus
@@ -32,9 +33,9 @@ PENDING = NotificationStatus.PENDING.value
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 30 * 60
 MAX_ATTEMPTS = 10
-BATCH_SIZE = 50
-# Rounds of BATCH_SIZE per job run: a burst of 1,000 escalation emails drains in one run.
-MAX_ROUNDS = 40
+BATCH_SIZE = 200
+# Rounds of BATCH_SIZE per job run: a burst of thousands of escalation emails drains in one run.
+MAX_ROUNDS = 25
 # Parallel sends; each is bounded by CRISIS_SEND_TIMEOUT.
 SENDERS = 8
 
@@ -77,7 +78,8 @@ def _settings() -> dict[str, Any]:
 
 
 def deliver_due(
-    *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS
+    *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> DeliveryResult:
     """Send the email and webhook rows whose next attempt is due; return what happened.
 
@@ -89,19 +91,33 @@ def deliver_due(
     result = DeliveryResult()
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-send") as pool:
         for _ in range(rounds):
+            # A stopping scheduler finishes the round it is in, not the whole backlog.
+            if not keep_going():
+                break
             leases = _lease(now or clock.now(), limit, settings)
             if not leases:
                 break
-            outcomes = list(pool.map(lambda lease: _send(lease, settings, config), leases))
+            # Each sender thread takes a share of the round and sends its emails over one SMTP session.
+            shares = [leases[i::SENDERS] for i in range(SENDERS)]
+            results = dict(
+                pair for share in pool.map(lambda part: _send_share(part, settings, config), shares) for pair in share
+            )
+            outcomes = [results[lease.id] for lease in leases]
+            sent = [lease for lease, (error, _) in zip(leases, outcomes, strict=True) if error is None]
+            result.attempted += len(sent)
+            result.sent += _settle_sent(sent)
+            # Failures that will be tried again are settled together too; giving up stays one by one.
+            retries = [(lease, error) for lease, (error, permanent) in zip(leases, outcomes, strict=True)
+                       if error is not None and not permanent and lease.attempt < settings["max_attempts"]]
+            result.attempted += len(retries)
+            result.retrying += _settle_retries(retries, settings)
             for lease, (error, permanent) in zip(leases, outcomes, strict=True):
+                if error is None or (not permanent and lease.attempt < settings["max_attempts"]):
+                    continue
                 result.attempted += 1
                 outcome = _settle(lease, error, permanent, settings)
-                if outcome == NotificationStatus.SENT.value:
-                    result.sent += 1
-                elif outcome == NotificationStatus.FAILED.value:
+                if outcome == NotificationStatus.FAILED.value:
                     result.failed += 1
-                elif outcome == PENDING:
-                    result.retrying += 1
             db.session.commit()
     return result
 
@@ -130,15 +146,18 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     if ids:
         for hook in db.session.scalars(select(Webhook).where(Webhook.id.in_(ids))):
             hooks[hook.id] = {"format": hook.format, "secret": hook.secret, "active": hook.active, "url": hook.url}
+    # One compare-and-set for the batch: a row is ours only if it is still pending and due (a
+    # lease moves next_attempt_at into the future, so a concurrent deliverer's UPDATE misses it).
+    by_id = {row.id: row for row in rows}
+    won = set(connection.execute(
+        table.update()
+        .where(table.c.id.in_(sorted(by_id)), table.c.status == PENDING, table.c.next_attempt_at <= now)
+        .values(attempts=table.c.attempts + 1, next_attempt_at=until)
+        .returning(table.c.id)
+    ).scalars()) if by_id else set()
     leases = []
     for row in sorted(rows, key=lambda r: r.id):
-        won = connection.execute(
-            table.update()
-            .where(table.c.id == row.id, table.c.status == PENDING, table.c.attempts == row.attempts,
-                   table.c.next_attempt_at <= now)
-            .values(attempts=row.attempts + 1, next_attempt_at=until)
-        ).rowcount
-        if won:
+        if row.id in won:
             leases.append(
                 _Lease(
                     id=row.id, attempt=row.attempts + 1, channel=row.channel, address=row.address,
@@ -150,14 +169,30 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     return leases
 
 
-def _send(lease: _Lease, settings: dict[str, Any], config: dict[str, Any]) -> tuple[str | None, bool]:
+def _send_share(
+    leases: list[_Lease], settings: dict[str, Any], config: dict[str, Any]
+) -> list[tuple[int, tuple[str | None, bool]]]:
+    """Attempt a sender thread's share of a round; emails share one SMTP session."""
+    connection = email.Connection(config, settings["timeout"])
+    try:
+        return [(lease.id, _send(lease, settings, config, connection)) for lease in leases]
+    finally:
+        connection.close()
+
+
+def _send(
+    lease: _Lease, settings: dict[str, Any], config: dict[str, Any], connection: email.Connection | None = None
+) -> tuple[str | None, bool]:
     """Attempt one delivery (runs in a sender thread: no session, no app context needed)."""
     try:
         if lease.channel == NotificationChannel.EMAIL.value:
             message = email.build_message(
                 sender=config["MAIL_FROM"], to=lease.address, subject=lease.subject, body=lease.body, key=lease.key
             )
-            email.send(message, config=config, timeout=settings["timeout"])
+            if connection is not None:
+                connection.send(message)
+            else:
+                email.send(message, config=config, timeout=settings["timeout"])
             return None, False
         hook = lease.webhook
         if hook is None:
@@ -185,6 +220,48 @@ def _send(lease: _Lease, settings: dict[str, Any], config: dict[str, Any]) -> tu
     except Exception as error:  # noqa: BLE001 - one odd receiver must not stop the round
         log.exception("unexpected error delivering %s", lease.key)
         return f"{error.__class__.__name__}: {error}", False
+
+
+_SETTLE_SENT = (
+    update(Notification.__table__)
+    .where(Notification.__table__.c.id == bindparam("lease_id"),
+           Notification.__table__.c.attempts == bindparam("lease_attempt"),
+           Notification.__table__.c.status == PENDING)
+    .values(status=NotificationStatus.SENT.value, sent_at=bindparam("sent_at"), next_attempt_at=None)
+)
+
+
+def _settle_sent(leases: list[_Lease]) -> int:
+    """Mark delivered rows sent in one executemany (caller commits); a lease that ran out is left alone."""
+    if not leases:
+        return 0
+    now = clock.now()
+    db.session.execute(
+        _SETTLE_SENT, [{"lease_id": lease.id, "lease_attempt": lease.attempt, "sent_at": now} for lease in leases]
+    )
+    return len(leases)
+
+
+_SETTLE_RETRY = (
+    update(Notification.__table__)
+    .where(Notification.__table__.c.id == bindparam("lease_id"),
+           Notification.__table__.c.attempts == bindparam("lease_attempt"),
+           Notification.__table__.c.status == PENDING)
+    .values(last_error=bindparam("error"), next_attempt_at=bindparam("retry_at"))
+)
+
+
+def _settle_retries(failures: list[tuple[_Lease, str]], settings: dict[str, Any]) -> int:
+    """Record failed attempts that will be retried, each after its backoff, in one executemany."""
+    if not failures:
+        return 0
+    now = clock.now()
+    db.session.execute(_SETTLE_RETRY, [
+        {"lease_id": lease.id, "lease_attempt": lease.attempt, "error": error[:2000],
+         "retry_at": now + backoff(lease.attempt, base=settings["base"], cap=settings["cap"])}
+        for lease, error in failures
+    ])
+    return len(failures)
 
 
 def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[str, Any]) -> str | None:

@@ -36,3 +36,46 @@ def send(message: EmailMessage, *, config: Mapping[str, Any], timeout: float) ->
         if config.get("SMTP_USER"):
             smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
         smtp.send_message(message)
+
+
+class Connection:
+    """One SMTP session reused for several messages (a burst costs one handshake per sender thread).
+
+    Any failure closes the session, so the next message starts a fresh one; each message still
+    succeeds or fails on its own.
+    """
+
+    def __init__(self, config: Mapping[str, Any], timeout: float) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.smtp is None:
+            smtp = smtplib.SMTP(self.config["SMTP_HOST"], int(self.config["SMTP_PORT"]), timeout=self.timeout)
+            try:
+                if self.config.get("SMTP_STARTTLS"):
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.config.get("SMTP_USER"):
+                    smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD") or "")
+            except BaseException:
+                smtp.close()
+                raise
+            self.smtp = smtp
+        try:
+            self.smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused:
+            # The session is fine; only this recipient was refused.
+            self.smtp.rset()
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
@@ -14,6 +15,7 @@ from crisis.enums import NotificationChannel, NotificationStatus, Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.notifications import wakeup
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import Person
 
@@ -59,6 +61,8 @@ def notify(
     )
     rows = [row for row in rows if row.dedup_key not in existing]
     db.session.add_all(rows)
+    if any(row.status == NotificationStatus.PENDING.value for row in rows):
+        wakeup.mark(db.session())
     return rows
 
 
@@ -112,6 +116,8 @@ def compose_rows(
     }
     rows: list[dict[str, Any]] = []
     seen: set[int] = set()
+    # No mail server configured: the email is kept in the mailbox admins can read, never sent.
+    mailbox = not mail_server_configured()
     # Every row sets the same columns, so a batch goes to the database as one multi-row INSERT.
     for person in recipients:
         if person is None or person.id in seen or not person.active:
@@ -128,8 +134,8 @@ def compose_rows(
                     subject=render_email_subject(subject=subject, incident=incident),
                     body=render_email_body(person=person, body=body, link=link, incident=incident),
                     dedup_key=_key(dedup_key, "email", person.id),
-                    status=NotificationStatus.PENDING.value,
-                    next_attempt_at=now,
+                    status=NotificationStatus.HELD.value if mailbox else NotificationStatus.PENDING.value,
+                    next_attempt_at=None if mailbox else now,
                     sent_at=None,
                 )
             )
@@ -168,6 +174,35 @@ def compose_rows(
                 )
             )
     return rows
+
+
+def mail_server_configured() -> bool:
+    """Whether email can be sent: CRISIS_SMTP_HOST names a mail server."""
+    return bool((current_app.config.get("SMTP_HOST") or "").strip())
+
+
+def mailbox(*, limit: int = 200) -> list[Notification]:
+    """Return the emails kept because no mail server is configured, newest first (admins read them)."""
+    return list(db.session.scalars(
+        select(Notification)
+        .where(Notification.channel == NotificationChannel.EMAIL.value,
+               Notification.status == NotificationStatus.HELD.value)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ))
+
+
+def failing_channels(*, since: datetime) -> list[str]:
+    """Return the outbound channels with a delivery that failed, or is retrying, since `since`."""
+    rows = db.session.execute(
+        select(Notification.channel).where(
+            Notification.channel != NotificationChannel.IN_APP.value,
+            Notification.created_at >= since,
+            (Notification.status == NotificationStatus.FAILED.value)
+            | ((Notification.status == NotificationStatus.PENDING.value) & (Notification.attempts > 0)
+               & (Notification.last_error != "")),
+        ).group_by(Notification.channel)
+    )
+    return sorted(channel for (channel,) in rows)
 
 
 def _key(dedup_key: str, channel: str, target: int) -> str:

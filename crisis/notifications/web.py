@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crisis import clock
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.notifications import service, webhooks
@@ -13,6 +16,8 @@ from crisis.web.access import permission_required
 bp = Blueprint("notifications", __name__)
 
 DELIVERY_FILTERS = ("problems", "failed", "retrying")
+# A delivery that failed within this window makes its channel "failing" in the admins' banner.
+FAILING_WINDOW = timedelta(hours=24)
 
 
 @bp.app_context_processor
@@ -20,6 +25,23 @@ def inject_unread_count() -> dict:
     if current_user and getattr(current_user, "is_authenticated", False):
         return {"unread_notifications": service.unread_count(person=current_user)}
     return {"unread_notifications": 0}
+
+
+@bp.app_context_processor
+def inject_channel_health() -> dict:
+    """Admins see, on every page, which outbound channels are failing (and whether mail is only kept)."""
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.can("admin"):
+        return {
+            "failing_channels": service.failing_channels(since=clock.now() - FAILING_WINDOW),
+            "mail_kept": not service.mail_server_configured(),
+        }
+    return {"failing_channels": [], "mail_kept": False}
+
+
+@bp.route("/admin/mailbox")
+@permission_required("admin")
+def mailbox():
+    return render_template("notifications/mailbox.html", items=service.mailbox())
 
 
 @bp.route("/notifications")

@@ -145,6 +145,38 @@ class EscalationPolicy:
         return result
 
 
+# Severities at which declaring also tells the executive sponsor, unless a playbook says otherwise.
+SPONSOR_SEVERITIES: tuple[str, ...] = ("SEV1", "SEV2")
+# How long before a step falls due its owner is reminded, unless a playbook says otherwise.
+DEFAULT_REMIND_BEFORE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """A playbook's `notifications` block: who hears of a declaration, when owners are reminded."""
+
+    # None: no reminders for this playbook's steps.
+    remind_before: timedelta | None = DEFAULT_REMIND_BEFORE
+    sponsor_on_declare: tuple[str, ...] = SPONSOR_SEVERITIES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "remind_before": None if self.remind_before is None else _seconds(self.remind_before),
+            "sponsor_on_declare": list(self.sponsor_on_declare),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> NotifySettings:
+        # Versions stored before the block existed get the defaults.
+        if data is None:
+            return cls()
+        remind = data.get("remind_before", _seconds(DEFAULT_REMIND_BEFORE))
+        return cls(
+            remind_before=None if remind is None else timedelta(seconds=remind),
+            sponsor_on_declare=tuple(data.get("sponsor_on_declare", SPONSOR_SEVERITIES)),
+        )
+
+
 @dataclass(frozen=True)
 class StepDef:
     key: str
@@ -233,6 +265,7 @@ class Playbook:
     triage_role: str = "triage-lead"
     questions: tuple[TriageQuestion, ...] = ()
     escalation: EscalationPolicy = field(default_factory=lambda: EscalationPolicy(levels=()))
+    notifications: NotifySettings = field(default_factory=NotifySettings)
     # File order; `ordered_steps()` gives an order that respects `after`.
     steps: tuple[StepDef, ...] = ()
 
@@ -308,6 +341,7 @@ class Playbook:
                 else _seconds(policy.repeat_every),
                 "acknowledge_snooze": _seconds(policy.acknowledge_snooze),
             },
+            "notifications": self.notifications.to_dict(),
             "steps": [step.to_dict() for step in self.steps],
         }
 
@@ -339,6 +373,7 @@ class Playbook:
                 else timedelta(seconds=esc["repeat_every"]),
                 acknowledge_snooze=timedelta(seconds=esc.get("acknowledge_snooze", 900)),
             ),
+            notifications=NotifySettings.from_dict(data.get("notifications")),
             steps=tuple(StepDef.from_dict(step) for step in data["steps"]),
         )
 

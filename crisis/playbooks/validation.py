@@ -30,6 +30,7 @@ from crisis.playbooks.definition import (
     Condition,
     EscalationLevel,
     EscalationPolicy,
+    NotifySettings,
     Playbook,
     StepDef,
     TriageQuestion,
@@ -44,11 +45,14 @@ MAX_KEY_LENGTH = 64
 MAX_TITLE_LENGTH = 200
 
 TOP_KEYS = ("key", "title", "description", "default_severity", "triage_role", "questions",
-            "escalation", "steps")
+            "escalation", "notifications", "steps")
 TOP_REQUIRED = ("key", "title", "description", "default_severity", "escalation", "steps")
 QUESTION_KEYS = ("key", "prompt", "choices")
 ESCALATION_KEYS = ("levels", "repeat_every", "acknowledge_snooze")
 LEVEL_KEYS = ("after", "notify", "channels")
+NOTIFICATION_KEYS = ("remind_before", "sponsor_on_declare")
+# A reminder sooner than this before the due time would arrive with the escalation itself.
+MIN_REMIND_BEFORE = timedelta(minutes=1)
 STEP_KEYS = ("key", "title", "guidance", "role", "due", "after", "when", "approval", "template",
              "checklist", "required", "publishes")
 STEP_REQUIRED = ("key", "title", "guidance", "role", "due")
@@ -464,6 +468,7 @@ class _Checker:
             triage_role = self.role(root["triage_role"], ("triage_role",), "triage_role")
         questions = self.questions(root.get("questions", []))
         escalation = self.escalation(root["escalation"]) if "escalation" in root else None
+        notifications = self.notifications(root["notifications"]) if "notifications" in root else NotifySettings()
         steps = self.steps(root.get("steps"), questions) if "steps" in root else []
         self.finish()
         if self.problems:
@@ -480,6 +485,7 @@ class _Checker:
             triage_role=triage_role,
             questions=tuple(questions.values()),
             escalation=escalation,
+            notifications=notifications or NotifySettings(),
             steps=tuple(steps),
         )
 
@@ -591,6 +597,41 @@ class _Checker:
             return None
         return EscalationPolicy(levels=tuple(levels), repeat_every=repeat_every,
                                 acknowledge_snooze=snooze)
+
+    def notifications(self, value: Any) -> NotifySettings | None:
+        """Check the `notifications` block: `remind_before` (a duration or off), `sponsor_on_declare`."""
+        path: Path_ = ("notifications",)
+        data = self.mapping(value, path, "notifications")
+        if data is None:
+            return None
+        self.keys(data, path, NOTIFICATION_KEYS, (), "notifications")
+        settings = NotifySettings()
+        remind: timedelta | None = settings.remind_before
+        if "remind_before" in data:
+            raw = data["remind_before"]
+            # YAML reads a bare `off` as False.
+            if raw is False or raw == "off":
+                remind = None
+            else:
+                remind = self.duration(raw, path + ("remind_before",))
+                if remind is not None and remind < MIN_REMIND_BEFORE:
+                    self.report(path + ("remind_before",),
+                                f"remind_before must be at least {int(MIN_REMIND_BEFORE.total_seconds())}s "
+                                "(or off for no reminders)")
+                    remind = None
+                if remind is None:
+                    return None
+        sponsor = settings.sponsor_on_declare
+        if "sponsor_on_declare" in data:
+            listed = self.text_list(data["sponsor_on_declare"], path + ("sponsor_on_declare",),
+                                    "sponsor_on_declare", allow_empty=True)
+            if listed is None:
+                return None
+            for j, severity in enumerate(listed):
+                if self.severity(severity, path + ("sponsor_on_declare", j)) is None:
+                    return None
+            sponsor = tuple(listed)
+        return NotifySettings(remind_before=remind, sponsor_on_declare=sponsor)
 
     def target(self, target: str, path: Path_) -> bool:
         if target in TRIGGER_TARGETS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -106,6 +107,8 @@ class StatementApproval(Base):
     # The sweep claims a level with a compare-and-set on escalation_level.
     escalation_level: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
+    # Ids of the people this round's escalation levels reached, so each level reaches someone new.
+    reached: Mapped[list[Any] | None]
 
     statement: Mapped[Statement] = relationship(back_populates="approvals")
     decided_by: Mapped[Person | None] = relationship()

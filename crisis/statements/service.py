@@ -8,14 +8,12 @@ approval to pending and asks the approvers again (they approve words, not a stat
 
 Approvers are the roles the step names in `approval`; a statement drafted for no step, or
 for a step that names none, needs DEFAULT_APPROVERS[severity]. An approval not given by
-`due_at` escalates on the incident playbook's escalation timings: the approver role's
-primary, then its backups and the triage owner, then the executive sponsor (see
-`escalation_targets`).
+`due_at` escalates on the incident playbook's escalation timings, each level reaching someone
+new (see `crisis.escalation.targets`), never the author of the wording under review.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -24,13 +22,14 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from crisis import clock
-from crisis.enums import Permission, ResponseRole, Severity, StepStatus
+from crisis.enums import OPEN_STATUSES, Permission, ResponseRole, Severity, StepStatus
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crisis.escalation import engine
 from crisis.escalation.policy import escalation_time, first_escalation_at, level_for
+from crisis.escalation.targets import Directory, resolve_level
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.inputs import fits_id
+from crisis.notifications import triggers
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
@@ -230,6 +229,7 @@ def edit_statement(*, statement: Statement, actor: Person, body: str | None = No
         _ask_approvals(statement, now=now)
         statement.status = StatementStatus.IN_REVIEW.value
         reset = True
+        _tell_approvers(statement)
     elif before == StatementStatus.REJECTED.value:
         statement.status = StatementStatus.DRAFT.value
     summary = f"Statement #{statement.id} edited (version {statement.version})"
@@ -269,7 +269,25 @@ def submit_statement(*, statement: Statement, actor: Person) -> Statement:
         summary=f"Statement #{statement.id} submitted for approval by {', '.join(roles)}",
         data={"statement": statement.id, "step": statement.step_key, "version": statement.version, "approvers": list(roles)},
     )
+    _tell_approvers(statement)
     return statement
+
+
+def wording_author_id(statement: Statement) -> int | None:
+    """Return who wrote the wording under review (the current version's editor, else the drafter)."""
+    for version in statement.versions:
+        if version.number == statement.version and version.edited_by_id is not None:
+            return version.edited_by_id
+    return statement.created_by_id
+
+
+def _tell_approvers(statement: Statement) -> None:
+    pending = [a for a in statement.approvals if a.status == ApprovalStatus.PENDING.value]
+    triggers.statement_waiting(
+        statement=statement, roles=[a.role for a in pending], author_id=wording_author_id(statement),
+        round_=max((a.round for a in pending), default=0),
+        due_at=min((a.due_at for a in pending if a.due_at is not None), default=None),
+    )
 
 
 # ---------------------------------------------------------------- approving
@@ -326,7 +344,21 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
             "roles": roles, "fully_approved": complete, "waiting": waiting,
         },
     )
+    if complete:
+        triggers.statement_approved(
+            statement=statement, spokesperson_ids=triggers.live_spokespeople(statement.platform),
+            step_owner_ids=_publishing_step_owners(statement), actor_id=actor.id,
+        )
     return statement
+
+
+def _publishing_step_owners(statement: Statement) -> list[int]:
+    """Return the owners of the step that publishing this statement completes."""
+    incident = statement.incident
+    keys = [statement.step_key] if statement.step_key else [s.key for s in _playbook(incident).steps if s.publishes]
+    steps = [incident.step(key) for key in keys]
+    return [step.owner_id for step in steps if step is not None and step.owner_id is not None
+            and step.status in (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value, StepStatus.PENDING.value)]
 
 
 def reject_statement(*, statement: Statement, actor: Person, reason: str, role: str | None = None) -> Statement:
@@ -370,6 +402,8 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
         summary=f"Statement #{statement.id} sent back by {actor.name} ({', '.join(roles)}): {reason}",
         data={"statement": statement.id, "step": statement.step_key, "version": statement.version, "roles": roles, "reason": reason},
     )
+    triggers.statement_sent_back(statement=statement, author_id=wording_author_id(statement), actor_id=actor.id,
+                                 reason=reason)
     return statement
 
 
@@ -415,6 +449,7 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
             "platform": statement.platform, "url": url, "body": statement.body, "approved_by": approvers,
         },
     )
+    triggers.statement_published(statement=statement, actor_id=actor.id)
     _complete_publishing_step(statement, actor)
     return statement
 
@@ -545,36 +580,13 @@ def list_holding_statements(*, include_retired: bool = False) -> list[HoldingSta
 # ---------------------------------------------------------------- escalation of overdue approvals
 
 
-def escalation_targets(approval: StatementApproval, notify: Sequence[str]) -> list[Person]:
-    """Translate a playbook escalation level's targets for an overdue approval.
-
-    owner: the approver role's primary; role_lead: its backups (the approver's backup);
-    triage_owner: the incident's triage owner; exec_sponsor: the exec-sponsor primary;
-    role:<name>: that role's primary.
-    """
-    incident = approval.statement.incident
-    people: list[Person] = []
-    holders = role_holders(approval.role)
-    for target in notify:
-        if target == "owner":
-            people += holders[:1]
-        elif target == "role_lead":
-            people += holders[1:]
-        elif target == "triage_owner" and incident.triage_owner is not None:
-            people.append(incident.triage_owner)
-        elif target == "exec_sponsor":
-            people += [p for p in [role_primary(ResponseRole.EXEC_SPONSOR.value)] if p]
-        elif target.startswith("role:"):
-            people += [p for p in [role_primary(target.removeprefix("role:"))] if p]
-    unique: dict[int, Person] = {}
-    for person in people:
-        if person.active:
-            unique.setdefault(person.id, person)
-    return list(unique.values())
-
-
 def sweep_overdue_approvals(now: datetime | None = None) -> int:
-    """Escalate every pending approval whose next escalation is due; return how many levels fired."""
+    """Escalate every pending approval whose next escalation is due; return how many levels fired.
+
+    Targets resolve as for steps (crisis.escalation.targets), the approver role standing in for
+    the step's role; the author of the wording under review is never a target. Approvals of an
+    incident that is resolved or closed stop escalating.
+    """
     now = now or clock.now()
     due = db.session.scalars(
         select(StatementApproval)
@@ -589,12 +601,16 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
         .limit(500)
     ).all()
     fired = 0
+    directory = Directory()
     for approval in due:
         statement = approval.statement
-        policy = _playbook(statement.incident).escalation
+        incident = statement.incident
+        playbook = _playbook(incident)
+        policy = playbook.escalation
         seen = approval.escalation_level
         level = seen + 1
-        following = escalation_time(policy, approval.due_at, level + 1) if approval.due_at else None
+        running = incident.status in OPEN_STATUSES
+        following = escalation_time(policy, approval.due_at, level + 1) if approval.due_at and running else None
         # Compare-and-set: only the process that moves the level from `seen` writes anything.
         claimed = db.session.execute(
             update(StatementApproval)
@@ -606,16 +622,22 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
                 # The row may have been reread after another sweep's commit: still due?
                 StatementApproval.next_escalation_at <= now,
             )
-            .values(escalation_level=level, next_escalation_at=following)
+            .values(escalation_level=level if running else seen, next_escalation_at=following)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if claimed != 1:
-            db.session.rollback()
+        if claimed != 1 or not running:
+            # Lost the claim, or the incident is over: its approvals stop escalating.
+            db.session.commit() if claimed == 1 else db.session.rollback()
             continue
         rule = level_for(policy, level)
-        recipients = escalation_targets(approval, rule.notify if rule else ("owner", "role_lead"))
+        reach = resolve_level(
+            rule.notify if rule else ("owner", "role_lead"), owner_id=None, triage_owner_id=incident.triage_owner_id,
+            role=approval.role, triage_role=playbook.triage_role, reached=set(approval.reached or ()),
+            exclude={wording_author_id(statement)} - {None}, directory=directory,
+        )
+        recipients = reach.people
+        approval.reached = sorted(set(approval.reached or ()) | {p.id for p in recipients})
         channels = rule.channels if rule else ("email", "in_app", "webhook")
-        incident = statement.incident
         subject = f"[{incident.ref}] {approval.role} approval of statement #{statement.id} is overdue"
         body = (
             f"The {approval.role} sign-off of statement #{statement.id} on {incident.ref} "
@@ -628,12 +650,15 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
             channels=channels,
             link=f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident.ref}#statement-{statement.id}",
         )
+        summary = f"The {approval.role} approval of statement #{statement.id} is overdue; escalation level {level}"
+        if reach.nobody_new:
+            summary += "; nobody new was left to reach"
         record(
-            incident_id=incident.id, kind="statement.escalated", actor_label="scheduler",
-            summary=f"The {approval.role} approval of statement #{statement.id} is overdue; escalation level {level}",
+            incident_id=incident.id, kind="statement.escalated", actor_label="scheduler", summary=summary,
             data={
                 "statement": statement.id, "step": statement.step_key, "role": approval.role,
                 "level": level, "notified": [p.email for p in recipients],
+                **({"nobody_new": True} if reach.nobody_new else {}),
             },
             at=now,
         )
@@ -684,6 +709,7 @@ def _ask_approvals(statement: Statement, *, now: datetime) -> None:
         approval.round += 1
         approval.due_at = due_at
         approval.escalation_level = 0
+        approval.reached = []
         approval.next_escalation_at = first_escalation_at(policy, due_at) if policy.levels else due_at
 
 
@@ -750,7 +776,3 @@ def _clean_url(url: str) -> str:
         raise InvalidInput("url must be the http(s) address of the live post", field="url")
     return url
 
-
-# The escalation scheduler runs this after its step sweep.
-if sweep_overdue_approvals not in engine.EXTRA_SWEEPS:
-    engine.EXTRA_SWEEPS.append(sweep_overdue_approvals)

@@ -1,7 +1,7 @@
 """idempotency keys for API writes; every saved version of a post-incident review
 
 Revision ID: 0005_idempotency_review_history
-Revises: 0003_plain_data_layer
+Revises: 0004_notify_on_work
 Create Date: 2026-12-02 04:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_idempotency_review_history'
-down_revision = '0003_plain_data_layer'
+down_revision = '0004_notify_on_work'
 branch_labels = None
 depends_on = None
 

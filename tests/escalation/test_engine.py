@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock as crisis_clock
-from crisis.escalation import engine
 from crisis.escalation.engine import next_escalation_after, run_sweep
 from crisis.escalation.models import StepEscalation
 from crisis.escalation.policy import after_acknowledge
@@ -86,8 +85,10 @@ def test_levels_fire_in_order_to_the_policys_people(app, one_step, clock):
         clock.advance(minutes=20)
         assert run_sweep().escalated == 1
         assert escalations(one_step)[-1].data["notified"] == ["exec@example.com"]
+        # The level names email and webhook; executives are reached in the app as well.
         assert sorted(outbox(f"escalation:{one_step}:3:")) == [
             ("email", "exec@example.com"),
+            ("in_app", "exec@example.com"),
             ("webhook", "http://127.0.0.1:9/hook"),
         ]
         row = db.session.get(IncidentStep, one_step)
@@ -107,7 +108,7 @@ def test_timeline_event_and_escalation_row_carry_the_due_time(app, one_step, clo
         assert (fired.level, fired.due_at, fired.fired_at) == (1, due, crisis_clock.now())
         event = escalations(one_step)[0]
         assert event.at == crisis_clock.now()
-        assert "overdue" in event.summary and "owner@example.com" in event.summary
+        assert "overdue" in event.summary and "Owner" in event.summary
 
 
 def test_last_level_repeats_and_missed_repeats_collapse_after_downtime(app, crew, person, clock):
@@ -128,8 +129,12 @@ def test_last_level_repeats_and_missed_repeats_collapse_after_downtime(app, crew
         assert row.next_escalation_at == due + timedelta(minutes=130)
         clock.set(due + timedelta(minutes=130))
         assert run_sweep().escalated == 1
-        assert escalations(step_id)[-1].data == {"step": "respond", "level": 4, "notified": ["lead@example.com"]}
-        assert outbox(f"escalation:{step_id}:4:") == [("in_app", "lead@example.com")]
+        # Every level reaches someone new: the role's primary (2), its backup (3), then, with the
+        # role's roster used up and no triage backup, the executive sponsor (4).
+        assert [e.data["notified"] for e in escalations(step_id)[1:]] == [
+            ["lead@example.com"], ["backup@example.com"], ["exec@example.com"]
+        ]
+        assert outbox(f"escalation:{step_id}:4:") == [("in_app", "exec@example.com")]
 
 
 def test_next_escalation_after_follows_policy_times():
@@ -273,23 +278,21 @@ def test_second_escalation_of_a_level_is_impossible_in_the_database(app, one_ste
         assert db.session.scalar(select(func.count(StepEscalation.id))) == 2
 
 
-def test_extra_sweeps_run_after_the_step_sweep(app, clock, monkeypatch):
+def test_extra_sweeps_run_after_the_step_sweep(app, clock):
     seen = []
-    monkeypatch.setattr(engine, "EXTRA_SWEEPS", [lambda now: seen.append(now) or 7])
     with app.app_context():
-        result = run_sweep()
+        result = run_sweep(extra=[lambda now: seen.append(now) or 7])
     assert seen == [crisis_clock.now()]
     assert list(result.extra.values()) == [7]
 
 
-def test_a_failing_extra_sweep_does_not_stop_escalation(app, one_step, clock, monkeypatch):
+def test_a_failing_extra_sweep_does_not_stop_escalation(app, one_step, clock):
     def broken(now):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "EXTRA_SWEEPS", [broken])
     with app.app_context():
         clock.advance(minutes=15)
-        result = run_sweep()
+        result = run_sweep(extra=[broken])
         assert (result.escalated, result.errors) == (1, 1)
         assert len(escalations(one_step)) == 1
 
@@ -341,8 +344,9 @@ def test_concurrent_sweeps_in_threads_escalate_each_level_once(app, crew, person
         events = db.session.scalar(select(func.count(TimelineEvent.id)).where(TimelineEvent.kind == "step.escalated"))
         assert events == 900
         keys = db.session.scalars(select(Notification.dedup_key)).all()
-        # owner: in_app + email; level 2: triage owner unset, lead in_app + email; level 3: exec email.
-        assert len(keys) == len(set(keys)) == 300 * 5
+        # owner: in_app + email; level 2: triage owner unset, lead in_app + email; level 3: exec email
+        # and in-app (the executive level always reaches executives in the app).
+        assert len(keys) == len(set(keys)) == 300 * 6
 
 
 def test_completion_racing_a_sweep_is_never_followed_by_an_escalation(app, crew, person, clock):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crisis.escalation.engine import EXTRA_SWEEPS, run_sweep
+from crisis.escalation.scheduler import SWEEPS, sweep_all
 from crisis.extensions import db
 from crisis.incidents.service import get_incident
 from crisis.notifications.models import Notification
@@ -22,7 +22,7 @@ def escalations(app, ref: str) -> list[tuple[str, int, list[str]]]:
 
 def sweep(app) -> int:
     with app.app_context():
-        result = run_sweep()
+        result = sweep_all()
         return result.extra["sweep_overdue_approvals"]
 
 
@@ -35,8 +35,8 @@ def recipients(app, channel: str) -> list[str]:
         return [row.recipient.email for row in rows]
 
 
-def test_the_sweep_is_registered_with_the_escalation_engine():
-    assert sweep_overdue_approvals in EXTRA_SWEEPS
+def test_the_sweep_is_registered_where_the_scheduler_is_built():
+    assert sweep_overdue_approvals in SWEEPS
 
 
 def test_an_overdue_approval_escalates_each_level_once(app, desk, team, clock, make_person):

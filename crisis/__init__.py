@@ -37,6 +37,7 @@ WEB_MODULES = (
     "crisis.notifications.web",
     "crisis.admin.web",
     "crisis.health",
+    "crisis.live.web",
 )
 CLI_MODULES = (
     "crisis.people.cli",

@@ -1,0 +1,154 @@
+"""The live poll and fragments: an open page asks "changed?" about once a second.
+
+`GET /live?k=incident:INC-2026-0001&k=bell` answers the stamps (crisis.live.stamps) of the
+page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Match while
+nothing changed gets a 304 without a body: one signed-in lookup and one indexed query per
+part, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
+
+Fragments that look the same for many viewers (the dashboard; the incident page of people who
+may only view) are rendered once per stamp and shared (see `SharedRenders`); fragments with
+forms carry the viewer's CSRF token and are rendered for that viewer only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import current_user
+
+from crisis.enums import Permission
+from crisis.errors import InvalidInput
+from crisis.live import stamps
+from crisis.web.access import permission_required
+from crisis.web.formatting import viewer_zone
+
+bp = Blueprint("live", __name__)
+
+MAX_KEYS = 8
+RENDER_CACHE_SIZE = 256
+DEFAULT_POLL_SECONDS = 1
+
+
+class SharedRenders:
+    """Rendered fragments by (part, stamp, viewer class), least recently used first out.
+
+    Per process, so each web worker renders a shared state once; bounded, so a long crisis
+    cannot grow it. Threads of a gthread worker share it, hence the lock.
+    """
+
+    def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: tuple, render: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        body = render()  # outside the lock: two threads may render the same state once each
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+
+def shared_renders() -> SharedRenders:
+    return current_app.extensions.setdefault("crisis.live.renders", SharedRenders())
+
+
+@bp.app_context_processor
+def inject_live() -> dict:
+    """The bell's stamp on every page, and how often pages poll."""
+    every = current_app.config.get("LIVE_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+    if getattr(current_user, "is_authenticated", False):
+        return {"live_bell_stamp": stamps.bell_stamp(person_id=current_user.id), "live_poll_seconds": every}
+    return {"live_bell_stamp": "", "live_poll_seconds": every}
+
+
+def _stamp_of(key: str) -> str:
+    """The stamp of one live part, checking the viewer may see it."""
+    kind, _, argument = key.partition(":")
+    if kind in ("incident", "board") and not current_user.can(Permission.VIEW):
+        raise InvalidInput(f"you may not watch {key!r}", field="k")
+    if kind == "incident" and argument:
+        return stamps.incident_stamp(ref=argument)
+    if kind == "board" and not argument:
+        return stamps.board_stamp()
+    if kind == "steps" and not argument:
+        return stamps.steps_stamp(person_id=current_user.id)
+    if kind == "bell" and not argument:
+        return stamps.bell_stamp(person_id=current_user.id)
+    raise InvalidInput(f"unknown live part {key!r}: use incident:<reference>, board, steps or bell", field="k")
+
+
+@bp.route("/live")
+@permission_required(None)
+def poll():
+    keys = request.args.getlist("k")
+    if not keys or len(keys) > MAX_KEYS:
+        raise InvalidInput(f"name 1 to {MAX_KEYS} live parts with k=", field="k")
+    answer = {key: _stamp_of(key) for key in keys}
+    etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
+    response = jsonify({"stamps": answer})
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response.make_conditional(request)
+
+
+def _fragment(stamp: str, render: Callable[[], str]):
+    """Answer a fragment with its stamp as ETag (304 if the viewer already has it)."""
+    response = current_app.response_class(render(), mimetype="text/html")
+    response.set_etag(stamp)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response.make_conditional(request)
+
+
+@bp.route("/live/incident/<ref>")
+@permission_required("view")
+def incident(ref):
+    from crisis.incidents.web import detail_context
+
+    stamp = stamps.incident_stamp(ref=ref)
+    if current_user.can(Permission.RESPOND):
+        # Forms with this viewer's actions and CSRF token: rendered for them alone.
+        return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
+    key = ("incident", ref.strip().upper(), stamp, viewer_zone().key)
+    return _fragment(stamp, lambda: shared_renders().get_or_render(
+        key, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False))
+    ))
+
+
+@bp.route("/live/board")
+@permission_required("view")
+def board():
+    from crisis.executive.metrics import load_board
+    from crisis.executive.web import _time_formatter
+
+    stamp = stamps.board_stamp()
+    key = ("board", stamp, viewer_zone().key, current_user.can(Permission.DECLARE))
+    return _fragment(stamp, lambda: shared_renders().get_or_render(key, lambda: render_template(
+        "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
+    )))
+
+
+@bp.route("/live/my-steps")
+@permission_required(None)
+def my_steps():
+    from crisis.incidents.web import my_steps_context
+
+    stamp = stamps.steps_stamp(person_id=current_user.id)
+    return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))
+
+
+@bp.route("/live/bell")
+@permission_required(None)
+def bell():
+    stamp = stamps.bell_stamp(person_id=current_user.id)
+    return _fragment(stamp, lambda: render_template("notifications/_bell_live.html"))

@@ -21,7 +21,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from crisis.enums import Permission
-from crisis.errors import InvalidInput
+from crisis.errors import Forbidden, InvalidInput
 from crisis.live import stamps
 from crisis.web.access import permission_required
 from crisis.web.formatting import viewer_zone
@@ -76,7 +76,7 @@ def _stamp_of(key: str) -> str:
     """The stamp of one live part, checking the viewer may see it."""
     kind, _, argument = key.partition(":")
     if kind in ("incident", "board") and not current_user.can(Permission.VIEW):
-        raise InvalidInput(f"you may not watch {key!r}", field="k")
+        raise Forbidden(f"you may not watch {key!r}", field="k")
     if kind == "incident" and argument:
         return stamps.incident_stamp(ref=argument)
     if kind == "board" and not argument:
@@ -103,7 +103,11 @@ def poll():
 
 
 def _fragment(stamp: str, render: Callable[[], str]):
-    """Answer a fragment with its stamp as ETag (304 if the viewer already has it)."""
+    """Answer a fragment with its stamp as ETag (304, rendering nothing, if the viewer has it)."""
+    if request.if_none_match.contains(stamp):
+        response = current_app.response_class(status=304)
+        response.set_etag(stamp)
+        return response
     response = current_app.response_class(render(), mimetype="text/html")
     response.set_etag(stamp)
     response.headers["Cache-Control"] = "no-cache, private"

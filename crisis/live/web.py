@@ -16,15 +16,25 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from crisis.enums import Permission
 from crisis.errors import Forbidden, InvalidInput
 from crisis.live import stamps
+from crisis.live.access import Watcher, current_watcher
 from crisis.web.access import permission_required
-from crisis.web.formatting import viewer_zone
 
 bp = Blueprint("live", __name__)
 
@@ -72,34 +82,54 @@ def inject_live() -> dict:
     return {"live_bell_stamp": "", "live_poll_seconds": every}
 
 
-def _stamp_of(key: str) -> str:
-    """The stamp of one live part, checking the viewer may see it."""
+def _stamp_of(key: str, watcher: Watcher) -> str:
+    """The stamp of one live part, checking the watcher may see it."""
     kind, _, argument = key.partition(":")
-    if kind in ("incident", "board") and not current_user.can(Permission.VIEW):
+    if kind in ("incident", "board") and not watcher.can(Permission.VIEW):
         raise Forbidden(f"you may not watch {key!r}", field="k")
     if kind == "incident" and argument:
         return stamps.incident_stamp(ref=argument)
     if kind == "board" and not argument:
         return stamps.board_stamp()
     if kind == "steps" and not argument:
-        return stamps.steps_stamp(person_id=current_user.id)
+        return stamps.steps_stamp(person_id=watcher.person_id)
     if kind == "bell" and not argument:
-        return stamps.bell_stamp(person_id=current_user.id)
+        return stamps.bell_stamp(person_id=watcher.person_id)
     raise InvalidInput(f"unknown live part {key!r}: use incident:<reference>, board, steps or bell", field="k")
 
 
+def _signed_in(permission: str | None = None) -> Watcher:
+    """The watcher of this request, else a redirect to sign in or 403 (lacking `permission`)."""
+    watcher = current_watcher()
+    if watcher is None:
+        abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
+    if permission is not None and not watcher.can(permission):
+        abort(403)
+    return watcher
+
+
 @bp.route("/live")
-@permission_required(None)
 def poll():
+    watcher = _signed_in()
     keys = request.args.getlist("k")
     if not keys or len(keys) > MAX_KEYS:
         raise InvalidInput(f"name 1 to {MAX_KEYS} live parts with k=", field="k")
-    answer = {key: _stamp_of(key) for key in keys}
+    answer = {key: _stamp_of(key, watcher) for key in keys}
     etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
     response = jsonify({"stamps": answer})
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache, private"
     return response.make_conditional(request)
+
+
+poll.required_permission = "authenticated"  # type: ignore[attr-defined]
+
+
+def _zone_of(watcher: Watcher) -> str:
+    try:
+        return ZoneInfo(watcher.timezone or current_app.config["TIMEZONE"]).key
+    except (KeyError, ValueError):
+        return current_app.config["TIMEZONE"]
 
 
 def _fragment(stamp: str, render: Callable[[], str]):
@@ -115,31 +145,37 @@ def _fragment(stamp: str, render: Callable[[], str]):
 
 
 @bp.route("/live/incident/<ref>")
-@permission_required("view")
 def incident(ref):
     from crisis.incidents.web import detail_context
 
+    watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
-    if current_user.can(Permission.RESPOND):
+    if watcher.can(Permission.RESPOND):
         # Forms with this viewer's actions and CSRF token: rendered for them alone.
         return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
-    key = ("incident", ref.strip().upper(), stamp, viewer_zone().key)
+    key = ("incident", ref.strip().upper(), stamp, _zone_of(watcher))
     return _fragment(stamp, lambda: shared_renders().get_or_render(
         key, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False))
     ))
 
 
+incident.required_permission = "view"  # type: ignore[attr-defined]
+
+
 @bp.route("/live/board")
-@permission_required("view")
 def board():
     from crisis.executive.metrics import load_board
     from crisis.executive.web import _time_formatter
 
+    watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
-    key = ("board", stamp, viewer_zone().key, current_user.can(Permission.DECLARE))
+    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
     return _fragment(stamp, lambda: shared_renders().get_or_render(key, lambda: render_template(
         "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
     )))
+
+
+board.required_permission = "view"  # type: ignore[attr-defined]
 
 
 @bp.route("/live/my-steps")

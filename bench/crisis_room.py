@@ -35,7 +35,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,7 +143,7 @@ async def responder(port: int, token: str, ref: str, counter, tally: Tally, unti
         started = time.monotonic()
         try:
             status, _, _ = await conn.request("POST", f"/api/v1/incidents/{ref}/notes", headers, body)
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             tally.error(f"responder {type(error).__name__}")
             continue
         finished = time.monotonic()
@@ -193,7 +192,7 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
             if newest > highest:
                 shown.append((time.monotonic(), newest))
                 highest = newest
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             tally.error(f"viewer {type(error).__name__}")
     # Each measured note: from its API answer to the first fragment showing it or a later one.
     for number, done in tally.done_at.items():

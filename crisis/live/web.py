@@ -41,6 +41,9 @@ bp = Blueprint("live", __name__)
 MAX_KEYS = 8
 RENDER_CACHE_SIZE = 256
 DEFAULT_POLL_SECONDS = 1
+# One live render at a time per worker process by default, waiting at most a quarter second.
+DEFAULT_RENDERS_AT_ONCE = 1
+RENDER_WAIT_SECONDS = 0.25
 
 
 class SharedRenders:
@@ -55,18 +58,45 @@ class SharedRenders:
         self._items: OrderedDict[tuple, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: tuple, render: Callable[[], str]) -> str:
+    def get(self, key: tuple) -> str | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                return found
-        body = render()  # outside the lock: two threads may render the same state once each
+            return found
+
+    def put(self, key: tuple, body: str) -> None:
         with self._lock:
             self._items[key] = body
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return body
+
+
+class RenderGate:
+    """At most `limit` live renders at once in this process; the others are told to come back.
+
+    A gthread worker serves a few requests at a time in one interpreter. Left alone, a crowd of
+    viewers whose fragments all moved at once would take every thread and the interpreter with
+    them, and a responder's action would queue behind their renders. A viewer turned away gets
+    a 503 with Retry-After and its page simply asks again on its next poll.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def render(self, render: Callable[[], str]) -> str | None:
+        if not self._slots.acquire(timeout=RENDER_WAIT_SECONDS):
+            return None
+        try:
+            return render()
+        finally:
+            self._slots.release()
+
+
+def render_gate() -> RenderGate:
+    return current_app.extensions.setdefault(
+        "crisis.live.gate", RenderGate(int(current_app.config.get("LIVE_RENDERS_AT_ONCE", DEFAULT_RENDERS_AT_ONCE)))
+    )
 
 
 def shared_renders() -> SharedRenders:
@@ -132,16 +162,29 @@ def _zone_of(watcher: Watcher) -> str:
         return current_app.config["TIMEZONE"]
 
 
-def _fragment(stamp: str, render: Callable[[], str]):
-    """Answer a fragment with its stamp as ETag (304, rendering nothing, if the viewer has it)."""
+def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None):
+    """Answer a fragment with its stamp as ETag: 304 if the viewer has it, else the body.
+
+    With `shared`, the body is rendered once per key in this process and served to every
+    viewer asking for that key; a render waits for the process's render gate.
+    """
     if request.if_none_match.contains(stamp):
         response = current_app.response_class(status=304)
         response.set_etag(stamp)
         return response
-    response = current_app.response_class(render(), mimetype="text/html")
+    body = shared_renders().get(shared) if shared is not None else None
+    if body is None:
+        body = render_gate().render(render)
+        if body is None:
+            busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
+            busy.headers["Retry-After"] = "1"
+            return busy
+        if shared is not None:
+            shared_renders().put(shared, body)
+    response = current_app.response_class(body, mimetype="text/html")
     response.set_etag(stamp)
     response.headers["Cache-Control"] = "no-cache, private"
-    return response.make_conditional(request)
+    return response
 
 
 @bp.route("/live/incident/<ref>")
@@ -154,9 +197,10 @@ def incident(ref):
         # Forms with this viewer's actions and CSRF token: rendered for them alone.
         return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
     key = ("incident", ref.strip().upper(), stamp, _zone_of(watcher))
-    return _fragment(stamp, lambda: shared_renders().get_or_render(
-        key, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False))
-    ))
+    return _fragment(
+        stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
+        shared=key,
+    )
 
 
 incident.required_permission = "view"  # type: ignore[attr-defined]
@@ -170,9 +214,9 @@ def board():
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
     key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
-    return _fragment(stamp, lambda: shared_renders().get_or_render(key, lambda: render_template(
+    return _fragment(stamp, lambda: render_template(
         "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
-    )))
+    ), shared=key)
 
 
 board.required_permission = "view"  # type: ignore[attr-defined]

@@ -137,3 +137,17 @@ def test_watching_needs_sign_in_and_the_board_needs_view(client, make_person, lo
     refused = client.get("/live?k=board")
     assert refused.status_code == 403
     assert client.get("/live/board").status_code == 403
+
+
+def test_a_render_beyond_the_process_limit_is_told_to_come_back(app, client, login, team, incident_factory):
+    from crisis.live.web import render_gate
+
+    ref = incident_factory()
+    login(team.lead)
+    with app.app_context():
+        gate = render_gate()
+    assert gate.render(lambda: client.get(f"/live/incident/{ref}")).status_code == 503  # the only slot is taken
+    answer = client.get(f"/live/incident/{ref}")
+    assert answer.status_code == 200 and "Complete" in answer.get_data(as_text=True)
+    busy = gate.render(lambda: client.get(f"/live/incident/{ref}"))
+    assert busy.headers["Retry-After"] == "1"

@@ -78,6 +78,9 @@ def serve(*, host: str, port: int, workers: int, threads: int = THREADS, schedul
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 30,
+            # Live pages ask every second; gunicorn's 2 s default would close a connection that a
+            # busy moment delayed, and the next request would find it reset.
+            "keepalive": 5,
             "graceful_timeout": 20,
             "post_worker_init": _freeze_start_up_objects,
             "proc_name": "crisis",

@@ -13,18 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import session
-from sqlalchemy import bindparam, select
 
-from crisis.database import DriverStatement, lookup_connection
 from crisis.enums import Permission
-from crisis.people.models import Person, PersonPermission
-
-_people, _permissions = Person.__table__, PersonPermission.__table__
-_WATCHER = DriverStatement(
-    select(_people.c.active, _people.c.session_version, _people.c.timezone, _permissions.c.permission)
-    .select_from(_people.outerjoin(_permissions, _permissions.c.person_id == _people.c.id))
-    .where(_people.c.id == bindparam("person_id"))
-)
+from crisis.live import stamps
 
 
 @dataclass(frozen=True)
@@ -37,15 +28,28 @@ class Watcher:
         return Permission.ADMIN.value in self.permissions or str(permission) in self.permissions
 
 
-def current_watcher() -> Watcher | None:
-    """The signed-in person of this request's session, or None (signed out, ended, disabled)."""
+def session_person_id() -> tuple[int, int] | None:
+    """The (person id, session version) the signed session cookie names, without a query."""
     person_id, _, version = str(session.get("_user_id") or "").partition(":")
     if not person_id.isdigit() or not version.isdigit():
         return None
-    rows = _WATCHER.all(lookup_connection(), {"person_id": int(person_id)})
-    if not rows:
+    return int(person_id), int(version)
+
+
+def watcher_of(facts: tuple | None, person_id: int, version: int) -> Watcher | None:
+    """The watcher, if the facts `stamps.read` returned show a still valid session."""
+    if facts is None:
         return None
-    active, session_version, timezone, _ = rows[0]
-    if not active or session_version != int(version):
+    active, session_version, timezone, *holds = facts
+    if not active or session_version != version:
         return None
-    return Watcher(int(person_id), frozenset(row[3] for row in rows if row[3]), timezone)
+    return Watcher(person_id, frozenset(n for n, held in zip(stamps.WATCHED_PERMISSIONS, holds, strict=True) if held), timezone)
+
+
+def current_watcher() -> Watcher | None:
+    """The signed-in person of this request's session, or None (signed out, ended, disabled)."""
+    named = session_person_id()
+    if named is None:
+        return None
+    facts, _ = stamps.read(kinds=(), person_id=named[0], watcher=True)
+    return watcher_of(facts, *named)

@@ -4,7 +4,8 @@ Flask-Login's loader builds the whole Person through the ORM (three queries: the
 permissions, their roles), which cost more than everything else a poll does. The poll and the
 shared fragments only need to know that the signed session is still valid (the person is
 active and the session's version is current, as `crisis.people.auth.load_person` checks), what
-the person may do and their time zone: one joined read. Anything with forms or personal data
+the person may do and their time zone, read in the same query as the stamps
+(crisis.live.stamps.read). Anything with forms or personal data
 still goes through Flask-Login.
 """
 

@@ -2,8 +2,8 @@
 
 `GET /live?k=incident:INC-2026-0001&k=bell` answers the stamps (crisis.live.stamps) of the
 page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Match while
-nothing changed gets a 304 without a body: one signed-in lookup and one indexed query per
-part, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
+nothing changed gets a 304 without a body: one query (who asks, and every part's stamp), no
+ORM, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
 
 Fragments that look the same for many viewers (the dashboard; the incident page of people who
 may only view) are rendered once per stamp and shared (see `SharedRenders`); fragments with

@@ -36,6 +36,7 @@ WEB_MODULES = (
     "crisis.notifications.web",
     "crisis.admin.web",
     "crisis.health",
+    "crisis.live.web",
 )
 CLI_MODULES = (
     "crisis.people.cli",

@@ -13,6 +13,67 @@
         .catch(function () {});
     }, seconds * 1000);
   }
+  // Live parts (data-live="<part>"): ask /live whether their stamps moved, about once a second;
+  // a 304 means nothing changed. A moved part is fetched and each element of the fragment
+  // replaces the element with the same id, unless the person is typing in it (retried later).
+  var live = document.querySelectorAll("[data-live]");
+  if (live.length) {
+    var every = parseFloat(document.documentElement.getAttribute("data-live-seconds") || "1") * 1000;
+    var etag = null;
+    var busy = false;
+    var parts = function () {
+      var found = {};
+      document.querySelectorAll("[data-live]").forEach(function (el) {
+        found[el.getAttribute("data-live")] = { stamp: el.getAttribute("data-live-stamp"), url: el.getAttribute("data-live-url") };
+      });
+      return found;
+    };
+    var typingIn = function (el) {
+      var active = document.activeElement;
+      return active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+    };
+    var swap = function (html) {
+      var holder = document.createElement("template");
+      holder.innerHTML = html;
+      holder.content.querySelectorAll("[data-live][id]").forEach(function (fresh) {
+        var old = document.getElementById(fresh.id);
+        if (old && !typingIn(old)) { old.replaceWith(fresh); }
+      });
+    };
+    var tick = function () {
+      if (busy) { return; }
+      var known = parts();
+      var keys = Object.keys(known);
+      var query = keys.map(function (k) { return "k=" + encodeURIComponent(k); }).join("&");
+      var headers = { "X-Requested-With": "fetch" };
+      if (etag) { headers["If-None-Match"] = etag; }
+      busy = true;
+      fetch("/live?" + query, { credentials: "same-origin", cache: "no-store", headers: headers })
+        .then(function (r) {
+          if (r.status === 200 && (r.headers.get("Content-Type") || "").indexOf("json") >= 0) {
+            etag = r.headers.get("ETag");
+            return r.json().then(function (body) { return body.stamps; });
+          }
+          return null;
+        })
+        .then(function (stamps) {
+          if (!stamps) { return null; }
+          var moved = keys.filter(function (k) { return stamps[k] && stamps[k] !== known[k].stamp; });
+          return Promise.all(moved.map(function (k) {
+            return fetch(known[k].url, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
+              .then(function (r) { return r.ok ? r.text() : null; })
+              .then(function (html) { if (html !== null) { swap(html); } });
+          })).then(function () {
+            // A part still showing an old stamp (typing in it) makes the next poll ask again.
+            var now = parts();
+            if (keys.some(function (k) { return now[k] && now[k].stamp !== stamps[k]; })) { etag = null; }
+          });
+        })
+        .catch(function () { etag = null; })
+        .then(function () { busy = false; });
+    };
+    setInterval(function () { if (!document.hidden) { tick(); } }, every);
+  }
   // Buttons that ask for confirmation carry data-confirm.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

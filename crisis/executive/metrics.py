@@ -111,8 +111,12 @@ def _ack_time():
     return func.coalesce(IncidentStep.acknowledged_at, done_at)
 
 
-def _step_figures(now: datetime):
-    """A subquery of per-incident step aggregates (one GROUP BY over incident_steps)."""
+def _step_figures(now: datetime, incident_ids):
+    """A subquery of per-incident step aggregates, over the steps of `incident_ids` only.
+
+    `incident_ids` is a select of the incidents the board shows: without it the GROUP BY
+    aggregated every step ever recorded (closed incidents included) on each render.
+    """
     unfinished = IncidentStep.status.in_(UNFINISHED)
     started = IncidentStep.status.in_(STARTED_UNFINISHED)
     return (
@@ -125,6 +129,7 @@ def _step_figures(now: datetime):
             func.min(case((started, IncidentStep.due_at), else_=None)).label("next_due"),
             func.min(_ack_time()).label("first_ack"),
         )
+        .where(IncidentStep.incident_id.in_(incident_ids))
         .group_by(IncidentStep.incident_id)
         .subquery()
     )
@@ -140,8 +145,8 @@ def _first_response():
     )
 
 
-def _board_query(now: datetime):
-    steps = _step_figures(now)
+def _board_query(now: datetime, incident_ids):
+    steps = _step_figures(now, incident_ids)
     return (
         select(
             Incident.ref,
@@ -185,13 +190,21 @@ def load_board(*, recent_limit: int = 10, now: datetime | None = None) -> Board:
     """Return the open incidents with their figures and the most recently resolved ones."""
     now = now or clock.now()
     severity_order = case({sev: index for index, sev in enumerate(SEVERITIES)}, value=Incident.severity, else_=9)
+    open_ids = select(Incident.id).where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
     open_query = (
-        _board_query(now)
+        _board_query(now, open_ids)
         .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
         .order_by(severity_order, Incident.declared_at, Incident.id)
     )
+    recently_resolved = (
+        select(Incident.id)
+        .where(Incident.status.in_([IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value]))
+        .where(Incident.resolved_at.is_not(None))
+        .order_by(Incident.resolved_at.desc(), Incident.id.desc())
+        .limit(recent_limit)
+    )
     resolved_query = (
-        _board_query(now)
+        _board_query(now, recently_resolved)
         .where(Incident.status.in_([IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value]))
         .where(Incident.resolved_at.is_not(None))
         .order_by(Incident.resolved_at.desc(), Incident.id.desc())
@@ -312,6 +325,9 @@ def compute_metrics(*, start: datetime, end: datetime, drills: bool = False, now
         IncidentStep.due_at.is_not(None),
         IncidentStep.completed_at <= IncidentStep.due_at,
     )
+    in_period = and_(Incident.declared_at >= start, Incident.declared_at < end)
+    # Only the period's incidents' steps: aggregating every step ever recorded grew with history.
+    incident_ids = select(Incident.id).where(in_period)
     steps = (
         select(
             IncidentStep.incident_id.label("incident_id"),
@@ -319,10 +335,10 @@ def compute_metrics(*, start: datetime, end: datetime, drills: bool = False, now
             func.sum(case((on_time, 1), else_=0)).label("on_time"),
             func.min(_ack_time()).label("first_ack"),
         )
+        .where(IncidentStep.incident_id.in_(incident_ids))
         .group_by(IncidentStep.incident_id)
         .subquery()
     )
-    in_period = and_(Incident.declared_at >= start, Incident.declared_at < end)
     query = (
         select(
             Incident.severity,

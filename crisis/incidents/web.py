@@ -95,13 +95,22 @@ def _field_error(form: DeclareForm, error: DomainError) -> None:
 @bp.route("/incidents/<ref>")
 @permission_required("view")
 def detail(ref):
+    from crisis.live.stamps import incident_stamp
+
+    # The stamp is read before the page: a change landing in between makes the next poll differ.
+    stamp = incident_stamp(ref=ref)
+    return render_template("incidents/detail.html", live_stamp=stamp, **detail_context(ref))
+
+
+def detail_context(ref: str, *, actions: bool = True) -> dict:
+    """What the incident page shows; without `actions` only what any viewer sees (shared renders)."""
     incident = service.get_incident(ref)
     playbook = service.playbook_of(incident)
     person = current_user._get_current_object()
     steps = [s for s in incident.steps if s.applicability != "excluded"]
     excluded = [s for s in incident.steps if s.applicability == "excluded"]
-    return render_template(
-        "incidents/detail.html",
+    can_respond = actions and person.can(Permission.RESPOND)
+    return dict(
         incident=incident,
         playbook=playbook,
         steps=steps,
@@ -109,13 +118,13 @@ def detail(ref):
         guidance={s.key: s for s in playbook.steps},
         warnings=service.incident_warnings(incident),
         events=service.recent_events(incident),
-        can_respond=person.can(Permission.RESPOND),
-        can_manage=person.can(Permission.RESPOND) and service.can_manage_incident(person, incident),
-        is_lead=service.is_lead(person, incident),
-        can_act={s.key: service.can_act_on_step(person, incident, s) for s in incident.steps},
+        can_respond=can_respond,
+        can_manage=can_respond and service.can_manage_incident(person, incident),
+        is_lead=can_respond and service.is_lead(person, incident),
+        can_act={s.key: can_respond and service.can_act_on_step(person, incident, s) for s in incident.steps},
         transitions=service.TRANSITIONS[incident.status],
-        people=service.assignable_people(),
-        handover=service.handover_candidates(steps),
+        people=service.assignable_people() if can_respond else [],
+        handover=service.handover_candidates(steps) if can_respond else {},
         next_levels=next_levels(steps),
         statuses=StepStatus,
     )
@@ -206,8 +215,14 @@ def add_note(ref):
 @bp.route("/my-steps")
 @permission_required(None)
 def my_steps():
+    from crisis.live.stamps import steps_stamp
+
+    stamp = steps_stamp(person_id=current_user.id)
+    return render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context())
+
+
+def my_steps_context() -> dict:
     steps = service.steps_for(current_user._get_current_object())
     running = [s for s in steps if s.status in service.RUNNING]
     coming = [s for s in steps if s.status not in service.RUNNING]
-    return render_template("incidents/my_steps.html", running=running, coming=coming,
-                           next_levels=next_levels(running))
+    return {"running": running, "coming": coming, "next_levels": next_levels(running)}

@@ -29,7 +29,11 @@ class TimelineEvent(AppendOnly, Base):
 
     actor: Mapped[Person | None] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),
+        # An incident's newest event in one index probe: the live pages' change stamp.
+        Index("ix_timeline_events_incident_id_id", "incident_id", "id"),
+    )
 
     @property
     def actor_name(self) -> str:

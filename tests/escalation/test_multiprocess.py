@@ -171,8 +171,8 @@ def test_a_scheduler_killed_mid_sweep_loses_nothing_and_doubles_nothing(app, bac
     assert_exactly_once(app, CRASH_STEPS)
 
 
-def test_run_py_serves_and_sweeps_in_one_process_and_stops_cleanly(tmp_path):
-    """`python run.py` runs the embedded scheduler: /health turns healthy; SIGTERM exits 0."""
+def test_run_py_serves_with_workers_and_a_scheduler_process_and_stops_cleanly(tmp_path):
+    """`python run.py`: gunicorn workers serve, the scheduler sweeps in a process of its own; SIGTERM exits 0."""
     import json
     import socket
     import urllib.error
@@ -202,6 +202,9 @@ def test_run_py_serves_and_sweeps_in_one_process_and_stops_cleanly(tmp_path):
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
     assert health["scheduler"]["status"] == "ok" and health["database"] == "ok"
-    assert health["scheduler"]["process"].endswith(f":{process.pid}")
-    assert "scheduler: escalation sweep and outbox delivery running in this process" in out
+    # The scheduler is a child of run.py, not run.py itself and not a web worker.
+    assert not health["scheduler"]["process"].endswith(f":{process.pid}")
+    assert "scheduler: escalation sweep and outbox delivery running in a process of their own" in out
+    assert out.count("Booting worker with pid") >= 2, out
+    assert "scheduler: stopped" in out
     assert process.returncode == 0, out

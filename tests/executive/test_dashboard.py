@@ -106,7 +106,7 @@ def test_live_fragment_is_the_board_alone(client, team, login, incident_factory)
     text = fragment.get_data(as_text=True)
     assert ref in text and "<html" not in text
     page = client.get("/dashboard").get_data(as_text=True)
-    assert 'data-refresh-url="/dashboard/live"' in page
+    assert 'data-live-url="/live/board"' in page
 
 
 def test_dashboard_needs_sign_in_and_view(client, make_person, login):

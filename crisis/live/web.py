@@ -1,0 +1,248 @@
+"""The live poll and fragments: an open page asks "changed?" about once a second.
+
+`GET /live?k=incident:INC-2026-0001&k=bell` answers the stamps (crisis.live.stamps) of the
+page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Match while
+nothing changed gets a 304 without a body: one query (who asks, and every part's stamp), no
+ORM, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
+
+Fragments that look the same for many viewers (the dashboard; the incident page of people who
+may only view) are rendered once per stamp and shared (see `SharedRenders`); fragments with
+forms carry the viewer's CSRF token and are rendered for that viewer only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from crisis.enums import Permission
+from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.live import stamps
+from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
+from crisis.web.access import permission_required
+
+bp = Blueprint("live", __name__)
+
+MAX_KEYS = 8
+RENDER_CACHE_SIZE = 256
+DEFAULT_POLL_SECONDS = 1
+# One live render at a time per worker process by default, waiting at most a quarter second.
+DEFAULT_RENDERS_AT_ONCE = 1
+RENDER_WAIT_SECONDS = 0.25
+
+
+class SharedRenders:
+    """Rendered fragments by (part, stamp, viewer class), least recently used first out.
+
+    Per process, so each web worker renders a shared state once; bounded, so a long crisis
+    cannot grow it. Threads of a gthread worker share it, hence the lock.
+    """
+
+    def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, body: str) -> None:
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class RenderGate:
+    """At most `limit` live renders at once in this process; the others are told to come back.
+
+    A gthread worker serves a few requests at a time in one interpreter. Left alone, a crowd of
+    viewers whose fragments all moved at once would take every thread and the interpreter with
+    them, and a responder's action would queue behind their renders. A viewer turned away gets
+    a 503 with Retry-After and its page simply asks again on its next poll.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def render(self, render: Callable[[], str]) -> str | None:
+        if not self._slots.acquire(timeout=RENDER_WAIT_SECONDS):
+            return None
+        try:
+            return render()
+        finally:
+            self._slots.release()
+
+
+def render_gate() -> RenderGate:
+    return current_app.extensions.setdefault(
+        "crisis.live.gate", RenderGate(int(current_app.config.get("LIVE_RENDERS_AT_ONCE", DEFAULT_RENDERS_AT_ONCE)))
+    )
+
+
+def shared_renders() -> SharedRenders:
+    return current_app.extensions.setdefault("crisis.live.renders", SharedRenders())
+
+
+@bp.app_context_processor
+def inject_live() -> dict:
+    """The bell's stamp on every page, and how often pages poll."""
+    every = current_app.config.get("LIVE_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+    if getattr(current_user, "is_authenticated", False):
+        return {"live_bell_stamp": stamps.bell_stamp(person_id=current_user.id), "live_poll_seconds": every}
+    return {"live_bell_stamp": "", "live_poll_seconds": every}
+
+
+def _parts(keys: list[str]) -> tuple[tuple[str, ...], str | None]:
+    """The kinds of live part asked for, in order, and the incident's reference if one is."""
+    kinds, ref = [], None
+    for key in keys:
+        kind, _, argument = key.partition(":")
+        if kind not in stamps.KINDS or bool(argument) != (kind == "incident") or kind in kinds:
+            raise InvalidInput(
+                f"unknown live part {key!r}: use incident:<reference>, board, steps or bell, each once", field="k"
+            )
+        kinds.append(kind)
+        ref = argument or ref
+    return tuple(kinds), ref
+
+
+def _signed_in(permission: str | None = None) -> Watcher:
+    """The watcher of this request, else a redirect to sign in or 403 (lacking `permission`)."""
+    watcher = current_watcher()
+    if watcher is None:
+        abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
+    if permission is not None and not watcher.can(permission):
+        abort(403)
+    return watcher
+
+
+@bp.route("/live")
+def poll():
+    named = session_person_id()
+    if named is None:
+        abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
+    keys = request.args.getlist("k")
+    if not keys or len(keys) > MAX_KEYS:
+        raise InvalidInput(f"name 1 to {MAX_KEYS} live parts with k=", field="k")
+    kinds, ref = _parts(keys)
+    # Who asks and every stamp asked for: one query.
+    facts, found = stamps.read(kinds=kinds, ref=ref, person_id=named[0], watcher=True)
+    watcher = watcher_of(facts, *named)
+    if watcher is None:
+        abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
+    if ({"incident", "board"} & set(kinds)) and not watcher.can(Permission.VIEW):
+        raise Forbidden("you may not watch incidents or the dashboard", field="k")
+    if None in found:
+        raise NotFound(f"no incident {ref!r}", field="k")
+    answer = dict(zip(keys, found, strict=True))
+    etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
+    response = jsonify({"stamps": answer})
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response.make_conditional(request)
+
+
+poll.required_permission = "authenticated"  # type: ignore[attr-defined]
+
+
+def _zone_of(watcher: Watcher) -> str:
+    try:
+        return ZoneInfo(watcher.timezone or current_app.config["TIMEZONE"]).key
+    except (KeyError, ValueError):
+        return current_app.config["TIMEZONE"]
+
+
+def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None):
+    """Answer a fragment with its stamp as ETag: 304 if the viewer has it, else the body.
+
+    With `shared`, the body is rendered once per key in this process and served to every
+    viewer asking for that key; a render waits for the process's render gate.
+    """
+    if request.if_none_match.contains(stamp):
+        response = current_app.response_class(status=304)
+        response.set_etag(stamp)
+        return response
+    body = shared_renders().get(shared) if shared is not None else None
+    if body is None:
+        body = render_gate().render(render)
+        if body is None:
+            busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
+            busy.headers["Retry-After"] = "1"
+            return busy
+        if shared is not None:
+            shared_renders().put(shared, body)
+    response = current_app.response_class(body, mimetype="text/html")
+    response.set_etag(stamp)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@bp.route("/live/incident/<ref>")
+def incident(ref):
+    from crisis.incidents.web import detail_context
+
+    watcher = _signed_in(Permission.VIEW)
+    stamp = stamps.incident_stamp(ref=ref)
+    if watcher.can(Permission.RESPOND):
+        # Forms with this viewer's actions and CSRF token: rendered for them alone.
+        return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
+    key = ("incident", ref.strip().upper(), stamp, _zone_of(watcher))
+    return _fragment(
+        stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
+        shared=key,
+    )
+
+
+incident.required_permission = "view"  # type: ignore[attr-defined]
+
+
+@bp.route("/live/board")
+def board():
+    from crisis.executive.metrics import load_board
+    from crisis.executive.web import _time_formatter
+
+    watcher = _signed_in(Permission.VIEW)
+    stamp = stamps.board_stamp()
+    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
+    return _fragment(stamp, lambda: render_template(
+        "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
+    ), shared=key)
+
+
+board.required_permission = "view"  # type: ignore[attr-defined]
+
+
+@bp.route("/live/my-steps")
+@permission_required(None)
+def my_steps():
+    from crisis.incidents.web import my_steps_context
+
+    stamp = stamps.steps_stamp(person_id=current_user.id)
+    return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))
+
+
+@bp.route("/live/bell")
+@permission_required(None)
+def bell():
+    stamp = stamps.bell_stamp(person_id=current_user.id)
+    return _fragment(stamp, lambda: render_template("notifications/_bell_live.html"))

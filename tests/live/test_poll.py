@@ -1,0 +1,154 @@
+"""The live poll: stamps move with every change, from any writer; unchanged answers cost no render."""
+
+from __future__ import annotations
+
+import pytest
+from flask import template_rendered
+
+from crisis.extensions import db
+
+
+@pytest.fixture
+def renders(app):
+    """Names of the templates rendered while the test runs."""
+    names: list[str] = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    yield names
+    template_rendered.disconnect(record, app)
+
+
+@pytest.fixture
+def act(app, team):
+    def run(action, email=None):
+        from crisis.incidents.service import get_incident
+        from crisis.people.service import get_person
+
+        with app.app_context():
+            result = action(get_incident, get_person(email or team.lead))
+            db.session.commit()
+            return result
+
+    return run
+
+
+def _poll(client, *keys, etag=None):
+    headers = {"If-None-Match": etag} if etag else {}
+    return client.get("/live?" + "&".join(f"k={key}" for key in keys), headers=headers)
+
+
+def test_unchanged_poll_is_a_304_without_rendering_and_each_change_moves_its_stamp(
+    client, login, team, incident_factory, act, renders, clock
+):
+    from crisis.incidents.service import add_note, assign_step, complete_step
+    from crisis.notifications.service import notify
+
+    ref = incident_factory()
+    login(team.social)
+    keys = (f"incident:{ref}", "board", "steps", "bell")
+    first = _poll(client, *keys)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    renders.clear()
+    again = _poll(client, *keys, etag=etag)
+    assert again.status_code == 304 and again.get_data() == b""
+    assert renders == []
+
+    def moved(action, email=None) -> set[str]:
+        nonlocal etag
+        before = _poll(client, *keys).get_json()["stamps"]
+        act(action, email)
+        answer = _poll(client, *keys, etag=etag)
+        assert answer.status_code == 200
+        etag = answer.headers["ETag"]
+        after = answer.get_json()["stamps"]
+        return {key for key in keys if before[key] != after[key]}
+
+    assert moved(lambda get, me: add_note(incident=get(ref), actor=me, text="A note.")) == {f"incident:{ref}", "board"}
+    assert moved(lambda get, me: assign_step(incident=get(ref), step_key="gather-facts", actor=me,
+                                             owner_email=team.social)) >= {f"incident:{ref}", "steps"}
+    assert "bell" in moved(lambda get, me: notify(recipients=[me], subject="Hello", body="Hi", incident=None,
+                                                  dedup_key="poll-1", channels=("in_app",)), email=team.social)
+    assert moved(lambda get, me: complete_step(incident=get(ref), step_key="gather-facts", actor=me),
+                 email=team.social) >= {f"incident:{ref}", "steps", "board"}
+    # "Due in 3 min" texts age with nothing written: the next tick moves the stamps.
+    before = _poll(client, *keys).get_json()["stamps"]
+    clock.advance(minutes=1)
+    after = _poll(client, *keys).get_json()["stamps"]
+    assert {key for key in keys if before[key] != after[key]} == {f"incident:{ref}", "steps", "board"}
+
+
+def test_fragments_answer_304_for_the_stamp_the_viewer_has(client, login, team, incident_factory, renders):
+    ref = incident_factory()
+    login(team.lead)
+    for path in (f"/live/incident/{ref}", "/live/board", "/live/my-steps", "/live/bell"):
+        first = client.get(path)
+        assert first.status_code == 200, path
+        assert 'data-live="' in first.get_data(as_text=True)
+        renders.clear()
+        assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert not [name for name in renders if not name.startswith("notifications/")], path
+
+
+def test_view_only_viewers_share_one_render_of_an_unchanged_incident(app, team, incident_factory, make_person,
+                                                                      login, renders):
+    ref = incident_factory()
+    make_person("watcher@example.com", permissions=["view"])
+    for email in (team.exec, "watcher@example.com", team.exec):
+        client = app.test_client()
+        client.post("/login", data={"email": email, "password": "correct-horse-battery"})
+        fragment = client.get(f"/live/incident/{ref}")
+        assert fragment.status_code == 200
+        assert "csrf_token" not in fragment.get_data(as_text=True)
+    assert renders.count("incidents/_live.html") == 1
+
+
+def test_responders_fragment_carries_their_actions(client, login, team, incident_factory):
+    ref = incident_factory()
+    login(team.lead)
+    text = client.get(f"/live/incident/{ref}").get_data(as_text=True)
+    assert "csrf_token" in text and "Complete" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "words"),
+    [
+        ("", 422, "k="),
+        ("k=weather", 422, "unknown live part"),
+        ("k=bell&k=bell", 422, "each once"),
+        ("k=incident:INC-1999-0001", 404, "INC-1999-0001"),
+        ("&".join(["k=bell"] * 9), 422, "1 to 8"),
+    ],
+)
+def test_bad_polls_are_refused_with_the_field_named(client, login, team, query, status, words):
+    login(team.lead)
+    answer = client.get("/live?" + query)
+    assert answer.status_code == status
+    assert words in answer.get_data(as_text=True)
+
+
+def test_watching_needs_sign_in_and_the_board_needs_view(client, make_person, login):
+    assert client.get("/live?k=bell").status_code == 302
+    make_person("nobody@example.com", permissions=())
+    login("nobody@example.com")
+    assert client.get("/live?k=bell").status_code == 200
+    refused = client.get("/live?k=board")
+    assert refused.status_code == 403
+    assert client.get("/live/board").status_code == 403
+
+
+def test_a_render_beyond_the_process_limit_is_told_to_come_back(app, client, login, team, incident_factory):
+    from crisis.live.web import render_gate
+
+    ref = incident_factory()
+    login(team.lead)
+    with app.app_context():
+        gate = render_gate()
+    assert gate.render(lambda: client.get(f"/live/incident/{ref}")).status_code == 503  # the only slot is taken
+    answer = client.get(f"/live/incident/{ref}")
+    assert answer.status_code == 200 and "Complete" in answer.get_data(as_text=True)
+    busy = gate.render(lambda: client.get(f"/live/incident/{ref}"))
+    assert busy.headers["Retry-After"] == "1"

@@ -46,7 +46,8 @@ def _parse_link(spec: str) -> tuple[str, str]:
 @click.command("declare")
 @click.option("--playbook", "playbook_key", required=True, help="Playbook key, e.g. viral-complaint.")
 @click.option("--title", required=True, help="What is happening, in a line.")
-@click.option("--severity", required=True, type=click.Choice(service.SEVERITIES, case_sensitive=False))
+@click.option("--severity", type=click.Choice(service.SEVERITIES, case_sensitive=False),
+              help="Default: the playbook's default severity.")
 @click.option("--summary", default="", help="More detail (Markdown).")
 @click.option("--triage-owner", help="Email of the triage owner (default: the playbook's triage roster).")
 @click.option("--link", "links", multiple=True, help="platform=URL (or just the URL); repeatable.")
@@ -64,7 +65,7 @@ def declare_command(playbook_key, title, severity, summary, triage_owner, links,
             raise click.BadParameter(f"{spec!r}: write question=choice", param_hint="--answer")
         parsed_answers[key.strip()] = value.strip()
     declared = _run(lambda: service.declare_incident(
-        playbook_key=playbook_key, title=title, severity=severity.upper(), summary=summary,
+        playbook_key=playbook_key, title=title, severity=severity.upper() if severity else None, summary=summary,
         declared_by=declarer, triage_owner_email=triage_owner, links=[_parse_link(s) for s in links],
         is_drill=drill, actor_label="" if declarer else "cli", triage_answers=parsed_answers,
     ))

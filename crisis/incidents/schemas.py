@@ -31,7 +31,7 @@ class DeclareIn(BaseModel):
 
     playbook: str = Field(min_length=1, max_length=64, description="playbook key, e.g. viral-complaint")
     title: str = Field(min_length=1, max_length=200)
-    severity: SeverityName
+    severity: SeverityName | None = Field(default=None, description="default: the playbook's default severity")
     summary: str = Field(default="", max_length=10_000)
     triage_owner: str | None = Field(
         default=None, max_length=254, description="email; default: the primary of the playbook's triage role"

@@ -347,7 +347,7 @@ def declare_incident(
     *,
     playbook_key: str,
     title: str,
-    severity: str,
+    severity: str | None,
     declared_by: Person | PersonRef | None,
     summary: str = "",
     triage_owner_email: str | None = None,
@@ -356,14 +356,18 @@ def declare_incident(
     actor_label: str = "",
     triage_answers: Mapping[str, str] | None = None,
 ) -> Declared:
-    """Open an incident from the current version of a playbook and start its first steps."""
+    """Open an incident from the current version of a playbook and start its first steps.
+
+    With no severity, the playbook's default severity is used.
+    """
     title = _check_title(title)
-    severity = _check_severity(severity)
+    severity = _check_severity(severity) if severity else None
     summary = (summary or "").strip()
     if len(summary) > MAX_SUMMARY:
         raise InvalidInput(f"summary must be at most {MAX_SUMMARY} characters", field="summary")
     clean_links = _check_links(links)
     version, playbook = _current_definition(playbook_key)
+    severity = severity or playbook.default_severity
     answers = _check_answers(playbook, triage_answers or {})
     named = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email else None
     ordered = playbook.ordered_steps()

@@ -37,31 +37,35 @@ def list_incidents():
     )
 
 
-def _declare_form() -> DeclareForm:
+def _declare_form() -> tuple[DeclareForm, list[dict]]:
     form = DeclareForm()
     versions = list_playbooks()
     form.playbook.choices = [SelectChoice(v.key, v.title) for v in versions]
     form.triage_owner.choices = [SelectChoice("", "Whoever is on the triage roster")] + [
         SelectChoice(p.email, f"{p.name} ({p.email})") for p in service.assignable_people()
     ]
-    if request.method == "GET" and versions:
-        chosen = request.args.get("playbook")
-        version = next((v for v in versions if v.key == chosen), versions[0])
-        form.playbook.data = version.key
-        form.severity.data = definition_of(version).default_severity
-    return form
+    if request.method == "GET" and request.args.get("playbook") in {v.key for v in versions}:
+        form.playbook.data = request.args["playbook"]
+    picker = []
+    for version in versions:
+        playbook = definition_of(version)
+        text = " ".join(playbook.description.split())
+        description = text.split(". ")[0].rstrip(".") + "." if text else ""
+        picker.append({"key": version.key, "title": version.title, "description": description,
+                       "severity": playbook.default_severity})
+    return form, picker
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @permission_required("declare")
 def new_incident():
-    form = _declare_form()
+    form, picker = _declare_form()
     if form.validate_on_submit():
         try:
             declared = service.declare_incident(
                 playbook_key=form.playbook.data,
                 title=form.title.data,
-                severity=form.severity.data,
+                severity=form.severity.data or None,
                 summary=form.summary.data or "",
                 declared_by=current_user._get_current_object(),
                 triage_owner_email=form.triage_owner.data or None,
@@ -78,7 +82,7 @@ def new_incident():
                 flash(warning, "warning")
             return redirect(url_for("incidents.detail", ref=declared.ref))
     status = 422 if request.method == "POST" else 200
-    return render_template("incidents/new.html", form=form, has_playbooks=bool(form.playbook.choices)), status
+    return render_template("incidents/new.html", form=form, picker=picker, severities=service.SEVERITIES), status
 
 
 def _field_error(form: DeclareForm, error: DomainError) -> None:

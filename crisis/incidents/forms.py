@@ -56,12 +56,12 @@ def parse_links(text: str) -> list[tuple[str, str]]:
         elif len(words) == 2:
             platform, url = words[0].rstrip(":="), words[1]
         else:
-            raise InvalidInput(f"line {number} of the links: write `platform URL` or just the URL", field="links")
+            raise InvalidInput(f"Line {number} of the links: write the platform and the URL, or just the URL.", field="links")
         try:
             link = check_link(platform, url, field="links")
         except InvalidInput as error:
-            raise InvalidInput(f"line {number} of the links: {error.message}", field="links") from None
+            raise InvalidInput(f"Line {number} of the links: {error.message}", field="links") from None
         links.append((link.platform, link.url))
     if len(links) > MAX_LINKS:
-        raise InvalidInput(f"at most {MAX_LINKS} links", field="links")
+        raise InvalidInput(f"Give at most {MAX_LINKS} links.", field="links")
     return links

@@ -50,6 +50,9 @@ class IncidentChangeIn(BaseModel):
     force_reason: str | None = Field(
         default=None, max_length=2000, description="resolve although required steps are open, saying why"
     )
+    title: str | None = Field(default=None, min_length=1, max_length=200, description="correct the title")
+    summary: str | None = Field(default=None, max_length=10_000, description="correct the summary")
+    links: list[LinkIn] | None = Field(default=None, max_length=20, description="replace the source links")
 
 
 class TriageIn(BaseModel):

@@ -138,9 +138,10 @@ def _stamp_statement():
     def counters(table):
         # The row count, the sum of the rows' revisions and the highest id, as one text: an
         # update grows the sum (also when two commit concurrently, which a maximum would miss),
-        # an insert grows the highest id, a delete lowers the count. The app never deletes steps
-        # or links; one hand-run case still repeats a stamp on SQLite: deleting the newest row
-        # and inserting another, which SQLite gives the same id.
+        # an insert grows the highest id, a delete lowers the count. The app never deletes steps;
+        # editing links also updates the incident row (crisis.incidents.editing). One hand-run
+        # case still repeats a stamp on SQLite: deleting the newest row and inserting another,
+        # which SQLite gives the same id.
         return (
             select(
                 func.count().cast(String) + "." + func.coalesce(func.sum(table.c.revision), 0).cast(String)
@@ -601,16 +602,16 @@ def _current_definition(key: str) -> tuple[VersionRef, Playbook]:
 def _check_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not title:
-        raise InvalidInput("title must not be empty", field="title")
+        raise InvalidInput("Give the incident a title.", field="title")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"title must be at most {MAX_TITLE} characters", field="title")
+        raise InvalidInput(f"The title can be at most {MAX_TITLE} characters.", field="title")
     return title
 
 
 def _check_severity(severity: str | None, field: str = "severity") -> str:
     value = (severity or "").strip().upper()
     if value not in SEVERITIES:
-        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}", field=field)
+        raise InvalidInput(f"Choose a severity from {SEVERITIES[0]} to {SEVERITIES[-1]} (not “{severity}”).", field=field)
     return value
 
 
@@ -619,20 +620,20 @@ def check_link(platform: str, url: str, *, field: str = "links") -> LinkInput:
     platform = " ".join((platform or "").split())
     url = (url or "").strip()
     if not platform:
-        raise InvalidInput("each link needs a platform (e.g. x, tiktok, reddit)", field=f"{field}.platform")
+        raise InvalidInput("Each link needs a platform (for example x, tiktok, reddit).", field=f"{field}.platform")
     if len(platform) > MAX_PLATFORM:
-        raise InvalidInput(f"platform must be at most {MAX_PLATFORM} characters", field=f"{field}.platform")
+        raise InvalidInput(f"A platform name can be at most {MAX_PLATFORM} characters.", field=f"{field}.platform")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        raise InvalidInput(f"link {url!r} is not an http(s) URL", field=f"{field}.url")
+        raise InvalidInput(f"The link “{url}” is not an http(s) URL.", field=f"{field}.url")
     if len(url) > MAX_URL:
-        raise InvalidInput(f"a link must be at most {MAX_URL} characters", field=f"{field}.url")
+        raise InvalidInput(f"A link can be at most {MAX_URL} characters.", field=f"{field}.url")
     return LinkInput(platform=platform, url=url)
 
 
 def _check_links(links: Sequence[tuple[str, str]]) -> list[LinkInput]:
     if len(links) > MAX_LINKS:
-        raise InvalidInput(f"at most {MAX_LINKS} links", field="links")
+        raise InvalidInput(f"Give at most {MAX_LINKS} links.", field="links")
     return [check_link(platform, url, field=f"links.{i}") for i, (platform, url) in enumerate(links)]
 
 
@@ -697,11 +698,17 @@ def complete_step(
     # the statements service has already checked that authority.
     step = _step_for_action(incident, step_key, actor, check_owner=via != "statement")
     if step.status in FINISHED:
-        who = f" by {step.completed_by.email}" if step.completed_by is not None else ""
-        when = f" at {step.completed_at.isoformat()}" if step.completed_at else ""
-        raise Conflict(f"step {step.key} is already {step.status}{who}{when}", field="step")
+        # Names, not emails, and no timestamp: the domain does not know the reader's time zone.
+        who = f" by {step.completed_by.name}" if step.completed_by is not None else ""
+        raise Conflict(f"“{step.title}” is already {step.status}{who}.", field="step")
     if step.status == StepStatus.PENDING.value:
-        raise Conflict(f"step {step.key} has not started: {_waiting_phrase(incident, step)}", field="step")
+        raise Conflict(f"“{step.title}” has not started yet: {_waiting_phrase(incident, step)}", field="step")
+    if via != "statement" and step.key in publishing_step_keys(incident):
+        # Ticking it off would claim a statement went out when none did.
+        raise Conflict(
+            f"“{step.title}” is done when an approved statement is published. Draft one under Public "
+            "statements, or skip the step with a reason.", field="step",
+        )
     now = clock.now()
     _claim(step, from_statuses=RUNNING,
            values={"status": StepStatus.DONE.value, "completed_at": now, "completed_by_id": actor.id,
@@ -719,6 +726,11 @@ def complete_step(
     )
     _activate_ready(incident, playbook_of(incident), actor=actor)
     return step
+
+
+def publishing_step_keys(incident: Incident) -> set[str]:
+    """Return the keys of the incident's steps that only publishing a statement completes."""
+    return {step.key for step in playbook_of(incident).steps if step.publishes}
 
 
 def skip_step(*, incident: Incident, step_key: str, actor: Person, reason: str) -> IncidentStep:
@@ -881,10 +893,11 @@ def _check_reason(reason: str) -> str:
 
 def _waiting_phrase(incident: Incident, step: IncidentStep) -> str:
     if step.applies is None:
-        return "it waits on the triage questions"
+        return "it waits on the answers to the triage questions."
     step_def = _step_def(incident, step)
-    waiting = [key for key in step_def.after if (s := incident.step(key)) is not None and not _counts_finished(s)]
-    return f"it waits for {', '.join(waiting)}" if waiting else "it is waiting"
+    steps = [incident.step(key) for key in step_def.after]
+    waiting = [f"“{s.title}”" for s in steps if s is not None and not _counts_finished(s)]
+    return f"it waits for {', '.join(waiting)}." if waiting else "it is waiting."
 
 
 def _step_def(incident: Incident, step: IncidentStep) -> StepDef:
@@ -940,7 +953,7 @@ def change_incident(
 ) -> Incident:
     """Change the triage owner, severity and/or status; each change is one timeline event."""
     if severity is None and status is None and triage_owner_email is None:
-        raise InvalidInput("nothing to change: give severity, status or triage_owner", field="body")
+        raise InvalidInput("Nothing to change: give a severity, a status or a triage owner.", field="body")
     new_severity = _check_severity(severity) if severity is not None else None
     new_status = (status or "").strip().lower() if status is not None else None
     if new_status is not None and new_status not in STATUSES:

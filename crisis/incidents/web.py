@@ -10,8 +10,10 @@ from crisis.enums import Permission, StepStatus
 from crisis.errors import DomainError, InvalidInput
 from crisis.extensions import db
 from crisis.incidents import service
+from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import DeclareForm, parse_links
 from crisis.playbooks.service import definition_of, list_playbooks
+from crisis.statements.waiting import approvals_waiting_on, pending_roles
 from crisis.web.access import permission_required
 
 bp = Blueprint("incidents", __name__)
@@ -98,7 +100,10 @@ def _field_error(form: DeclareForm, error: DomainError) -> None:
 @bp.route("/incidents/<ref>")
 @permission_required("view")
 def detail(ref):
-    incident = service.get_incident(ref)
+    return _render_detail(service.get_incident(ref))
+
+
+def _render_detail(incident, *, edit: dict | None = None, status: int = 200):
     playbook = service.playbook_of(incident)
     person = current_user._get_current_object()
     steps = [s for s in incident.steps if s.applicability != "excluded"]
@@ -119,7 +124,42 @@ def detail(ref):
         transitions=service.TRANSITIONS[incident.status],
         people=service.assignable_people(),
         statuses=StepStatus,
-    )
+        edit=edit or {"values": _edit_values(incident), "errors": {}},
+    ), status
+
+
+def _edit_values(incident) -> dict:
+    links = "\n".join(f"{link.platform} {link.url}" for link in incident.links)
+    return {"title": incident.title, "summary": incident.summary or "", "links": links}
+
+
+@bp.route("/incidents/<ref>/edit", methods=["POST"])
+@permission_required("respond")
+def edit(ref):
+    incident = service.get_incident(ref)
+    values = {name: request.form.get(name, "") for name in ("title", "summary", "links")}
+    try:
+        changed = edit_incident(
+            incident=incident, actor=current_user._get_current_object(), title=values["title"],
+            summary=values["summary"], links=parse_links(values["links"]),
+        )
+    except InvalidInput as error:
+        # Re-shown with what was typed and the reason beside its field.
+        db.session.rollback()
+        field = (error.field or "").split(".")[0]
+        field = field if field in values else "title"
+        return _render_detail(
+            service.get_incident(ref), edit={"values": values, "errors": {field: error.message}, "open": True},
+            status=422,
+        )
+    db.session.commit()
+    names = {"title": "title", "summary": "summary", "links": "source links"}
+    if changed:
+        flash("Saved the new " + " and ".join(names[name] for name in changed) + ". The timeline shows the change.",
+              "success")
+    else:
+        flash("Nothing was changed.", "info")
+    return redirect(url_for("incidents.detail", ref=ref))
 
 
 @bp.route("/incidents/<ref>/steps/<key>/<action>", methods=["POST"])
@@ -207,7 +247,13 @@ def add_note(ref):
 @bp.route("/my-steps")
 @permission_required(None)
 def my_steps():
-    steps = service.steps_for(current_user._get_current_object())
+    person = current_user._get_current_object()
+    steps = service.steps_for(person)
     running = [s for s in steps if s.status in service.RUNNING]
     coming = [s for s in steps if s.status not in service.RUNNING]
-    return render_template("incidents/my_steps.html", running=running, coming=coming)
+    approvals = approvals_waiting_on(person)
+    publishing = {s.id for s in running if s.key in service.publishing_step_keys(s.incident)}
+    return render_template(
+        "incidents/my_steps.html", running=running, coming=coming, approvals=approvals, pending_roles=pending_roles,
+        publishing=publishing,
+    )

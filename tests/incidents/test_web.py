@@ -49,7 +49,7 @@ def test_the_declare_form_declares_and_lands_on_the_incident(as_lead, client, ap
         ({"title": ""}, "Give the incident a title"),
         ({"title": "x" * 201}, "200 characters"),
         ({"links": "javascript:alert(1)"}, "not an http(s) URL"),
-        ({"links": "a b c"}, "platform URL"),
+        ({"links": "a b c"}, "write the platform and the URL"),
         ({"playbook": "no-such"}, "no-such"),
         ({"severity": "SEV9"}, "Not a valid choice"),
         ({"triage_owner": "ghost@example.com"}, "Not a valid choice"),

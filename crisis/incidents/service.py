@@ -800,7 +800,7 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
     if step.status in FINISHED:
         raise Conflict(f"step {step.key} is already {step.status}", field="step")
     if step.owner_id == new_owner.id:
-        raise Conflict(f"step {step.key} is already owned by {new_owner.email}", field="owner")
+        raise Conflict(f"“{step.title}” already belongs to {new_owner.name}.", field="owner")
     before = step.owner.email if step.owner is not None else None
     _claim(step, from_statuses=UNFINISHED,
            values={"owner_id": new_owner.id, "acknowledged_at": None},
@@ -825,13 +825,13 @@ def _find_step(incident: Incident, step_key: str) -> IncidentStep:
 def _step_for_action(incident: Incident, step_key: str, actor: Person, *, check_owner: bool = True) -> IncidentStep:
     step = _find_step(incident, step_key)
     if check_owner and not can_act_on_step(actor, incident, step):
-        owner = step.owner.email if step.owner is not None else "nobody"
+        owner = step.owner.name if step.owner is not None else "nobody"
         raise Forbidden(
-            f"step {step.key} is owned by {owner}; only its owner, the triage owner, a lead or an admin may act on it",
+            f"“{step.title}” belongs to {owner}: only its owner, the triage owner, a lead or an admin may act on it.",
             field="step",
         )
     if incident.status == IncidentStatus.CLOSED.value:
-        raise Conflict(f"{incident.ref} is closed", field="status")
+        raise Conflict(f"{incident.ref} is closed: its steps can no longer change.", field="status")
     _lock(incident)
     return step
 

@@ -28,7 +28,7 @@ def test_comms_lead_declares_an_incident_from_a_playbook(app, team, synced, open
     tab.login(team.lead, PASSWORD)
     tab.goto("/incidents/new")
     tab.shoot("form")
-    tab.page.select_option("#playbook", "viral-complaint")
+    tab.page.check("input[name=playbook][value=viral-complaint]")
     tab.page.fill("#title", "Kettle video going viral on TikTok")
     tab.page.select_option("#severity", "SEV2")
     tab.page.fill("#summary", "A customer's video of a broken kettle has 200k views and climbing.")

@@ -176,11 +176,11 @@ def test_my_steps_orders_by_due_time_across_incidents(team, synced, login, clien
 
 def test_my_steps_complete_button_returns_to_my_steps(team, synced, login, client, incident_factory, app):
     ref = incident_factory()
-    login(team.spokes)
-    response = client.post(f"/incidents/{ref}/steps/holding-statement/complete",
-                           data={"note": "Posted", "next": "/my-steps"})
+    login(team.lead)
+    response = client.post(f"/incidents/{ref}/steps/gather-facts/complete",
+                           data={"note": "Archived", "next": "/my-steps"})
     assert response.headers["Location"] == "/my-steps"
-    assert step_state(app, ref, "holding-statement")["status"] == "done"
+    assert step_state(app, ref, "gather-facts")["status"] == "done"
     evil = client.post(f"/incidents/{ref}/steps/holding-statement/acknowledge", data={"next": "//evil.example"})
     assert "evil" not in evil.headers.get("Location", "")
 

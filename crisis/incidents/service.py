@@ -961,7 +961,7 @@ def change_incident(
     new_owner = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email is not None else None
     force_reason = (force_reason or "").strip() or None
     if force_reason is not None and len(force_reason) > MAX_REASON:
-        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field="force_reason")
+        raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="force_reason")
     if not can_manage_incident(actor, incident):
         raise Forbidden("only the triage owner, the declarer, a triage or comms lead, or an admin may change an incident")
     _lock(incident)
@@ -1023,9 +1023,10 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             if s.status in UNFINISHED and s.applies is True and playbook.step(s.key).required
         ]
         if open_required and force_reason is None:
+            titles = ", ".join(f"“{s.title}”" for s in incident.steps if s.key in open_required)
+            count = f"{len(open_required)} required step" + (" is" if len(open_required) == 1 else "s are")
             raise Conflict(
-                f"{len(open_required)} required step(s) still open ({', '.join(open_required)}); "
-                "finish or skip them, or resolve anyway with a reason (force_reason)",
+                f"{count} still open ({titles}). Finish or skip them first, or give a reason to resolve anyway.",
                 field="status",
             )
         if open_required:

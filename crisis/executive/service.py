@@ -54,17 +54,18 @@ def load_events(incident_id: int) -> list[EventRow]:
     query = (
         select(
             type_coerce(events.at, String), events.kind, events.summary, type_coerce(events.data, String),
-            events.actor_label, people.email,
+            events.actor_label, people.name,
         )
         .select_from(TimelineEvent.__table__.outerjoin(Person.__table__, people.id == events.actor_id))
         .where(events.incident_id == incident_id)
         .order_by(events.at, events.id)
     )
     rows = []
-    for at, kind, summary, data, label, email in db.session.connection().execute(query):
+    # People read these rows, so the actor is named by name (the API's timeline names emails).
+    for at, kind, summary, data, label, name in db.session.connection().execute(query):
         if isinstance(data, str):
             data = json.loads(data)
-        rows.append(EventRow(_utc(at), kind, summary, data if isinstance(data, dict) else {}, email or label or "system"))
+        rows.append(EventRow(_utc(at), kind, summary, data if isinstance(data, dict) else {}, name or label or "system"))
     return rows
 
 

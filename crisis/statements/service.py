@@ -208,7 +208,7 @@ def draft_statement(
     )
     db.session.add(statement)
     db.session.flush()
-    source_note = f" from library entry {holding.title!r}" if holding else (f" for step {step_key}" if step_key else "")
+    source_note = f" from library entry “{holding.title}”" if holding else (f" for “{step.title}”" if step else "")
     record(
         incident_id=incident.id, kind="statement.drafted", actor=actor,
         summary=f"Statement #{statement.id} drafted for {platform}{source_note}",

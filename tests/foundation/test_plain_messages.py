@@ -31,3 +31,17 @@ def test_a_refused_resolve_says_so_plainly_on_the_page(app, team, incident_facto
                            headers={"Referer": f"http://localhost/incidents/{ref}"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "give a reason to resolve anyway" in page and "force_reason)" not in page
+
+
+def test_a_refused_add_person_form_keeps_what_was_typed(app, team, client, login):
+    login(team.admin)
+    response = client.post("/admin/people", data={
+        "email": "new.person@example.com", "name": "New Person", "password": "short", "permissions": ["respond"],
+        "roles": "legal",
+    })
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="new.person@example.com"' in page and 'value="New Person"' in page and 'value="legal"' in page
+    assert 'value="respond" checked' in page
+    assert page.index("The password must be at least 10 characters.") < page.index('name="permissions"')
+    assert "Declare incidents from a playbook" in page  # each permission explained

@@ -56,3 +56,24 @@ def test_a_chosen_severity_wins_over_the_default(as_lead, client, app):
 
 def test_the_dashboard_always_offers_declare(as_lead, client):
     assert 'href="/incidents/new"' in text(client.get("/dashboard"))
+
+
+def test_dashboard_rows_open_the_working_page_for_responders_and_the_timeline_for_executives(
+    team, incident_factory, client, login
+):
+    ref = incident_factory()
+    login(team.lead)
+    board = text(client.get("/dashboard"))
+    assert f'href="/incidents/{ref}"><strong>{ref}</strong>' in board
+    assert f'href="/incidents/{ref}/timeline"' in board
+    login(team.exec)
+    board = text(client.get("/dashboard"))
+    assert f'href="/incidents/{ref}/timeline"><strong>{ref}</strong>' in board
+    assert f'href="/incidents/{ref}"' not in board
+
+
+def test_sign_in_lands_an_executive_and_an_idle_responder_on_the_dashboard(team, synced, client):
+    for email in (team.exec, team.care):
+        response = client.post("/login", data={"email": email, "password": "correct-horse-battery"})
+        assert response.headers["Location"] == "/dashboard"
+        client.post("/logout")

@@ -363,11 +363,11 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
         )
         notified = [person.email for person in recipients]
         fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at})
-        who = ", ".join(notified) if notified else "nobody (no owner or role holder found)"
+        who = ", ".join(person.name for person in recipients) if recipients else "nobody (no owner or role holder found)"
         record(
             incident_id=row.incident_id,
             kind="step.escalated",
-            summary=f"Step {row.title!r} is overdue: escalation level {level}, notified {who}",
+            summary=f"“{row.title}” is overdue: escalation level {level}, told {who}",
             actor_label="scheduler",
             data={"step": row.key, "level": level, "notified": notified},
             at=now,

@@ -109,7 +109,7 @@ def test_the_incident_page_shows_owners_due_times_and_escalation(as_lead, client
     assert "waits on the triage questions" in page
     assert "1 step does not apply" in page  # brief-exec-sponsor at SEV2
     assert f'href="/incidents/{ref}/timeline"' in page
-    assert "incident.declared" in page
+    assert "incident declared" in page
     assert 'name="csrf_token"' in page
     assert client.get("/incidents/INC-2026-0404").status_code == 404
 

@@ -94,7 +94,7 @@ def _event_list(events, at) -> Markup:
         items.append(
             f'<li class="{css}"><time datetime="{event.at.isoformat()}">{at(event.at, SHORT_FORMAT)}</time> '
             f'<span class="kind">{kind.replace(".", " ").replace("_", " ")}</span> {html.escape(event_text(event.summary, event.data, zone))} '
-            f'<span class="muted">— {html.escape(event.actor_name)}</span></li>'
+            f'<span class="muted">— {html.escape(event.actor_display or event.actor_name)}</span></li>'
         )
     return Markup("\n".join(items))  # noqa: S704 - every dynamic text above goes through html.escape()
 

@@ -12,8 +12,9 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# make run [PORT=8080] [HOST=0.0.0.0]
 run: $(STAMP)
-	$(BIN)/python run.py
+	$(BIN)/python run.py $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	bash scripts/install-system-deps.sh

@@ -20,6 +20,15 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${w
   [ "${CI:-}" = "true" ] && exit 1
 fi
 # The Debian package starts an alertmanager service on :9093; tests start their own on free ports.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus-alertmanager >/dev/null 2>&1 || true; fi
-pkill -f '^/usr/bin/prometheus-alertmanager' >/dev/null 2>&1 || true
+# Stop only the service this run installed, through the service manager that started it: an
+# alertmanager that was already there (someone else's) is left alone.
+case " ${wanted[*]} " in
+  *" prometheus-alertmanager "*)
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus-alertmanager 2>/dev/null; then
+      systemctl stop prometheus-alertmanager >/dev/null 2>&1 || true
+    elif command -v service >/dev/null 2>&1; then
+      service prometheus-alertmanager stop >/dev/null 2>&1 || true
+    fi
+    ;;
+esac
 exit 0

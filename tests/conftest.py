@@ -24,6 +24,9 @@ from crisis import clock as crisis_clock
 from crisis import create_app, models  # noqa: F401 - the whole schema, for create_all
 from crisis.extensions import db
 
+# Fails a test whose responses told a person an ISO timestamp or an API field name.
+pytest_plugins = ["tests.message_sweep"]
+
 POSTGRES_SERVER_URL = os.environ.get("CRISIS_TEST_POSTGRES_URL", "")
 PASSWORD = "correct-horse-battery"
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -17,6 +17,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from crisis.enums import Permission
 
 PERMISSION_CHOICES = [SelectChoice(p.value, p.value) for p in Permission]
+# What each permission lets a person do, shown beside its checkbox.
+PERMISSION_HELP = {
+    Permission.ADMIN.value: "Everything, plus people, rosters, spokespeople, tokens, webhooks and the audit trail.",
+    Permission.DECLARE.value: "Declare incidents from a playbook (also through the API and alerts).",
+    Permission.RESPOND.value: "Work steps: acknowledge, complete, hand over, add notes, draft statements.",
+    Permission.APPROVE.value: "Sign off statements, for the approver roles the person is on the roster of.",
+    Permission.PUBLISH.value: "Publish approved statements, where authorised and trained as a spokesperson.",
+    Permission.VIEW.value: "Read incidents, timelines, metrics and reports (executives need only this).",
+}
 
 
 class CheckboxesField(SelectMultipleField):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from crisis.admin import service
 from crisis.admin.forms import (
+    PERMISSION_HELP,
     ActionForm,
     HoldingStatementForm,
     PasswordResetForm,
@@ -19,6 +20,7 @@ from crisis.admin.forms import (
     TokenForm,
     TrainingForm,
 )
+from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.statements import service as statements
 from crisis.web.access import permission_required
@@ -61,23 +63,39 @@ def index():
 @bp.route("/people")
 @permission_required("admin")
 def people():
-    return render_template("admin/people.html", people=service.list_people(), form=PersonForm(formdata=None))
+    return _people_page(PersonForm(formdata=None))
+
+
+def _people_page(form: PersonForm, status: int = 200):
+    return render_template(
+        "admin/people.html", people=service.list_people(), form=form, permission_help=PERMISSION_HELP
+    ), status
 
 
 @bp.route("/people", methods=["POST"])
 @permission_required("admin")
 def create_person():
     form = PersonForm()
-    if not form.validate_on_submit():
-        _flash_errors(form)
-        return redirect(url_for("admin.people"))
-    person = service.create_person(
-        actor=_actor(), email=form.email.data, name=form.name.data, password=form.password.data or None,
-        permissions=form.permissions.data or [], roles=_roles(form.roles.data),
-    )
-    db.session.commit()
-    flash(f"{person.email} created.", "success")
-    return redirect(url_for("admin.person", person_id=person.id))
+    if form.validate_on_submit():
+        try:
+            person = service.create_person(
+                actor=_actor(), email=form.email.data, name=form.name.data, password=form.password.data or None,
+                permissions=form.permissions.data or [], roles=_roles(form.roles.data),
+            )
+        except DomainError as error:
+            # Refused: the form comes back with what was typed and the reason beside its field.
+            db.session.rollback()
+            name = (error.field or "").split(".")[0]
+            field = getattr(form, {"role": "roles", "permission": "permissions"}.get(name, name), None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, error.message]
+            else:
+                flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{person.name} added.", "success")
+            return redirect(url_for("admin.person", person_id=person.id))
+    return _people_page(form, 422)
 
 
 @bp.route("/people/<int:person_id>")
@@ -89,6 +107,7 @@ def person(person_id):
     form.roles.data = ", ".join(sorted(f"{m.role}:backup" if m.is_backup else m.role for m in found.roles))
     return render_template(
         "admin/person.html", person=found, form=form, password_form=PasswordResetForm(formdata=None),
+        permission_help=PERMISSION_HELP,
         action_form=ActionForm(formdata=None),
         authorisations=[a for a in statements.list_spokespeople(include_revoked=True) if a.person_id == found.id],
     )
@@ -206,7 +225,14 @@ def revoke_spokesperson(authorisation_id):
 def tokens():
     form = TokenForm(formdata=None)
     form.person.choices = _people_choices()
-    return render_template("admin/tokens.html", tokens=service.list_tokens(), form=form, action_form=ActionForm(formdata=None), secret=None)
+    # A token just created is shown on this one page view, then dropped from the session.
+    new = session.pop("new_token", None)
+    tokens = service.list_tokens()
+    new_token = next((t for t in tokens if new and t.id == new["id"]), None)
+    return render_template(
+        "admin/tokens.html", tokens=tokens, form=form, action_form=ActionForm(formdata=None),
+        secret=new["secret"] if new_token else None, new_token=new_token,
+    )
 
 
 @bp.route("/tokens", methods=["POST"])
@@ -221,11 +247,10 @@ def create_token():
         actor=_actor(), person=service.get_person_by_id(form.person.data or 0), name=form.name.data or "", scope=form.scope.data
     )
     db.session.commit()
-    # The secret is shown on this one response only: it is never stored and never redirected with.
-    return render_template(
-        "admin/tokens.html", tokens=service.list_tokens(), form=TokenForm(formdata=None, person=token.person_id),
-        action_form=ActionForm(formdata=None), secret=secret, new_token=token,
-    ), 201
+    # POST-redirect-GET, so a reload cannot create a second token. The secret rides in the signed
+    # session to the very next page view, which shows it once and removes it; it is never stored.
+    session["new_token"] = {"id": token.id, "secret": secret}
+    return redirect(url_for("admin.tokens"), 303)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -324,7 +324,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
         fired.append({"step_id": row.id, "level": level, "fired_at": now, "due_at": row.due_at,
                       "notified": [person.id for person in recipients]})
         who = ", ".join(person.name for person in recipients) if recipients else "nobody (no owner or role holder found)"
-        summary = f"Step {row.title!r} is overdue: escalation level {level}, notified {who}"
+        summary = f"“{row.title}” is overdue: escalation level {level}, told {who}"
         if reach.nobody_new:
             summary += "; nobody new was left to reach"
         record(

@@ -35,6 +35,8 @@ class EventRow(NamedTuple):
     summary: str
     data: dict[str, Any]
     actor_name: str
+    # The actor's name, for pages (actor_name is the email, as in the API and the exports).
+    actor_display: str = ""
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -54,17 +56,18 @@ def load_events(incident_id: int) -> list[EventRow]:
     query = (
         select(
             type_coerce(events.at, String), events.kind, events.summary, type_coerce(events.data, String),
-            events.actor_label, people.email,
+            events.actor_label, people.email, people.name,
         )
         .select_from(TimelineEvent.__table__.outerjoin(Person.__table__, people.id == events.actor_id))
         .where(events.incident_id == incident_id)
         .order_by(events.at, events.id)
     )
     rows = []
-    for at, kind, summary, data, label, email in db.session.connection().execute(query):
+    for at, kind, summary, data, label, email, name in db.session.connection().execute(query):
         if isinstance(data, str):
             data = json.loads(data)
-        rows.append(EventRow(_utc(at), kind, summary, data if isinstance(data, dict) else {}, email or label or "system"))
+        actor = label or "system"
+        rows.append(EventRow(_utc(at), kind, summary, data if isinstance(data, dict) else {}, email or actor, name or actor))
     return rows
 
 

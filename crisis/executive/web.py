@@ -14,6 +14,7 @@ from crisis.executive import reports
 from crisis.executive.metrics import compute_metrics, load_board
 from crisis.executive.service import check_kind, filter_events, load_incident_view
 from crisis.executive.svg import bar_chart, timeline_chart
+from crisis.timeline.display import event_text
 from crisis.web.access import permission_required
 from crisis.web.formatting import humanize_delta, viewer_zone
 
@@ -89,13 +90,14 @@ def _event_list(events, at) -> Markup:
     formatted here (safe by construction); kind, summary and actor are escaped.
     """
     items = []
+    zone = viewer_zone()
     for event in events:
         kind = html.escape(event.kind)
         css = "ev-" + kind.partition(".")[0] + (" ev-escalated" if event.kind == "step.escalated" else "")
         items.append(
             f'<li class="{css}"><time datetime="{event.at.isoformat()}">{at(event.at, SHORT_FORMAT)}</time> '
-            f'<span class="kind">{kind}</span> {html.escape(event.summary)} '
-            f'<span class="muted">— {html.escape(event.actor_name)}</span></li>'
+            f'<span class="kind">{kind.replace(".", " ").replace("_", " ")}</span> {html.escape(event_text(event.summary, event.data, zone))} '
+            f'<span class="muted">— {html.escape(event.actor_display or event.actor_name)}</span></li>'
         )
     return Markup("\n".join(items))  # noqa: S704 - every dynamic text above goes through html.escape()
 

@@ -9,6 +9,7 @@ from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.api.routing import model_response
 from crisis.extensions import db
 from crisis.incidents import service
+from crisis.incidents.editing import edit_incident
 from crisis.incidents.schemas import (
     AssignIn,
     CompleteIn,
@@ -74,18 +75,26 @@ def api_get_incident(ref: str):
     return response.make_conditional(request)
 
 
-@api_route("/incidents/<ref>", method="PATCH", summary="Change severity, status or triage owner",
+@api_route("/incidents/<ref>", method="PATCH", summary="Change severity, status or triage owner; correct title, summary, links",
            permission="respond", body=IncidentChangeIn, response=IncidentOut, tag=TAG)
 def api_change_incident(ref: str):
     body = parse_body(IncidentChangeIn)
-    incident = service.change_incident(
-        incident=service.get_incident(ref),
-        actor=current_actor(),
-        severity=body.severity,
-        status=body.status,
-        triage_owner_email=body.triage_owner,
-        force_reason=body.force_reason,
-    )
+    incident = service.get_incident(ref)
+    edits = {"title": body.title, "summary": body.summary,
+             "links": None if body.links is None else [(link.platform, link.url) for link in body.links]}
+    editing = any(value is not None for value in edits.values())
+    if editing:
+        edit_incident(incident=incident, actor=current_actor(), **edits)
+    lifecycle = (body.severity, body.status, body.triage_owner, body.force_reason)
+    if not editing or any(value is not None for value in lifecycle):
+        incident = service.change_incident(
+            incident=incident,
+            actor=current_actor(),
+            severity=body.severity,
+            status=body.status,
+            triage_owner_email=body.triage_owner,
+            force_reason=body.force_reason,
+        )
     db.session.commit()
     return IncidentOut.of(incident)
 

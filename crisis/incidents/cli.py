@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents import service
+from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import guess_platform
 from crisis.incidents.schemas import IncidentOut
 from crisis.people.service import get_person
@@ -47,7 +48,8 @@ def _parse_link(spec: str) -> tuple[str, str]:
 @click.command("declare")
 @click.option("--playbook", "playbook_key", required=True, help="Playbook key, e.g. viral-complaint.")
 @click.option("--title", required=True, help="What is happening, in a line.")
-@click.option("--severity", required=True, type=click.Choice(service.SEVERITIES, case_sensitive=False))
+@click.option("--severity", type=click.Choice(service.SEVERITIES, case_sensitive=False),
+              help="Default: the playbook's default severity.")
 @click.option("--summary", default="", help="More detail (Markdown).")
 @click.option("--triage-owner", help="Email of the triage owner (default: the playbook's triage roster).")
 @click.option("--link", "links", multiple=True, help="platform=URL (or just the URL); repeatable.")
@@ -65,7 +67,7 @@ def declare_command(playbook_key, title, severity, summary, triage_owner, links,
             raise click.BadParameter(f"{spec!r}: write question=choice", param_hint="--answer")
         parsed_answers[key.strip()] = value.strip()
     declared = _run(lambda: service.declare_incident(
-        playbook_key=playbook_key, title=title, severity=severity.upper(), summary=summary,
+        playbook_key=playbook_key, title=title, severity=severity.upper() if severity else None, summary=summary,
         declared_by=declarer, triage_owner_email=triage_owner, links=[_parse_link(s) for s in links],
         is_drill=drill, actor_label="" if declarer else "cli", triage_answers=parsed_answers,
     ))
@@ -162,6 +164,24 @@ def change_command(ref, as_email, severity, status, triage_owner, force_reason) 
     ))
     owner = incident.triage_owner.email if incident.triage_owner else "-"
     click.echo(f"{incident.ref}  {incident.severity}  {incident.status}  triage owner {owner}")
+
+
+@incidents_group.command("edit")
+@click.argument("ref")
+@click.option("--as", "as_email", required=True, help="Email of the person acting.")
+@click.option("--title", help="The corrected title.")
+@click.option("--summary", help="The corrected summary.")
+@click.option("--link", "links", multiple=True, help="platform=URL (or just the URL); repeatable; replaces all links.")
+@click.option("--no-links", is_flag=True, help="Remove every source link.")
+@with_appcontext
+def edit_command(ref, as_email, title, summary, links, no_links) -> None:
+    """Correct an incident's title, summary or source links."""
+    actor = _actor(as_email)
+    new_links = [] if no_links else ([_parse_link(spec) for spec in links] if links else None)
+    changed = _run(lambda: edit_incident(
+        incident=service.get_incident(ref), actor=actor, title=title, summary=summary, links=new_links,
+    ))
+    click.echo(f"{ref.upper()}: changed {', '.join(changed)}" if changed else f"{ref.upper()}: nothing changed")
 
 
 @incidents_group.command("triage")

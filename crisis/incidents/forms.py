@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crisis.errors import InvalidInput
 from crisis.incidents.service import MAX_LINKS, SEVERITIES, check_link
@@ -16,9 +16,19 @@ PLATFORM_HOSTS = {"twitter.com": "x", "t.co": "x", "youtu.be": "youtube", "fb.co
 
 
 class DeclareForm(FlaskForm):
-    playbook = SelectField("Playbook", validators=[DataRequired()])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    severity = SelectField("Severity", choices=[SelectChoice(s, s) for s in SEVERITIES], default="SEV2")
+    # No playbook is preselected: declaring the wrong one starts the wrong clocks and escalations.
+    playbook = RadioField(
+        "Playbook",
+        validators=[InputRequired("Choose a playbook: it decides the steps, their owners and their deadlines.")],
+        validate_choice=False,
+    )
+    title = StringField("Title", validators=[DataRequired("Give the incident a title."), Length(max=200)])
+    # Empty means "the chosen playbook's default", decided on the server so it works without JavaScript.
+    severity = SelectField(
+        "Severity",
+        choices=[SelectChoice("", "The playbook's default")] + [SelectChoice(s, s) for s in SEVERITIES],
+        default="",
+    )
     summary = TextAreaField("What is happening", validators=[Optional(), Length(max=10_000)])
     links = TextAreaField("Source links", validators=[Optional(), Length(max=20_000)])
     triage_owner = SelectField("Triage owner", validators=[Optional()], default="")
@@ -46,12 +56,12 @@ def parse_links(text: str) -> list[tuple[str, str]]:
         elif len(words) == 2:
             platform, url = words[0].rstrip(":="), words[1]
         else:
-            raise InvalidInput(f"line {number} of the links: write `platform URL` or just the URL", field="links")
+            raise InvalidInput(f"Line {number} of the links: write the platform and the URL, or just the URL.", field="links")
         try:
             link = check_link(platform, url, field="links")
         except InvalidInput as error:
-            raise InvalidInput(f"line {number} of the links: {error.message}", field="links") from None
+            raise InvalidInput(f"Line {number} of the links: {error.message}", field="links") from None
         links.append((link.platform, link.url))
     if len(links) > MAX_LINKS:
-        raise InvalidInput(f"at most {MAX_LINKS} links", field="links")
+        raise InvalidInput(f"Give at most {MAX_LINKS} links.", field="links")
     return links

@@ -40,7 +40,7 @@ class DeclareIn(BaseModel):
 
     playbook: str = Field(min_length=1, max_length=64, description="playbook key, e.g. viral-complaint")
     title: str = Field(min_length=1, max_length=200)
-    severity: SeverityName
+    severity: SeverityName | None = Field(default=None, description="default: the playbook's default severity")
     summary: str = Field(default="", max_length=10_000)
     triage_owner: str | None = Field(
         default=None, max_length=254, description="email; default: the primary of the playbook's triage role"
@@ -59,6 +59,9 @@ class IncidentChangeIn(BaseModel):
     force_reason: str | None = Field(
         default=None, max_length=2000, description="resolve although required steps are open, saying why"
     )
+    title: str | None = Field(default=None, min_length=1, max_length=200, description="correct the title")
+    summary: str | None = Field(default=None, max_length=10_000, description="correct the summary")
+    links: list[LinkIn] | None = Field(default=None, max_length=20, description="replace the source links")
 
 
 class TriageIn(BaseModel):

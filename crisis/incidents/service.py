@@ -232,7 +232,7 @@ def declare_incident(
     *,
     playbook_key: str,
     title: str,
-    severity: str,
+    severity: str | None,
     declared_by: Person | PersonRef | None,
     summary: str = "",
     triage_owner_email: str | None = None,
@@ -241,14 +241,18 @@ def declare_incident(
     actor_label: str = "",
     triage_answers: Mapping[str, str] | None = None,
 ) -> Declared:
-    """Open an incident from the current version of a playbook and start its first steps."""
+    """Open an incident from the current version of a playbook and start its first steps.
+
+    With no severity, the playbook's default severity is used.
+    """
     title = _check_title(title)
-    severity = _check_severity(severity)
+    severity = _check_severity(severity) if severity else None
     summary = (summary or "").strip()
     if len(summary) > MAX_SUMMARY:
         raise InvalidInput(f"summary must be at most {MAX_SUMMARY} characters", field="summary")
     clean_links = _check_links(links)
     version, playbook = _current_definition(playbook_key)
+    severity = severity or playbook.default_severity
     answers = _check_answers(playbook, triage_answers or {})
     named = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email else None
     ordered = playbook.ordered_steps()
@@ -440,16 +444,16 @@ def _current_definition(key: str) -> tuple[VersionRef, Playbook]:
 def _check_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not title:
-        raise InvalidInput("title must not be empty", field="title")
+        raise InvalidInput("Give the incident a title.", field="title")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"title must be at most {MAX_TITLE} characters", field="title")
+        raise InvalidInput(f"The title can be at most {MAX_TITLE} characters.", field="title")
     return title
 
 
 def _check_severity(severity: str | None, field: str = "severity") -> str:
     value = (severity or "").strip().upper()
     if value not in SEVERITIES:
-        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}", field=field)
+        raise InvalidInput(f"Choose a severity from {SEVERITIES[0]} to {SEVERITIES[-1]} (not “{severity}”).", field=field)
     return value
 
 
@@ -458,20 +462,20 @@ def check_link(platform: str, url: str, *, field: str = "links") -> LinkInput:
     platform = " ".join((platform or "").split())
     url = (url or "").strip()
     if not platform:
-        raise InvalidInput("each link needs a platform (e.g. x, tiktok, reddit)", field=f"{field}.platform")
+        raise InvalidInput("Each link needs a platform (for example x, tiktok, reddit).", field=f"{field}.platform")
     if len(platform) > MAX_PLATFORM:
-        raise InvalidInput(f"platform must be at most {MAX_PLATFORM} characters", field=f"{field}.platform")
+        raise InvalidInput(f"A platform name can be at most {MAX_PLATFORM} characters.", field=f"{field}.platform")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        raise InvalidInput(f"link {url!r} is not an http(s) URL", field=f"{field}.url")
+        raise InvalidInput(f"The link “{url}” is not an http(s) URL.", field=f"{field}.url")
     if len(url) > MAX_URL:
-        raise InvalidInput(f"a link must be at most {MAX_URL} characters", field=f"{field}.url")
+        raise InvalidInput(f"A link can be at most {MAX_URL} characters.", field=f"{field}.url")
     return LinkInput(platform=platform, url=url)
 
 
 def _check_links(links: Sequence[tuple[str, str]]) -> list[LinkInput]:
     if len(links) > MAX_LINKS:
-        raise InvalidInput(f"at most {MAX_LINKS} links", field="links")
+        raise InvalidInput(f"Give at most {MAX_LINKS} links.", field="links")
     return [check_link(platform, url, field=f"links.{i}") for i, (platform, url) in enumerate(links)]
 
 
@@ -536,11 +540,17 @@ def complete_step(
     # the statements service has already checked that authority.
     step = _step_for_action(incident, step_key, actor, check_owner=via != "statement")
     if step.status in FINISHED:
-        who = f" by {step.completed_by.email}" if step.completed_by is not None else ""
-        when = f" at {step.completed_at.isoformat()}" if step.completed_at else ""
-        raise Conflict(f"step {step.key} is already {step.status}{who}{when}", field="step")
+        # Names, not emails, and no timestamp: the domain does not know the reader's time zone.
+        who = f" by {step.completed_by.name}" if step.completed_by is not None else ""
+        raise Conflict(f"“{step.title}” is already {step.status}{who}.", field="step")
     if step.status == StepStatus.PENDING.value:
-        raise Conflict(f"step {step.key} has not started: {_waiting_phrase(incident, step)}", field="step")
+        raise Conflict(f"“{step.title}” has not started yet: {_waiting_phrase(incident, step)}", field="step")
+    if via != "statement" and step.key in publishing_step_keys(incident):
+        # Ticking it off would claim a statement went out when none did.
+        raise Conflict(
+            f"“{step.title}” is done when an approved statement is published. Draft one under Public "
+            "statements, or skip the step with a reason.", field="step",
+        )
     now = clock.now()
     _claim(step, from_statuses=RUNNING,
            values={"status": StepStatus.DONE.value, "completed_at": now, "completed_by_id": actor.id,
@@ -558,6 +568,11 @@ def complete_step(
     )
     _activate_ready(incident, playbook_of(incident), actor=actor)
     return step
+
+
+def publishing_step_keys(incident: Incident) -> set[str]:
+    """Return the keys of the incident's steps that only publishing a statement completes."""
+    return {step.key for step in playbook_of(incident).steps if step.publishes}
 
 
 def skip_step(*, incident: Incident, step_key: str, actor: Person, reason: str) -> IncidentStep:
@@ -627,11 +642,11 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
     if step.status in FINISHED:
         raise Conflict(f"step {step.key} is already {step.status}", field="step")
     if step.owner_id == new_owner.id:
-        raise Conflict(f"step {step.key} is already owned by {new_owner.email}", field="owner")
+        raise Conflict(f"“{step.title}” already belongs to {new_owner.name}.", field="owner")
     if not new_owner.active or not new_owner.can(Permission.RESPOND):
         raise InvalidInput(
-            f"{new_owner.name} cannot act on steps (they do not hold the respond permission); "
-            "hand it to someone who does", field="owner",
+            f"{new_owner.name} cannot act on steps (they do not hold the respond permission): "
+            "hand it to someone who does.", field="owner",
         )
     before = step.owner.email if step.owner is not None else None
     previous_owner_id = step.owner_id
@@ -663,13 +678,13 @@ def _find_step(incident: Incident, step_key: str) -> IncidentStep:
 def _step_for_action(incident: Incident, step_key: str, actor: Person, *, check_owner: bool = True) -> IncidentStep:
     step = _find_step(incident, step_key)
     if check_owner and not can_act_on_step(actor, incident, step):
-        owner = step.owner.email if step.owner is not None else "nobody"
+        owner = step.owner.name if step.owner is not None else "nobody"
         raise Forbidden(
-            f"step {step.key} is owned by {owner}; only its owner, the triage owner, a lead or an admin may act on it",
+            f"“{step.title}” belongs to {owner}: only its owner, the triage owner, a lead or an admin may act on it.",
             field="step",
         )
     if incident.status == IncidentStatus.CLOSED.value:
-        raise Conflict(f"{incident.ref} is closed", field="status")
+        raise Conflict(f"{incident.ref} is closed: its steps can no longer change.", field="status")
     _lock(incident)
     return step
 
@@ -731,10 +746,11 @@ def _check_reason(reason: str) -> str:
 
 def _waiting_phrase(incident: Incident, step: IncidentStep) -> str:
     if step.applies is None:
-        return "it waits on the triage questions"
+        return "it waits on the answers to the triage questions."
     step_def = _step_def(incident, step)
-    waiting = [key for key in step_def.after if (s := incident.step(key)) is not None and not _counts_finished(s)]
-    return f"it waits for {', '.join(waiting)}" if waiting else "it is waiting"
+    steps = [incident.step(key) for key in step_def.after]
+    waiting = [f"“{s.title}”" for s in steps if s is not None and not _counts_finished(s)]
+    return f"it waits for {', '.join(waiting)}." if waiting else "it is waiting."
 
 
 def _step_def(incident: Incident, step: IncidentStep) -> StepDef:
@@ -796,7 +812,7 @@ def change_incident(
 ) -> Incident:
     """Change the triage owner, severity and/or status; each change is one timeline event."""
     if severity is None and status is None and triage_owner_email is None:
-        raise InvalidInput("nothing to change: give severity, status or triage_owner", field="body")
+        raise InvalidInput("Nothing to change: give a severity, a status or a triage owner.", field="body")
     new_severity = _check_severity(severity) if severity is not None else None
     new_status = (status or "").strip().lower() if status is not None else None
     if new_status is not None and new_status not in STATUSES:
@@ -804,7 +820,7 @@ def change_incident(
     new_owner = _named_person(triage_owner_email, field="triage_owner") if triage_owner_email is not None else None
     force_reason = (force_reason or "").strip() or None
     if force_reason is not None and len(force_reason) > MAX_REASON:
-        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field="force_reason")
+        raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="force_reason")
     if not can_manage_incident(actor, incident):
         raise Forbidden("only the triage owner, the declarer, a triage or comms lead, or an admin may change an incident")
     _lock(incident)
@@ -868,9 +884,10 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             if s.status in UNFINISHED and s.applies is True and playbook.step(s.key).required
         ]
         if open_required and force_reason is None:
+            titles = ", ".join(f"“{s.title}”" for s in incident.steps if s.key in open_required)
+            count = f"{len(open_required)} required step" + (" is" if len(open_required) == 1 else "s are")
             raise Conflict(
-                f"{len(open_required)} required step(s) still open ({', '.join(open_required)}); "
-                "finish or skip them, or resolve anyway with a reason (force_reason)",
+                f"{count} still open ({titles}). Finish or skip them first, or give a reason to resolve anyway.",
                 field="status",
             )
         if open_required:

@@ -11,8 +11,11 @@ from crisis.errors import DomainError, InvalidInput
 from crisis.escalation.targets import next_levels
 from crisis.extensions import db
 from crisis.incidents import service
+from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import DeclareForm, parse_links
+from crisis.live.stamps import incident_stamp, steps_stamp
 from crisis.playbooks.service import definition_of, list_playbooks
+from crisis.statements.waiting import approvals_waiting_on, pending_roles
 from crisis.web.access import permission_required
 
 bp = Blueprint("incidents", __name__)
@@ -38,31 +41,35 @@ def list_incidents():
     )
 
 
-def _declare_form() -> DeclareForm:
+def _declare_form() -> tuple[DeclareForm, list[dict]]:
     form = DeclareForm()
     versions = list_playbooks()
     form.playbook.choices = [SelectChoice(v.key, v.title) for v in versions]
     form.triage_owner.choices = [SelectChoice("", "Whoever is on the triage roster")] + [
         SelectChoice(p.email, f"{p.name} ({p.email})") for p in service.assignable_people()
     ]
-    if request.method == "GET" and versions:
-        chosen = request.args.get("playbook")
-        version = next((v for v in versions if v.key == chosen), versions[0])
-        form.playbook.data = version.key
-        form.severity.data = definition_of(version).default_severity
-    return form
+    if request.method == "GET" and request.args.get("playbook") in {v.key for v in versions}:
+        form.playbook.data = request.args["playbook"]
+    picker = []
+    for version in versions:
+        playbook = definition_of(version)
+        text = " ".join(playbook.description.split())
+        description = text.split(". ")[0].rstrip(".") + "." if text else ""
+        picker.append({"key": version.key, "title": version.title, "description": description,
+                       "severity": playbook.default_severity})
+    return form, picker
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @permission_required("declare")
 def new_incident():
-    form = _declare_form()
+    form, picker = _declare_form()
     if form.validate_on_submit():
         try:
             declared = service.declare_incident(
                 playbook_key=form.playbook.data,
                 title=form.title.data,
-                severity=form.severity.data,
+                severity=form.severity.data or None,
                 summary=form.summary.data or "",
                 declared_by=current_user._get_current_object(),
                 triage_owner_email=form.triage_owner.data or None,
@@ -79,7 +86,7 @@ def new_incident():
                 flash(warning, "warning")
             return redirect(url_for("incidents.detail", ref=declared.ref))
     status = 422 if request.method == "POST" else 200
-    return render_template("incidents/new.html", form=form, has_playbooks=bool(form.playbook.choices)), status
+    return render_template("incidents/new.html", form=form, picker=picker, severities=service.SEVERITIES), status
 
 
 def _field_error(form: DeclareForm, error: DomainError) -> None:
@@ -95,11 +102,15 @@ def _field_error(form: DeclareForm, error: DomainError) -> None:
 @bp.route("/incidents/<ref>")
 @permission_required("view")
 def detail(ref):
-    from crisis.live.stamps import incident_stamp
+    return _render_detail(ref)
 
+
+def _render_detail(ref: str, *, edit: dict | None = None, status: int = 200):
     # The stamp is read before the page: a change landing in between makes the next poll differ.
     stamp = incident_stamp(ref=ref)
-    return render_template("incidents/detail.html", live_stamp=stamp, **detail_context(ref))
+    context = detail_context(ref)
+    context["edit"] = edit or {"values": _edit_values(context["incident"]), "errors": {}}
+    return render_template("incidents/detail.html", live_stamp=stamp, **context), status
 
 
 def detail_context(ref: str, *, actions: bool = True) -> dict:
@@ -128,6 +139,40 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
         next_levels=next_levels(steps),
         statuses=StepStatus,
     )
+
+
+def _edit_values(incident) -> dict:
+    links = "\n".join(f"{link.platform} {link.url}" for link in incident.links)
+    return {"title": incident.title, "summary": incident.summary or "", "links": links}
+
+
+@bp.route("/incidents/<ref>/edit", methods=["POST"])
+@permission_required("respond")
+def edit(ref):
+    incident = service.get_incident(ref)
+    values = {name: request.form.get(name, "") for name in ("title", "summary", "links")}
+    try:
+        changed = edit_incident(
+            incident=incident, actor=current_user._get_current_object(), title=values["title"],
+            summary=values["summary"], links=parse_links(values["links"]),
+        )
+    except InvalidInput as error:
+        # Re-shown with what was typed and the reason beside its field.
+        db.session.rollback()
+        field = (error.field or "").split(".")[0]
+        field = field if field in values else "title"
+        return _render_detail(
+            ref, edit={"values": values, "errors": {field: error.message}, "open": True},
+            status=422,
+        )
+    db.session.commit()
+    names = {"title": "title", "summary": "summary", "links": "source links"}
+    if changed:
+        flash("Saved the new " + " and ".join(names[name] for name in changed) + ". The timeline shows the change.",
+              "success")
+    else:
+        flash("Nothing was changed.", "info")
+    return redirect(url_for("incidents.detail", ref=ref))
 
 
 @bp.route("/incidents/<ref>/steps/<key>/<action>", methods=["POST"])
@@ -215,14 +260,17 @@ def add_note(ref):
 @bp.route("/my-steps")
 @permission_required(None)
 def my_steps():
-    from crisis.live.stamps import steps_stamp
-
     stamp = steps_stamp(person_id=current_user.id)
     return render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context())
 
 
 def my_steps_context() -> dict:
-    steps = service.steps_for(current_user._get_current_object())
+    person = current_user._get_current_object()
+    steps = service.steps_for(person)
     running = [s for s in steps if s.status in service.RUNNING]
     coming = [s for s in steps if s.status not in service.RUNNING]
-    return {"running": running, "coming": coming, "next_levels": next_levels(running)}
+    publishing = {s.id for s in running if s.key in service.publishing_step_keys(s.incident)}
+    return {
+        "running": running, "coming": coming, "next_levels": next_levels(running),
+        "approvals": approvals_waiting_on(person), "pending_roles": pending_roles, "publishing": publishing,
+    }

@@ -48,9 +48,9 @@ def normalise_email(email: str) -> str:
 def check_password_rules(password: str) -> None:
     """Raise InvalidInput when a password is too short or too common."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password")
     if password.lower() in COMMON_PASSWORDS:
-        raise InvalidInput("password is on the list of commonly used passwords", field="password")
+        raise InvalidInput("That password is on the list of commonly used passwords: choose another.", field="password")
 
 
 def parse_role(spec: str) -> tuple[str, bool]:
@@ -59,9 +59,9 @@ def parse_role(spec: str) -> tuple[str, bool]:
     role = role.strip()
     if role not in {r.value for r in ResponseRole}:
         known = ", ".join(r.value for r in ResponseRole)
-        raise InvalidInput(f"unknown response role {role!r} (known: {known})", field="role")
+        raise InvalidInput(f"There is no response role “{role}”. Known roles: {known}.", field="role")
     if rank not in ("", "primary", "backup"):
-        raise InvalidInput(f"role rank must be 'primary' or 'backup', not {rank!r}", field="role")
+        raise InvalidInput(f"After the colon write primary or backup (not “{rank}”).", field="role")
     return role, rank == "backup"
 
 
@@ -77,11 +77,11 @@ def create_person(
     """Create a person with permissions and role memberships (`ROLE` or `ROLE:backup`)."""
     email = normalise_email(email)
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise InvalidInput(f"{email!r} is not an email address", field="email")
+        raise InvalidInput(f"“{email}” is not an email address.", field="email")
     if not name.strip():
-        raise InvalidInput("name must not be empty", field="name")
+        raise InvalidInput("Give the person's name.", field="name")
     if find_person(email) is not None:
-        raise Conflict(f"a person with email {email} already exists", field="email")
+        raise Conflict(f"Someone with the email {email} already exists.", field="email")
     known_permissions = {p.value for p in Permission}
     for permission in permissions:
         if permission not in known_permissions:

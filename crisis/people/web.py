@@ -19,6 +19,7 @@ from crisis.extensions import db
 from crisis.people.forms import AccountForm, LoginForm, PasswordForm
 from crisis.people.service import authenticate, set_password
 from crisis.web.access import permission_required, public
+from crisis.web.landing import landing_url
 
 bp = Blueprint("people", __name__)
 
@@ -39,7 +40,7 @@ def _client_address() -> str:
 @public
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("executive.dashboard"))
+        return redirect(landing_url(current_user._get_current_object()))
     return redirect(url_for("people.login"))
 
 
@@ -65,7 +66,8 @@ def login():
         session.clear()
         login_user(person, remember=form.remember.data)
         db.session.commit()
-        return redirect(_safe_next(request.args.get("next")))
+        target = request.args.get("next")
+        return redirect(_safe_next(target) if target else landing_url(person))
     return render_template("people/login.html", form=form)
 
 

@@ -73,6 +73,15 @@ def placeholders(template: str) -> list[str]:
     return PLACEHOLDER.findall(template)
 
 
+def fold_lines(text: str) -> str:
+    """Join the lines of each paragraph with spaces, as YAML's folded style would; keep blank-line breaks.
+
+    Playbook authors wrap templates to fit the file, and a post must not carry those breaks.
+    """
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
+
+
 def render_template(template: str, values: Mapping[str, str]) -> str:
     """Fill {placeholders}; a missing or empty value stays visible as "[field]"."""
 

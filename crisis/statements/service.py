@@ -34,7 +34,13 @@ from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
 from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
-from crisis.playbooks.definition import TEMPLATE_FIELDS, Playbook, StepDef, render_template
+from crisis.playbooks.definition import (
+    TEMPLATE_FIELDS,
+    Playbook,
+    StepDef,
+    fold_lines,
+    render_template,
+)
 from crisis.playbooks.service import definition_of
 from crisis.statements.models import (
     ApprovalStatus,
@@ -146,7 +152,17 @@ def is_spokesperson(person: Person, platform: str) -> bool:
 
 def can_approve(person: Person, statement: Statement) -> bool:
     """Return whether the person may decide at least one pending approval of the statement."""
+    return bool(_decidable(person, statement)) and not _wrote_current_version(person, statement)
+
+
+def is_pending_approver(person: Person, statement: Statement) -> bool:
+    """Return whether a pending approval waits on the person (whoever wrote the wording)."""
     return bool(_decidable(person, statement))
+
+
+def _wrote_current_version(person: Person, statement: Statement) -> bool:
+    # Four eyes: whoever wrote the wording under review cannot be the one who signs it off.
+    return bool(statement.versions) and statement.versions[-1].edited_by_id == person.id
 
 
 # ---------------------------------------------------------------- drafting and editing
@@ -176,7 +192,7 @@ def draft_statement(
         if holding is None or holding.retired_at is not None:
             raise InvalidInput(f"no holding statement {holding_statement_id} in the library", field="holding_statement")
     if body is None or not body.strip():
-        source = holding.body if holding else (step.template if step and step.template else None)
+        source = holding.body if holding else (fold_lines(step.template) if step and step.template else None)
         if source is None:
             raise InvalidInput("body must not be empty (or draft from a step template or the library)", field="body")
         spokesperson = role_primary(ResponseRole.SPOKESPERSON.value)
@@ -193,7 +209,7 @@ def draft_statement(
     )
     db.session.add(statement)
     db.session.flush()
-    source_note = f" from library entry {holding.title!r}" if holding else (f" for step {step_key}" if step_key else "")
+    source_note = f" from library entry “{holding.title}”" if holding else (f" for “{step.title}”" if step else "")
     record(
         incident_id=incident.id, kind="statement.drafted", actor=actor,
         summary=f"Statement #{statement.id} drafted for {platform}{source_note}",
@@ -300,9 +316,8 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
         raise Conflict(_not_in_review(statement), field="statement")
     if not actor.can(Permission.APPROVE):
         raise Forbidden("approving statements needs the 'approve' permission")
-    if statement.versions and statement.versions[-1].edited_by_id == actor.id:
-        # Four eyes: whoever wrote the wording under review cannot be the one who signs it off.
-        raise Forbidden("you wrote this version of the statement; another approver must approve it")
+    if _wrote_current_version(actor, statement):
+        raise Forbidden("You wrote this version of the statement, so another approver must approve it.")
     approvals = _decidable(actor, statement)
     if role is not None:
         approvals = [a for a in approvals if a.role == role]

@@ -25,6 +25,9 @@ def statement_panel(incident: Incident) -> dict:
     form = DraftForm(formdata=None)
     steps = service.statement_steps(incident=incident)
     form.step.choices = [SelectChoice("", "No step (blank statement)")] + [SelectChoice(s.key, s.title) for s in steps]
+    # Default to the publishing step that is running now: that is what a draft is most likely for.
+    active = {s.key for s in incident.steps if s.status == "active"}
+    form.step.data = next((s.key for s in steps if s.publishes and s.key in active), "")
     library = service.list_holding_statements()
     form.holding_statement.choices = [SelectChoice("", "Nothing (template or my own words)")] + [
         SelectChoice(str(h.id), _library_label(h)) for h in library
@@ -99,6 +102,7 @@ def detail(ref, statement_id):
         "statements/detail.html", statement=statement, incident=statement.incident, edit_form=edit_form,
         reject_form=RejectForm(formdata=None), publish_form=PublishForm(formdata=None), action_form=ActionForm(formdata=None),
         can_approve=service.can_approve(current_user, statement),
+        approves_pending=service.is_pending_approver(current_user, statement),
         is_spokesperson=service.is_spokesperson(current_user, statement.platform),
         approver_roles=service.approver_roles(incident=statement.incident, step_key=statement.step_key),
         unstaffed=service.unstaffed_approver_roles(statement=statement),

@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from crisis import clock
+from crisis.timeline.display import event_text
 
 # html=False escapes raw HTML; links and images may only point at http(s), mailto or this site.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -88,3 +89,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown
     app.jinja_env.filters["isoformat"] = lambda v: v.isoformat() if v else ""
     app.jinja_env.globals["now"] = clock.now
+    app.jinja_env.filters["event_text"] = lambda event: event_text(event.summary, event.data, viewer_zone())

@@ -28,7 +28,7 @@ def test_comms_lead_declares_an_incident_from_a_playbook(app, team, synced, open
     tab.login(team.lead, PASSWORD)
     tab.goto("/incidents/new")
     tab.shoot("form")
-    tab.page.select_option("#playbook", "viral-complaint")
+    tab.page.check("input[name=playbook][value=viral-complaint]")
     tab.page.fill("#title", "Kettle video going viral on TikTok")
     tab.page.select_option("#severity", "SEV2")
     tab.page.fill("#summary", "A customer's video of a broken kettle has 200k views and climbing.")
@@ -108,7 +108,7 @@ def test_overdue_step_escalates_after_a_sweep(app, team, incident_factory, open_
     step = tab.page.locator("#step-gather-facts")
     expect(step).to_contain_text("overdue by 1 min")
     expect(step.locator(".level")).to_contain_text("1")
-    expect(tab.page.locator("#timeline")).to_contain_text("step.escalated")
+    expect(tab.page.locator("#timeline")).to_contain_text("step escalated")
     tab.shoot("escalated")
     tab.goto("/my-steps")
     expect(tab.page.locator("tr", has_text="Gather the facts")).to_contain_text("escalated L1")
@@ -150,7 +150,7 @@ def test_executive_sees_the_late_step_and_downloads_the_report(app, team, desk, 
     tab.shoot("timeline")
 
     tab.page.get_by_role("link", name="Escalations").click()
-    expect(tab.page.locator("ol.timeline li").first).to_contain_text("step.escalated")
+    expect(tab.page.locator("ol.timeline li").first).to_contain_text("step escalated")
     expect(tab.page.locator("ol.timeline li", has_text="incident.declared")).to_have_count(0)
 
     with tab.page.expect_download() as download_info:

@@ -108,7 +108,7 @@ def test_timeline_event_and_escalation_row_carry_the_due_time(app, one_step, clo
         assert (fired.level, fired.due_at, fired.fired_at) == (1, due, crisis_clock.now())
         event = escalations(one_step)[0]
         assert event.at == crisis_clock.now()
-        assert "overdue" in event.summary and "Owner" in event.summary
+        assert "overdue" in event.summary and "told Owner" in event.summary
 
 
 def test_last_level_repeats_and_missed_repeats_collapse_after_downtime(app, crew, person, clock):

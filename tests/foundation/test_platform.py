@@ -75,7 +75,7 @@ def test_users_create_and_tokens_create_through_the_cli(app, runner):
     ("args", "message"),
     [
         (["--permission", "superuser"], "unknown permission 'superuser'"),
-        (["--role", "astronaut"], "unknown response role 'astronaut'"),
+        (["--role", "astronaut"], "no response role “astronaut”"),
         (["--password", "short"], "at least 10 characters"),
         (["--password", "password123"], "commonly used"),
     ],

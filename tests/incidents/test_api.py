@@ -61,7 +61,6 @@ def test_declare_names_a_triage_owner(lead_api, team):
         (DECLARE | {"title": "   "}, 422, "title"),
         (DECLARE | {"colour": "red"}, 400, "colour"),
         (DECLARE | {"triage_answers": {"author": "alien"}}, 422, "answers.author"),
-        ({k: v for k, v in DECLARE.items() if k != "severity"}, 400, "severity"),
     ],
 )
 def test_bad_declarations_get_a_json_error_naming_the_field_and_create_nothing(lead_api, app, body, status, field):
@@ -193,3 +192,10 @@ def test_reading_an_incident_stays_lean(lead_api, incident_factory, sql_statemen
     # (the per-process answer cache is retired), so reading again costs the same.
     assert first_statements == ["SELECT"] * 4, sql_statements
     assert sql_statements.kinds() == ["SELECT"] * 4, sql_statements
+
+
+def test_a_declaration_without_severity_gets_the_playbooks_default(lead_api):
+    body = {k: v for k, v in DECLARE.items() if k != "severity"} | {"playbook": "account-takeover"}
+    response = lead_api.post("/api/v1/incidents", json=body)
+    assert response.status_code == 201, response.json
+    assert response.json["severity"] == "SEV1"

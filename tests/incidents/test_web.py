@@ -46,11 +46,11 @@ def test_the_declare_form_declares_and_lands_on_the_incident(as_lead, client, ap
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"title": ""}, "This field is required"),
+        ({"title": ""}, "Give the incident a title"),
         ({"title": "x" * 201}, "200 characters"),
         ({"links": "javascript:alert(1)"}, "not an http(s) URL"),
-        ({"links": "a b c"}, "platform URL"),
-        ({"playbook": "no-such"}, "Not a valid choice"),
+        ({"links": "a b c"}, "write the platform and the URL"),
+        ({"playbook": "no-such"}, "no-such"),
         ({"severity": "SEV9"}, "Not a valid choice"),
         ({"triage_owner": "ghost@example.com"}, "Not a valid choice"),
     ],
@@ -109,7 +109,7 @@ def test_the_incident_page_shows_owners_due_times_and_escalation(as_lead, client
     assert "waits on the triage questions" in page
     assert "1 step does not apply" in page  # brief-exec-sponsor at SEV2
     assert f'href="/incidents/{ref}/timeline"' in page
-    assert "incident.declared" in page
+    assert "incident declared" in page
     assert 'name="csrf_token"' in page
     assert client.get("/incidents/INC-2026-0404").status_code == 404
 
@@ -176,11 +176,11 @@ def test_my_steps_orders_by_due_time_across_incidents(team, synced, login, clien
 
 def test_my_steps_complete_button_returns_to_my_steps(team, synced, login, client, incident_factory, app):
     ref = incident_factory()
-    login(team.spokes)
-    response = client.post(f"/incidents/{ref}/steps/holding-statement/complete",
-                           data={"note": "Posted", "next": "/my-steps"})
+    login(team.lead)
+    response = client.post(f"/incidents/{ref}/steps/gather-facts/complete",
+                           data={"note": "Archived", "next": "/my-steps"})
     assert response.headers["Location"] == "/my-steps"
-    assert step_state(app, ref, "holding-statement")["status"] == "done"
+    assert step_state(app, ref, "gather-facts")["status"] == "done"
     evil = client.post(f"/incidents/{ref}/steps/holding-statement/acknowledge", data={"next": "//evil.example"})
     assert "evil" not in evil.headers.get("Location", "")
 

@@ -123,7 +123,7 @@ def test_a_password_change_ends_other_sessions_but_keeps_this_one(app, make_pers
     ("form", "message"),
     [
         ({"current": "wrong-password-x", "new": "another-long-secret", "confirm": "another-long-secret"}, b"current password is wrong"),
-        ({"current": PASSWORD, "new": "short", "confirm": "short"}, b"Password must be at least 10 characters"),
+        ({"current": PASSWORD, "new": "short", "confirm": "short"}, b"The password must be at least 10 characters"),
         ({"current": PASSWORD, "new": "password123", "confirm": "password123"}, b"commonly used passwords"),
         ({"current": PASSWORD, "new": "another-long-secret", "confirm": "another-long-secreT"}, b"The two new passwords differ"),
     ],

@@ -9,22 +9,22 @@ from crisis.timeline.service import events_for
 
 def test_a_responder_cannot_complete_someone_elses_step(app, team, incident_factory, api_client):
     ref = incident_factory()
-    url = f"/api/v1/incidents/{ref}/steps/holding-statement/complete"
-    # Social holds 'respond' but the step is the spokesperson's, and social leads nothing.
+    url = f"/api/v1/incidents/{ref}/steps/gather-facts/complete"
+    # Social holds 'respond' but the step is the triage lead's, and social leads nothing.
     refused = api_client(team.social).post(url, json={"note": "done it"})
     assert refused.status_code == 403
     assert refused.json["error"]["code"] == "forbidden"
     with app.app_context():
         incident = get_incident(ref)
-        assert incident.step("holding-statement").status == "active"
+        assert incident.step("gather-facts").status == "active"
         assert not events_for(incident.id, kinds=["step.completed"])
     # The owner may.
-    assert api_client(team.spokes).post(url, json={"note": "posted"}).status_code == 200
+    assert api_client(team.lead).post(url, json={"note": "archived"}).status_code == 200
 
 
 def test_the_triage_owner_may_act_on_any_step(app, team, incident_factory, api_client):
     ref = incident_factory()
-    response = api_client(team.lead).post(f"/api/v1/incidents/{ref}/steps/holding-statement/complete", json={})
+    response = api_client(team.lead).post(f"/api/v1/incidents/{ref}/steps/holding-statement/acknowledge", json={})
     assert response.status_code == 200
 
 

@@ -274,13 +274,15 @@ def test_a_statement_for_no_step_completes_the_active_publishing_step(app, desk,
         assert "published" in step.note
 
 
-def test_publishing_when_the_step_is_already_done_still_records_the_statement(app, desk, team, spokesperson, api_client):
+def test_publishing_when_the_step_is_already_skipped_still_records_the_statement(app, desk, team, spokesperson, api_client):
     sid = desk.approved(team)
-    assert api_client(team.spokes).post(f"/api/v1/incidents/{desk.ref}/steps/holding-statement/complete", json={}).status_code == 200
+    skip = {"reason": "Answered by phone"}
+    assert api_client(team.lead).post(f"/api/v1/incidents/{desk.ref}/steps/holding-statement/skip", json=skip).status_code == 200
     desk.publish(spokesperson, sid)
     assert desk.get(sid)["status"] == "published"
     with app.app_context():
-        assert len(events_for(get_incident(desk.ref).id, kinds=["step.completed"])) == 1
+        assert get_incident(desk.ref).step("holding-statement").status == "skipped"
+        assert events_for(get_incident(desk.ref).id, kinds=["step.completed"]) == []
 
 
 def test_template_values_cover_every_placeholder_in_the_organisation_time_zone(app, ref):

@@ -37,7 +37,7 @@ def parse_id(raw: str | None, *, field: str) -> int | None:
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not fits_id(int(raw)):
-        raise BadRequest(f"{field} must be a whole number from 1 to {MAX_ID}", field=field)
+        raise BadRequest(f"Must be a whole number from 1 to {MAX_ID}.", field=field)
     return int(raw)
 
 
@@ -51,7 +51,7 @@ def load_json(raw: bytes | str, *, field: str = "body") -> Any:
         raise BadRequest("the request body is not valid JSON", field=field) from None
     found = find_nul(data)
     if found is not None:
-        raise BadRequest(f"{found or field}: text must not contain a NUL character", field=found or field)
+        raise BadRequest("Text must not contain a NUL character.", field=found or field)
     return data
 
 
@@ -104,7 +104,8 @@ def refuse_unstorable_input() -> None:
     """Refuse a NUL anywhere in the request's text, and ids beyond the column range (404)."""
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and NUL in value:
-            raise BadRequest(f"{name}: must not contain a NUL character", field=name)
+            raise BadRequest(f"The {name.replace('_', ' ')} in the address must not contain a NUL character.",
+                             field=name)
         if isinstance(value, int) and not fits_id(value):
             raise NotFound(f"no {name.replace('_', ' ')} {value}", field=name)
     # Only form posts read their body here: an endpoint may still set a smaller size limit.
@@ -112,8 +113,8 @@ def refuse_unstorable_input() -> None:
     for source in (request.args, request.form) if is_form else (request.args,):
         for name, value in source.items(multi=True):
             if NUL in name or NUL in value:
-                field = name.replace(NUL, "")
-                raise BadRequest(f"{field}: must not contain a NUL character", field=field or "query")
+                field = name.replace(NUL, "") or "query"
+                raise BadRequest(f"The {field} field must not contain a NUL character.", field=field)
     # JSON bodies are checked where they are parsed (`load_json`), after each endpoint's size limit.
 
 

@@ -11,6 +11,7 @@ from crisis.errors import InvalidInput
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.incidents.service import get_incident
+from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
 from crisis.statements import service
 from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
 from crisis.statements.models import Statement
@@ -106,6 +107,8 @@ def detail(ref, statement_id):
         is_spokesperson=service.is_spokesperson(current_user, statement.platform),
         approver_roles=service.approver_roles(incident=statement.incident, step_key=statement.step_key),
         unstaffed=service.unstaffed_approver_roles(statement=statement),
+        may_edit=can_edit_statement(current_user._get_current_object(), statement),
+        edit_rule=EDIT_STATEMENT_RULE.removeprefix("only "),
     )
 
 

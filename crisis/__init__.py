@@ -25,6 +25,8 @@ API_MODULES = (
     "crisis.incidents.api",
     "crisis.statements.api",
     "crisis.alerts.api",
+    "crisis.training.api",
+    "crisis.drills.api",
 )
 WEB_MODULES = (
     "crisis.people.web",
@@ -36,6 +38,8 @@ WEB_MODULES = (
     "crisis.alerts.web",
     "crisis.notifications.web",
     "crisis.admin.web",
+    "crisis.training.web",
+    "crisis.drills.web",
     "crisis.health",
 )
 CLI_MODULES = (
@@ -46,6 +50,8 @@ CLI_MODULES = (
     "crisis.notifications.cli",
     "crisis.alerts.cli",
     "crisis.statements.cli",
+    "crisis.training.cli",
+    "crisis.drills.cli",
     "crisis.demo",
 )
 

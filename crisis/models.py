@@ -2,6 +2,7 @@
 
 from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.alerts.models import Alert, AlertRateWindow
+from crisis.drills.models import DrillInject, DrillRun
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
@@ -16,6 +17,7 @@ from crisis.statements.models import (
     StatementVersion,
 )
 from crisis.timeline.models import TimelineEvent
+from crisis.training.models import TrainingCompletion
 
 __all__ = [
     "Alert",
@@ -43,4 +45,7 @@ __all__ = [
     "StepEscalation",
     "TimelineEvent",
     "Webhook",
+    "TrainingCompletion",
+    "DrillRun",
+    "DrillInject",
 ]

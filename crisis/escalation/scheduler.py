@@ -36,6 +36,7 @@ from crisis.notifications.webhooks import sync_config_webhooks
 log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "outbox-delivery"
+READINESS_JOB = "readiness-sweep"
 _started: BaseScheduler | None = None
 _lock = threading.Lock()
 
@@ -95,6 +96,22 @@ def delivery_job(app: Flask) -> None:
             db.session.remove()
 
 
+def readiness_job(app: Flask) -> None:
+    """Post drill injects that fell due and send training reminders."""
+    from crisis.readiness.sweep import run_readiness_sweep
+
+    with app.app_context():
+        try:
+            result = run_readiness_sweep()
+            if result.injects or result.reminders:
+                log.info("readiness: %d inject(s) posted, %d reminder(s)", result.injects, result.reminders)
+        except OperationalError:
+            db.session.rollback()
+            log.exception("readiness sweep failed; the next tick retries")
+        finally:
+            db.session.remove()
+
+
 def sync_settings(app: Flask) -> None:
     """Turn CRISIS_WEBHOOK_URLS into webhook rows before the first delivery."""
     with app.app_context():
@@ -112,7 +129,7 @@ def sync_settings(app: Flask) -> None:
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the two jobs, each due at once (catch up after downtime) and then every interval."""
+    """Add the jobs (sweep, delivery, readiness), each due at once (catch up after downtime) and then every interval."""
     sync_settings(app)
     sweep_seconds = float(app.config["SWEEP_SECONDS"])
     outbox_seconds = float(app.config["OUTBOX_SECONDS"])
@@ -127,6 +144,11 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         coalesce=True, max_instances=1, misfire_grace_time=max(1, round(outbox_seconds)), next_run_time=start,
         replace_existing=True,
     )
+    scheduler.add_job(
+        readiness_job, "interval", seconds=sweep_seconds, args=[app], id=READINESS_JOB, name="readiness sweep",
+        coalesce=True, max_instances=1, misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start,
+        replace_existing=True,
+    )
     return scheduler
 
 
@@ -134,7 +156,7 @@ def _options() -> dict[str, Any]:
     # One worker per job: a slow delivery never delays a sweep.
     return {
         "jobstores": {"default": MemoryJobStore()},
-        "executors": {"default": ThreadPoolExecutor(2)},
+        "executors": {"default": ThreadPoolExecutor(3)},
         "timezone": UTC,
     }
 

@@ -57,7 +57,7 @@ def record_completion(
         raise InvalidInput(f"{person.email} is disabled", field="email")
     today = clock.now().astimezone(UTC).date()
     if completed_on > today:
-        raise InvalidInput(f"the completion date {completed_on.isoformat()} is in the future", field="completed_on")
+        raise InvalidInput(f"the completion date {completed_on.strftime('%d %b %Y')} is in the future", field="completed_on")
     evidence = (evidence or "").strip()
     if len(evidence) > MAX_EVIDENCE:
         raise InvalidInput(f"the evidence note is longer than {MAX_EVIDENCE} characters", field="evidence")
@@ -127,7 +127,7 @@ def spokesperson_training_problem(*, person: Person) -> str | None:
         return None
     if status.latest is None:
         return f"{person.name} has no record of the course '{course.title}'; record it to publish"
-    expired = status.latest.expires_at.date().isoformat()
+    expired = status.latest.expires_at.strftime("%d %b %Y")
     return f"{person.name}'s '{course.title}' training expired on {expired}; renew the course '{course.title}' to publish"
 
 
@@ -182,7 +182,7 @@ def send_expiry_reminders(*, now: datetime | None = None) -> int:
         ).rowcount
         if claimed != 1:
             continue
-        expires = completion.expires_at.date().isoformat()
+        expires = completion.expires_at.strftime("%d %b %Y")
         notify(
             recipients=[completion.person], incident=None, dedup_key=f"training-expiry:{completion.id}",
             subject=f"Your '{course.title}' training expires on {expires}",

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from crisis import clock
+from crisis.drills.marking import DRILL_MARK
 from crisis.drills.models import DrillInject, DrillRun
 from crisis.drills.scenarios import get_scenario
 from crisis.enums import IncidentStatus, Permission
@@ -23,7 +24,6 @@ from crisis.people.models import Person
 from crisis.people.service import role_holders
 from crisis.timeline.service import record
 
-DRILL_MARK = "[DRILL]"
 OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, IncidentStatus.RESPONDING,
                                 IncidentStatus.MONITORING))
 
@@ -95,7 +95,7 @@ def _post(inject: DrillInject, now: datetime) -> None:
     recipients = participants_to_tell(incident=incident, roles=_roles(inject))
     notify(
         recipients=recipients, incident=incident, dedup_key=f"drill-inject:{inject.id}",
-        subject=f"{DRILL_MARK} {incident.ref}: {inject.title}",
+        subject=f"{incident.ref}: {inject.title}",
         body=f"{DRILL_MARK} This is an exercise, not a real crisis.\n\n{inject.title}\n\n{inject.body}".strip(),
         link=f"/incidents/{incident.ref}",
     )

@@ -40,6 +40,8 @@ WEB_MODULES = (
     "crisis.admin.web",
     "crisis.training.web",
     "crisis.drills.web",
+    "crisis.policy.web",
+    "crisis.readiness.web",
     "crisis.health",
 )
 CLI_MODULES = (
@@ -52,6 +54,7 @@ CLI_MODULES = (
     "crisis.statements.cli",
     "crisis.training.cli",
     "crisis.drills.cli",
+    "crisis.policy.cli",
     "crisis.demo",
 )
 

@@ -8,6 +8,7 @@ from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, Inc
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
+from crisis.policy.models import PolicyAcknowledgement, PolicyVersion
 from crisis.reviews.models import PostIncidentReview, ReviewAction
 from crisis.statements.models import (
     HoldingStatement,
@@ -48,4 +49,6 @@ __all__ = [
     "TrainingCompletion",
     "DrillRun",
     "DrillInject",
+    "PolicyVersion",
+    "PolicyAcknowledgement",
 ]

@@ -68,6 +68,30 @@ def parse_text(text: str, *, source: str, checker: type[ItemChecker]) -> Any:
     return value
 
 
+_cache: dict[tuple, tuple[list[Loaded], list[PlaybookProblem]]] = {}
+
+
+def load_directory_cached(
+    path: str | Path, *, checker: type[ItemChecker], key: Callable[[Any], str], what: str, extra: tuple = ()
+) -> tuple[list[Loaded], list[PlaybookProblem]]:
+    """As load_directory, parsing again only when a file's name, size or modification time changed.
+
+    The publish and declare paths ask for courses on every call; parsing YAML each time would
+    cost more than the rest of the request.
+    """
+    directory = Path(path)
+    try:
+        stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.iterdir()))
+    except OSError:
+        stamp = ()
+    cache_key = (str(directory), checker.__name__, stamp, extra)
+    if cache_key not in _cache:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[cache_key] = load_directory(directory, checker=checker, key=key, what=what)
+    return _cache[cache_key]
+
+
 def load_directory(
     path: str | Path, *, checker: type[ItemChecker], key: Callable[[Any], str], what: str
 ) -> tuple[list[Loaded], list[PlaybookProblem]]:

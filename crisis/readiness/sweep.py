@@ -1,4 +1,4 @@
-"""The readiness sweep: post drill injects that fell due, remind people before training lapses."""
+"""The readiness sweep: post drill injects that fell due; remind of lapsing training, the unread policy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from crisis import clock
 from crisis.drills.service import post_due_injects
 from crisis.extensions import db
+from crisis.policy.service import send_policy_reminders
 from crisis.training.service import send_expiry_reminders
 
 
@@ -22,5 +23,7 @@ def run_readiness_sweep() -> ReadinessSweep:
     injects = post_due_injects(now=now)
     db.session.commit()
     reminders = send_expiry_reminders(now=now)
+    db.session.commit()
+    reminders += send_policy_reminders(now=now)
     db.session.commit()
     return ReadinessSweep(injects=injects, reminders=reminders)

@@ -14,7 +14,7 @@ from flask import current_app
 
 from crisis.errors import NotFound
 from crisis.playbooks.validation import MAX_TITLE_LENGTH, PlaybookProblem
-from crisis.readiness.documents import ItemChecker, Loaded, load_directory
+from crisis.readiness.documents import ItemChecker, Loaded, load_directory, load_directory_cached
 
 COURSE_KEYS = ("key", "title", "roles", "valid_days", "remind_days", "everyone", "material")
 COURSE_REQUIRED = ("key", "title", "valid_days", "material")
@@ -75,8 +75,10 @@ def load_courses(path: str | Path) -> tuple[list[Loaded], list[PlaybookProblem]]
 
 
 def courses() -> dict[str, Course]:
-    """Return the valid courses of the configured directory, by key (files are read each call)."""
-    loaded, _ = load_courses(current_app.config["TRAINING_DIR"])
+    """Return the valid courses of the configured directory, by key (re-read when a file changes)."""
+    loaded, _ = load_directory_cached(
+        current_app.config["TRAINING_DIR"], checker=CourseChecker, key=lambda course: course.key, what="course"
+    )
     return {item.value.key: item.value for item in loaded}
 
 

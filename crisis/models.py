@@ -18,7 +18,7 @@ from crisis.statements.models import (
     StatementVersion,
 )
 from crisis.timeline.models import TimelineEvent
-from crisis.training.models import TrainingCompletion
+from crisis.training.models import TrainingAssignment, TrainingCompletion
 
 __all__ = [
     "Alert",
@@ -47,6 +47,7 @@ __all__ = [
     "TimelineEvent",
     "Webhook",
     "TrainingCompletion",
+    "TrainingAssignment",
     "DrillRun",
     "DrillInject",
     "PolicyVersion",

@@ -15,6 +15,7 @@ from crisis import clock
 from crisis.errors import InvalidInput
 from crisis.extensions import db
 from crisis.people.models import Person
+from crisis.training.assignments import mark_done
 from crisis.training.courses import SPOKESPERSON_COURSE, Course, courses, get_course
 from crisis.training.models import TrainingCompletion
 
@@ -73,6 +74,7 @@ def record_completion(
     )
     db.session.add(completion)
     db.session.flush()
+    mark_done(completion=completion)
     return completion
 
 

@@ -10,10 +10,13 @@ from sqlalchemy import select
 
 from crisis.enums import Permission
 from crisis.errors import DomainError, InvalidInput
+from crisis.executive.service import find_incident
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import get_person
+from crisis.reviews.service import can_write_review, get_review
 from crisis.training import service
+from crisis.training.assignments import assign_training, assignments
 from crisis.training.courses import courses
 from crisis.web.access import permission_required
 
@@ -28,11 +31,14 @@ def mine():
         "training/mine.html",
         statuses=service.training_of(person=current_user),
         completions=service.completions_of(person=current_user),
+        assigned=assignments(person=current_user),
+        open_assignments=assignments(open_only=True) if is_admin else [],
         overdue=service.overdue() if is_admin else [],
         is_admin=is_admin,
         courses=sorted(courses().values(), key=lambda c: c.title),
         people=db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)).all() if is_admin else [],
         values=request.args,
+        titles={c.key: c.title for c in courses().values()},
     )
 
 
@@ -67,3 +73,49 @@ def record():
     flash(f"Recorded: {person.name} completed the course on {completed_on.strftime('%d %b %Y')}; "
           f"it counts until {completion.expires_at.strftime('%d %b %Y')}.", "success")
     return redirect(url_for("training.mine"))
+
+
+@bp.route("/incidents/<ref>/review/training", endpoint="review_assignments")
+@permission_required("view")
+def review_assignments(ref: str):
+    incident, review = _review(ref)
+    return render_template(
+        "training/review_assignments.html", incident=incident, review=review,
+        assignments=assignments(review_id=review.id), courses=sorted(courses().values(), key=lambda c: c.title),
+        people=db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)).all(),
+        can_assign=can_write_review(current_user), values=request.args,
+        titles={c.key: c.title for c in courses().values()},
+    )
+
+
+@bp.route("/incidents/<ref>/review/training", methods=["POST"])
+@permission_required("respond")
+def assign(ref: str):
+    incident, review = _review(ref)
+    form = request.form
+    if not can_write_review(current_user):
+        abort(403)
+    try:
+        try:
+            due_on = date.fromisoformat(form.get("due_on", ""))
+        except ValueError:
+            raise InvalidInput("give the due date as a date, e.g. 2026-12-15", field="due_on") from None
+        assignment = assign_training(
+            person=get_person(form.get("email", ""), field="email"), course_key=form.get("course", ""),
+            due_on=due_on, assigned_by=current_user, review_id=review.id, note=form.get("note", ""),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Nothing assigned: {error.message}", "error")
+        return redirect(url_for("training.review_assignments", ref=ref, **{k: form.get(k, "") for k in ("email", "course", "due_on", "note")}))
+    db.session.commit()
+    flash(f"Assigned to {assignment.person.name}, due {assignment.due_on.strftime('%d %b %Y')}.", "success")
+    return redirect(url_for("training.review_assignments", ref=ref))
+
+
+def _review(ref: str):
+    incident = find_incident(ref)
+    review = get_review(incident)
+    if review is None:
+        abort(404)
+    return incident, review

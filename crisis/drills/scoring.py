@@ -80,7 +80,8 @@ def score_incident(*, incident: Incident, now: datetime | None = None) -> Score:
         holding_approved_seconds=_since(incident, min(approved, default=None)),
         holding_published_seconds=_since(incident, min(published, default=None)),
         approvers=[
-            {"role": a.role, "person": a.decided_by.email if a.decided_by else None, "decision": a.status,
+            {"role": a.role, "person": a.decided_by.email if a.decided_by else None,
+             "name": a.decided_by.name if a.decided_by else None, "decision": a.status,
              "seconds_to_sign": int((a.decided_at - a.statement.submitted_at).total_seconds())
              if a.statement.submitted_at else None}
             for a in approvals

@@ -50,6 +50,7 @@ class ParticipantOut(BaseModel):
 class ApproverOut(BaseModel):
     role: str
     person: str | None
+    name: str | None
     decision: str
     seconds_to_sign: int | None
 

@@ -13,6 +13,7 @@ from crisis.enums import Permission
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents.service import can_manage_incident, get_incident
+from crisis.playbooks.service import list_playbooks
 from crisis.web.access import permission_required
 
 bp = Blueprint("drills", __name__)
@@ -29,6 +30,7 @@ def index():
         "drills/index.html", scenarios=sorted(scenarios().values(), key=lambda s: s.title), runs=runs, last=last,
         scores={run.id: score_incident(incident=run.incident).on_time_share for run in runs if run.ended_at},
         can_start=current_user.can(Permission.DECLARE),
+        playbook_titles={version.key: version.title for version in list_playbooks()},
     )
 
 

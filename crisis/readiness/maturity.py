@@ -101,4 +101,6 @@ def _measurement(now: datetime) -> Dimension:
         select(DrillRun.scenario_key).where(DrillRun.ended_at.is_not(None), DrillRun.started_at >= now - YEAR)
     ))
     level = "formal" if any(n >= 2 for n in scored.values()) else "structured" if scored else "casual"
-    return Dimension("measurement", level, f"{sum(scored.values())} drills scored in the last year")
+    total = sum(scored.values())
+    return Dimension("measurement", level, f"{total} drill{'' if total == 1 else 's'} scored in the last year"
+                     + (f", {max(scored.values())} of one scenario" if total else ""))

@@ -19,3 +19,13 @@ def board():
         "readiness/board.html", roles=role_readiness(), playbooks=playbook_drills(), overall=overall,
         dimensions=dimensions,
     )
+
+
+# How a response role reads to a person (keys are for files and the API).
+_ROLE_NAMES = {"hr": "HR", "exec-sponsor": "Executive sponsor"}
+
+
+@bp.app_template_filter("role_name")
+def role_name(role: str) -> str:
+    """'community-moderator' → 'Community moderator'."""
+    return _ROLE_NAMES.get(role, role.replace("-", " ").capitalize())

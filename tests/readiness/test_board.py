@@ -73,3 +73,48 @@ def test_the_board_page_and_the_maturity_rule(app, team, synced, client, login):
     assert "Maturity: Casual" in page and "Spokesperson" in page and "Never" in page
     login(team.viewer)
     assert client.get("/readiness").status_code == 200
+
+
+def test_the_maturity_rule_climbs_to_formal(app, team, synced, tmp_path, api_client):
+    from crisis.people.service import role_holders
+    from crisis.playbooks.service import definition_of, list_playbooks
+    from crisis.policy.service import acknowledge_policy, publish_policy
+
+    with app.app_context():
+        roles = sorted({s.role for v in list_playbooks() for s in definition_of(v).steps})
+    (tmp_path / "all.yaml").write_text(
+        f"key: everything\ntitle: Everything\nroles: [{', '.join(roles)}]\nvalid_days: 365\nmaterial: All of it.\n"
+    )
+    app.config["TRAINING_DIR"] = str(tmp_path)
+
+    def levels() -> tuple[str, dict[str, str]]:
+        with app.app_context():
+            overall, dimensions = maturity()
+            return overall, {d.name: d.level for d in dimensions}
+
+    with app.app_context():
+        publish_policy(body="# Policy", actor=None)
+        db.session.commit()
+        for email in {p.email for role in roles for p in role_holders(role)}:
+            training.record_completion(person=get_person(email), course_key="everything",
+                                       completed_on=date(2026, 11, 1), source="cli")
+        for email, *_ in team.MEMBERS:
+            acknowledge_policy(person=get_person(email), number=1)
+        db.session.commit()
+    assert levels() == ("casual", {"content": "formal", "delivery": "structured", "participants": "formal",
+                                   "measurement": "casual"})
+
+    def drill() -> None:
+        from crisis.incidents.service import complete_step
+
+        ref = api_client(team.lead).post("/api/v1/drills", json={"scenario": "kettle-complaint"}).get_json()["ref"]
+        with app.app_context():
+            complete_step(incident=get_incident(ref), step_key="gather-facts", actor=get_person(team.lead))
+            db.session.commit()
+        assert api_client(team.lead).post(f"/api/v1/incidents/{ref}/drill/end").status_code == 200
+
+    drill()
+    assert levels() == ("structured", {"content": "formal", "delivery": "formal", "participants": "formal",
+                                       "measurement": "structured"})
+    drill()
+    assert levels()[0] == "formal"

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "outbox-delivery"
 READINESS_JOB = "readiness-sweep"
+REMINDERS_JOB = "readiness-reminders"
+REMINDER_SECONDS = 60.0
 _started: BaseScheduler | None = None
 _lock = threading.Lock()
 
@@ -96,13 +98,13 @@ def delivery_job(app: Flask) -> None:
             db.session.remove()
 
 
-def readiness_job(app: Flask) -> None:
-    """Post drill injects that fell due and send training reminders."""
+def readiness_job(app: Flask, *, injects: bool = True, reminders: bool = True) -> None:
+    """Post drill injects that fell due and/or send the training and policy reminders."""
     from crisis.readiness.sweep import run_readiness_sweep
 
     with app.app_context():
         try:
-            result = run_readiness_sweep()
+            result = run_readiness_sweep(injects=injects, reminders=reminders)
             if result.injects or result.reminders:
                 log.info("readiness: %d inject(s) posted, %d reminder(s)", result.injects, result.reminders)
         except OperationalError:
@@ -129,7 +131,7 @@ def sync_settings(app: Flask) -> None:
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the jobs (sweep, delivery, readiness), each due at once (catch up after downtime) and then every interval."""
+    """Add the jobs (sweep, delivery, injects, reminders), each due at once (catch up after downtime) and then every interval."""
     sync_settings(app)
     sweep_seconds = float(app.config["SWEEP_SECONDS"])
     outbox_seconds = float(app.config["OUTBOX_SECONDS"])
@@ -145,9 +147,14 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         replace_existing=True,
     )
     scheduler.add_job(
-        readiness_job, "interval", seconds=sweep_seconds, args=[app], id=READINESS_JOB, name="readiness sweep",
-        coalesce=True, max_instances=1, misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start,
-        replace_existing=True,
+        readiness_job, "interval", seconds=sweep_seconds, args=[app], kwargs={"reminders": False},
+        id=READINESS_JOB, name="drill injects", coalesce=True, max_instances=1,
+        misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start, replace_existing=True,
+    )
+    scheduler.add_job(
+        readiness_job, "interval", seconds=REMINDER_SECONDS, args=[app], kwargs={"injects": False},
+        id=REMINDERS_JOB, name="training and policy reminders", coalesce=True, max_instances=1,
+        misfire_grace_time=round(REMINDER_SECONDS), next_run_time=start, replace_existing=True,
     )
     return scheduler
 
@@ -156,7 +163,7 @@ def _options() -> dict[str, Any]:
     # One worker per job: a slow delivery never delays a sweep.
     return {
         "jobstores": {"default": MemoryJobStore()},
-        "executors": {"default": ThreadPoolExecutor(3)},
+        "executors": {"default": ThreadPoolExecutor(4)},
         "timezone": UTC,
     }
 

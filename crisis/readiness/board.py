@@ -65,7 +65,8 @@ def role_readiness(*, roles: list[str] | None = None, now: datetime | None = Non
     """Return every (or the given) response role with its holders' readiness."""
     now = now or clock.now()
     roles = roles if roles is not None else [r.value for r in ResponseRole]
-    by_role = {role: [c for c in courses().values() if role in c.roles] for role in roles}
+    known = list(courses().values())
+    by_role = {role: [c for c in known if role in c.roles] for role in roles}
     memberships = db.session.execute(
         select(RoleMembership, Person).join(Person, Person.id == RoleMembership.person_id)
         .where(RoleMembership.role.in_(roles))
@@ -99,9 +100,30 @@ def _drilled_people(people: set[int], now: datetime) -> set[int]:
     ))
 
 
-def unready_roles(*, roles: set[str]) -> list[str]:
-    """Return the roles (of those given) that nobody is ready for, sorted."""
-    return sorted(r.role for r in role_readiness(roles=sorted(roles)) if r.ready_count == 0)
+def unready_roles(*, roles: set[str], now: datetime | None = None) -> list[str]:
+    """Return the roles (of those given) that nobody is ready for, sorted.
+
+    The same rule as role_readiness, in two column-only queries: declaring a SEV1/SEV2 asks this.
+    """
+    now = now or clock.now()
+    known = list(courses().values())
+    needed = {role: {c.key for c in known if role in c.roles} for role in roles}
+    reachable = db.session.execute(
+        select(RoleMembership.role, Person.id).join(Person, Person.id == RoleMembership.person_id)
+        .where(RoleMembership.role.in_(roles), Person.active.is_(True),
+               Person.notify_email.is_(True) | Person.notify_in_app.is_(True))
+    ).all()
+    valid: dict[int, set[str]] = defaultdict(set)
+    if reachable and any(needed.values()):
+        for person_id, course_key in db.session.execute(
+            select(TrainingCompletion.person_id, TrainingCompletion.course_key).where(
+                TrainingCompletion.person_id.in_({person_id for _, person_id in reachable}),
+                TrainingCompletion.expires_at > now,
+            )
+        ):
+            valid[person_id].add(course_key)
+    ready = {role for role, person_id in reachable if needed[role] <= valid[person_id]}
+    return sorted(set(roles) - ready)
 
 
 def readiness_warning(*, roles: set[str]) -> str | None:

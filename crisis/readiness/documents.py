@@ -6,6 +6,7 @@ the line and the field, and a file with any problem loads nothing.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ def load_directory_cached(
     """
     directory = Path(path)
     try:
-        stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.iterdir()))
+        stamp = tuple(sorted((entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
+                             for entry in os.scandir(directory)))
     except OSError:
         stamp = ()
     cache_key = (str(directory), checker.__name__, stamp, extra)

@@ -19,15 +19,21 @@ class ReadinessSweep:
     reminders: int
 
 
-def run_readiness_sweep() -> ReadinessSweep:
-    """Run one readiness sweep and commit; every write is claimed, so schedulers may race."""
+def run_readiness_sweep(*, injects: bool = True, reminders: bool = True) -> ReadinessSweep:
+    """Run one readiness sweep and commit; every write is claimed or keyed, so schedulers may race.
+
+    The scheduler posts injects every sweep interval but sends reminders (about days, not
+    seconds) once a minute, in a job of their own.
+    """
     now = clock.now()
-    injects = post_due_injects(now=now)
+    posted = post_due_injects(now=now) if injects else 0
     db.session.commit()
-    reminders = send_expiry_reminders(now=now)
+    if not reminders:
+        return ReadinessSweep(injects=posted, reminders=0)
+    sent = send_expiry_reminders(now=now)
     db.session.commit()
-    reminders += send_policy_reminders(now=now)
+    sent += send_policy_reminders(now=now)
     db.session.commit()
-    reminders += send_assignment_reminders(now=now)
+    sent += send_assignment_reminders(now=now)
     db.session.commit()
-    return ReadinessSweep(injects=injects, reminders=reminders)
+    return ReadinessSweep(injects=posted, reminders=sent)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from crisis import clock
+from crisis.database import reading
 from crisis.drills.marking import DRILL_MARK
 from crisis.drills.models import DrillInject, DrillRun
 from crisis.drills.scenarios import get_scenario
@@ -62,12 +63,16 @@ def start_drill(*, scenario_key: str, actor: Person) -> DrillRun:
 def post_due_injects(*, now: datetime | None = None) -> int:
     """Post every inject whose time has come on its drill's timeline and to its participants."""
     now = now or clock.now()
-    due = db.session.execute(
-        select(DrillInject.id, DrillInject.run_id)
-        .join(DrillRun, DrillRun.id == DrillInject.run_id)
-        .where(DrillInject.posted_at.is_(None), DrillInject.due_at <= now, DrillRun.ended_at.is_(None))
-        .order_by(DrillInject.due_at, DrillInject.id)
-    ).all()
+    # The probe runs every tick in every scheduler: read-only, so an idle one never queues
+    # for SQLite's write lock; the claims below begin their own writing transaction.
+    with reading():
+        due = db.session.execute(
+            select(DrillInject.id, DrillInject.run_id)
+            .join(DrillRun, DrillRun.id == DrillInject.run_id)
+            .where(DrillInject.posted_at.is_(None), DrillInject.due_at <= now, DrillRun.ended_at.is_(None))
+            .order_by(DrillInject.due_at, DrillInject.id)
+        ).all()
+        db.session.commit()
     posted = 0
     for inject_id, _ in due:
         claimed = db.session.execute(

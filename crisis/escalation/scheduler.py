@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -154,7 +154,10 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         readiness_job, "interval", seconds=REMINDER_SECONDS, args=[app], kwargs={"injects": False},
         id=REMINDERS_JOB, name="training and policy reminders", coalesce=True, max_instances=1,
-        misfire_grace_time=round(REMINDER_SECONDS), next_run_time=start, replace_existing=True,
+        # A minute after start: reminders are about days, and a starting scheduler's first
+        # sweeps (catching up on escalations) should not queue behind them for the write lock.
+        misfire_grace_time=round(REMINDER_SECONDS), next_run_time=start + timedelta(seconds=REMINDER_SECONDS),
+        replace_existing=True,
     )
     return scheduler
 

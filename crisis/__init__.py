@@ -24,6 +24,8 @@ API_MODULES = (
     "crisis.incidents.api",
     "crisis.statements.api",
     "crisis.alerts.api",
+    "crisis.training.api",
+    "crisis.drills.api",
 )
 WEB_MODULES = (
     "crisis.people.web",
@@ -35,6 +37,10 @@ WEB_MODULES = (
     "crisis.alerts.web",
     "crisis.notifications.web",
     "crisis.admin.web",
+    "crisis.training.web",
+    "crisis.drills.web",
+    "crisis.policy.web",
+    "crisis.readiness.web",
     "crisis.health",
     "crisis.live.web",
 )
@@ -46,6 +52,9 @@ CLI_MODULES = (
     "crisis.notifications.cli",
     "crisis.alerts.cli",
     "crisis.statements.cli",
+    "crisis.training.cli",
+    "crisis.drills.cli",
+    "crisis.policy.cli",
     "crisis.demo",
     "crisis.export",
 )

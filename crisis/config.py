@@ -21,6 +21,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", None),
     "SECRET_KEY": ("SECRET_KEY", None),
     "CRISIS_PLAYBOOKS_DIR": ("PLAYBOOKS_DIR", None),
+    "CRISIS_TRAINING_DIR": ("TRAINING_DIR", None),
+    "CRISIS_DRILLS_DIR": ("DRILLS_DIR", None),
     "CRISIS_SCHEDULER": ("SCHEDULER", "embedded"),
     "CRISIS_SWEEP_SECONDS": ("SWEEP_SECONDS", 1.0),
     "CRISIS_OUTBOX_SECONDS": ("OUTBOX_SECONDS", 5.0),
@@ -84,6 +86,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None) -> dict[s
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"CRISIS_TIMEZONE={settings['TIMEZONE']!r} is not a known time zone") from None
     settings["PLAYBOOKS_DIR"] = str(Path(settings["PLAYBOOKS_DIR"] or PROJECT_ROOT / "playbooks"))
+    settings["TRAINING_DIR"] = str(Path(settings["TRAINING_DIR"] or PROJECT_ROOT / "training"))
+    settings["DRILLS_DIR"] = str(Path(settings["DRILLS_DIR"] or PROJECT_ROOT / "drills"))
     settings.setdefault("SESSION_COOKIE_HTTPONLY", True)
     settings.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     settings.setdefault("SESSION_COOKIE_SECURE", production)

@@ -3,11 +3,13 @@
 from crisis.admin.models import AuditEvent, LoginFailure
 from crisis.alerts.models import Alert, AlertRateWindow
 from crisis.api.idempotency import IdempotencyKey
+from crisis.drills.models import DrillInject, DrillRun
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.incidents.models import Incident, IncidentCounter, IncidentLink, IncidentStep
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
 from crisis.playbooks.models import PlaybookVersion
+from crisis.policy.models import PolicyAcknowledgement, PolicyVersion
 from crisis.reviews.models import PostIncidentReview, ReviewAction, ReviewVersion
 from crisis.statements.models import (
     HoldingStatement,
@@ -17,6 +19,7 @@ from crisis.statements.models import (
     StatementVersion,
 )
 from crisis.timeline.models import TimelineEvent
+from crisis.training.models import TrainingAssignment, TrainingCompletion
 
 __all__ = [
     "Alert",
@@ -46,4 +49,10 @@ __all__ = [
     "StepEscalation",
     "TimelineEvent",
     "Webhook",
+    "TrainingCompletion",
+    "TrainingAssignment",
+    "DrillRun",
+    "DrillInject",
+    "PolicyVersion",
+    "PolicyAcknowledgement",
 ]

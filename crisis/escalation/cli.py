@@ -13,15 +13,21 @@ from crisis.notifications.delivery import deliver_due
 
 
 @click.command("scheduler")
-@click.option("--once", is_flag=True, help="Run one sweep and one delivery round, then exit.")
+@click.option("--once", is_flag=True, help="Run one sweep, one readiness sweep and one delivery round, then exit.")
 @with_appcontext
 def scheduler(once: bool) -> None:
     """Run the escalation sweep and outbox delivery until SIGTERM/SIGINT (one per host is plenty)."""
-    from crisis.escalation.scheduler import delivery_job, run_blocking_scheduler, sweep_job
+    from crisis.escalation.scheduler import (
+        delivery_job,
+        readiness_job,
+        run_blocking_scheduler,
+        sweep_job,
+    )
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
         sweep_job(app)
+        readiness_job(app)
         delivery_job(app)
         click.echo("scheduler: one sweep and one delivery round done")
         return

@@ -44,6 +44,9 @@ DELIVERY_JOB = "outbox-delivery"
 POLL_JOB = "outbox-poll"
 # What each tick runs after the step sweep: overdue approvals, then reminders before steps fall due.
 SWEEPS = (sweep_overdue_approvals, send_reminders)
+READINESS_JOB = "readiness-sweep"
+REMINDERS_JOB = "readiness-reminders"
+REMINDER_SECONDS = 60.0
 _started: BaseScheduler | None = None
 _lock = threading.Lock()
 
@@ -224,6 +227,22 @@ def poll_job(app: Flask, waker: _Waker) -> None:
             db.session.remove()
 
 
+def readiness_job(app: Flask, *, injects: bool = True, reminders: bool = True) -> None:
+    """Post drill injects that fell due and/or send the training and policy reminders."""
+    from crisis.readiness.sweep import run_readiness_sweep
+
+    with app.app_context():
+        try:
+            result = run_readiness_sweep(injects=injects, reminders=reminders)
+            if result.injects or result.reminders:
+                log.info("readiness: %d inject(s) posted, %d reminder(s)", result.injects, result.reminders)
+        except OperationalError:
+            db.session.rollback()
+            log.exception("readiness sweep failed; the next tick retries")
+        finally:
+            db.session.remove()
+
+
 def sync_settings(app: Flask) -> None:
     """Turn CRISIS_WEBHOOK_URLS into webhook rows before the first delivery."""
     with app.app_context():
@@ -246,7 +265,7 @@ def sweep_all(now: datetime | None = None) -> Any:
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the jobs, each due at once (catch up after downtime) and then every interval.
+    """Add the jobs (sweep, delivery, outbox poll, drill injects, reminders), each due at once (catch up after downtime) and then every interval.
 
     The outbox poll is the short, read-only check that wakes the delivery for rows another
     process wrote; rows this process writes wake it directly (crisis.notifications.wakeup).
@@ -275,6 +294,19 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once.
     wakeup.listen(waker)
     scheduler.add_listener(lambda event: waker.stop(), EVENT_SCHEDULER_SHUTDOWN)
+    scheduler.add_job(
+        readiness_job, "interval", seconds=sweep_seconds, args=[app], kwargs={"reminders": False},
+        id=READINESS_JOB, name="drill injects", coalesce=True, max_instances=1,
+        misfire_grace_time=max(1, round(sweep_seconds)), next_run_time=start, replace_existing=True,
+    )
+    scheduler.add_job(
+        readiness_job, "interval", seconds=REMINDER_SECONDS, args=[app], kwargs={"injects": False},
+        id=REMINDERS_JOB, name="training and policy reminders", coalesce=True, max_instances=1,
+        # A minute after start: reminders are about days, and a starting scheduler's first
+        # sweeps (catching up on escalations) should not queue behind them for the write lock.
+        misfire_grace_time=round(REMINDER_SECONDS), next_run_time=start + timedelta(seconds=REMINDER_SECONDS),
+        replace_existing=True,
+    )
     return scheduler
 
 
@@ -282,7 +314,7 @@ def _options() -> dict[str, Any]:
     # One worker per job: a slow delivery never delays a sweep, nor the poll.
     return {
         "jobstores": {"default": MemoryJobStore()},
-        "executors": {"default": ThreadPoolExecutor(3)},
+        "executors": {"default": ThreadPoolExecutor(5)},
         "timezone": UTC,
     }
 

@@ -316,6 +316,15 @@ def declare_incident(
     unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
     if unowned:
         warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
+    if severity in (Severity.SEV1, Severity.SEV2) and not is_drill:
+        from crisis.readiness.board import readiness_warning
+
+        needed = {role for step_def, r in zip(ordered, rows, strict=True) if r["applicability"] != "excluded"
+                  for role in (step_def.role, *step_def.approval)}
+        if unready := readiness_warning(roles=needed):
+            warnings.append(unready)
+    else:
+        unready = None
     declared = {
         "severity": severity,
         "playbook": {"key": version.key, "version": version.version},
@@ -327,6 +336,8 @@ def declare_incident(
         "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
         "warnings": warnings,
     }
+    if unready:
+        declared["readiness_warning"] = unready  # kept on the incident (crisis.readiness.board)
     # The declaration and each started step's activation, in one INSERT.
     timeline.record_all(
         incident_id=incident_id,
@@ -1038,4 +1049,8 @@ def incident_warnings(incident: Incident) -> list[str]:
     unowned = [s.title for s in incident.steps if s.owner_id is None and s.status in UNFINISHED and s.applies is not False]
     if unowned:
         warnings.append(f"Nobody owns: {', '.join(unowned)}. Assign them.")
+    from crisis.readiness.board import declared_readiness_warning
+
+    if unready := declared_readiness_warning(incident_id=incident.id):
+        warnings.append(unready)
     return warnings

@@ -27,12 +27,13 @@ def webhooks() -> None:
 @click.argument("url")
 @click.option("--format", "format_", type=click.Choice(FORMATS), default="slack", show_default=True)
 @click.option("--secret", default="", help="Shared secret for the X-Crisis-Signature HMAC header.")
+@click.option("--drills", is_flag=True, help="Also send drill traffic here (off: drills never reach this webhook).")
 @with_appcontext
-def add(name: str, url: str, format_: str, secret: str) -> None:
+def add(name: str, url: str, format_: str, secret: str, drills: bool) -> None:
     """Add a webhook that receives every notification sent on the webhook channel."""
     try:
         webhook = add_webhook(
-            name=name, url=url, format=format_, secret=secret,
+            name=name, url=url, format=format_, secret=secret, drills=drills,
             allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"], actor_label="cli",
         )
     except DomainError as error:

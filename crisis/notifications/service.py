@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from crisis import clock
 from crisis.admin.audit import audit
+from crisis.drills.marking import drill_webhooks, mark_drill
 from crisis.enums import NotificationChannel, NotificationStatus, Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
@@ -109,6 +110,11 @@ def compose_rows(
     now = clock.now()
     incident_id = incident.id if incident is not None else None
     subject = subject.strip()[:300]
+    shown = subject
+    if incident is not None and incident.is_drill:
+        # Drill traffic says so (the email subject template marks it itself) and reaches only
+        # the webhooks flagged for drills.
+        shown, webhooks = mark_drill(subject)[:300], drill_webhooks(webhooks)
     payload: dict[str, Any] = {"link": link, "incident": incident.ref if incident is not None else None}
     common: dict[str, Any] = {
         "incident_id": incident_id, "payload": payload, "attempts": 0, "last_error": "", "created_at": now,
@@ -148,7 +154,7 @@ def compose_rows(
                     recipient_id=person.id,
                     address="",
                     webhook_id=None,
-                    subject=subject,
+                    subject=shown,
                     body=body,
                     dedup_key=_key(dedup_key, "in_app", person.id),
                     status=NotificationStatus.SENT.value,
@@ -165,7 +171,7 @@ def compose_rows(
                     recipient_id=None,
                     address=webhook.url,
                     webhook_id=webhook.id,
-                    subject=subject,
+                    subject=shown,
                     body=body,
                     dedup_key=_key(dedup_key, "webhook", webhook.id),
                     status=NotificationStatus.PENDING.value,

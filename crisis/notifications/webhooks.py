@@ -37,7 +37,7 @@ class DeliveryRefused(Exception):
 
 def add_webhook(
     *, name: str, url: str, format: str = "slack", secret: str = "", allow_private: bool = False,
-    actor: Person | None = None, actor_label: str = "",
+    actor: Person | None = None, actor_label: str = "", drills: bool = False,
 ) -> Webhook:
     """Register an outbound webhook; every notification with the webhook channel goes to it (audited)."""
     name = name.strip()
@@ -53,7 +53,7 @@ def add_webhook(
         raise InvalidInput(str(error), field="url") from None
     if db.session.scalar(select(Webhook.id).where(Webhook.name == name)) is not None:
         raise Conflict(f"a webhook named {name!r} already exists", field="name")
-    webhook = Webhook(name=name, url=url.strip(), format=format, secret=secret, active=True)
+    webhook = Webhook(name=name, url=url.strip(), format=format, secret=secret, active=True, drills=drills)
     db.session.add(webhook)
     db.session.flush()
     audit(actor=actor, actor_label=actor_label, action="webhook.added", target=webhook.name,

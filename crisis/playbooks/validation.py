@@ -184,6 +184,19 @@ def load_directory(path: str | Path) -> tuple[list[LoadedPlaybook], list[Playboo
 
 
 def _parse(text: str, *, source: str) -> tuple[Playbook, int | None]:
+    checker, data = read_document(text, source=source, checker=_Checker)
+    playbook = checker.check(data)
+    if checker.problems or playbook is None:
+        raise PlaybookInvalid(checker.problems)
+    return playbook, checker.lines.get(("key",))
+
+
+def read_document(text: str, *, source: str, checker: type[_Checker]) -> tuple[Any, Any]:
+    """Compose one YAML file into (checker, plain data) with every value's line remembered.
+
+    Other files-as-code (training courses, drill scenarios) pass their own `_Checker` subclass;
+    YAML errors, empty and oversized files raise PlaybookInvalid here, for all of them alike.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -209,19 +222,16 @@ def _parse(text: str, *, source: str) -> tuple[Playbook, int | None]:
         loader.dispose()
     if node is None:
         raise PlaybookInvalid([PlaybookProblem(source, 1, None, None, "the file is empty")])
-    checker = _Checker(source, loader)
+    reader = checker(source, loader)
     try:
-        data = checker.convert(node, ())
+        data = reader.convert(node, ())
     except (_TooLarge, RecursionError):
         raise PlaybookInvalid([PlaybookProblem(
             source, None, None, None,
             f"the file is too large or too deeply nested (more than {MAX_NODES} values, or "
             "aliases that refer to themselves)",
         )]) from None
-    playbook = checker.check(data)
-    if checker.problems or playbook is None:
-        raise PlaybookInvalid(checker.problems)
-    return playbook, checker.lines.get(("key",))
+    return reader, data
 
 
 @dataclass
@@ -1000,3 +1010,7 @@ def _show(value: Any) -> str:
 def _hint(value: str, options: Iterable[str]) -> str:
     matches = difflib.get_close_matches(value, list(options), n=1)
     return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+# The line-marking reader and its typed checks, for the other files-as-code (courses, drills).
+DocumentChecker = _Checker

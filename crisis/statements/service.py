@@ -52,6 +52,7 @@ from crisis.statements.models import (
     StatementVersion,
 )
 from crisis.timeline.service import record
+from crisis.training.service import record_spokesperson_training, spokesperson_training_problem
 
 MAX_BODY = 10_000
 MAX_PLATFORM = 50
@@ -147,7 +148,7 @@ def is_spokesperson(person: Person, platform: str) -> bool:
     """Return whether the person may publish on this platform now (authorised, trained, permitted)."""
     if not person.active or not person.can(Permission.PUBLISH):
         return False
-    return _live_authorisation(person, platform) is not None
+    return _live_authorisation(person, platform) is not None and spokesperson_training_problem(person=person) is None
 
 
 def can_approve(person: Person, statement: Statement) -> bool:
@@ -439,6 +440,8 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
             "nothing goes out in the company's name before it is approved",
             field="statement",
         )
+    if _live_authorisation(actor, statement.platform) is not None and (lapsed := spokesperson_training_problem(person=actor)):
+        raise Forbidden(lapsed, field="actor")
     if not is_spokesperson(actor, statement.platform):
         raise Forbidden(
             f"{actor.email} is not an authorised, trained spokesperson for {statement.platform}: "
@@ -515,6 +518,8 @@ def authorise_spokesperson(
     )
     db.session.add(authorisation)
     db.session.flush()
+    if trained_at is not None:
+        record_spokesperson_training(person=person, trained_at=trained_at, recorded_by=granted_by)
     return authorisation
 
 
@@ -528,6 +533,7 @@ def record_training(*, authorisation_id: int, trained_at: datetime) -> Spokesper
     if trained_at > clock.now():
         raise InvalidInput("the training date cannot be in the future", field="trained_at")
     authorisation.trained_at = trained_at
+    record_spokesperson_training(person=authorisation.person, trained_at=trained_at, recorded_by=None)
     return authorisation
 
 

@@ -111,6 +111,16 @@ def test_every_endpoint_answers_its_declared_model(demo, api_client, checked):
     alerts = checked(admin, "get", "/alerts")["alerts"]
     assert alerts
 
+    person = "/people/{email}/training"
+    checked(admin, "post", person, "/people/legal@example.com/training",
+            json={"course": "legal-marketing-approval", "completed_on": "2026-11-01", "evidence": "Workshop"})
+    checked(admin, "get", person, "/people/legal@example.com/training")
+    drill = checked(lead, "post", "/drills", json={"scenario": "kettle-complaint"})
+    drill_ref = f"/incidents/{drill['ref']}"
+    checked(admin, "get", "/incidents/{ref}/drill", f"{drill_ref}/drill")
+    checked(lead, "post", "/incidents/{ref}/drill/end", f"{drill_ref}/drill/end", json={})
+    checked(admin, "get", "/incidents/{ref}/score", f"{drill_ref}/score")
+
     with_models = {(e.method, e.path) for e in ENDPOINTS if e.response is not None}
     assert with_models - checked.seen == set()
     assert with_models, "no endpoint declares a response model"

@@ -108,12 +108,16 @@ def test_jobs_are_configured_for_a_single_short_run_each(app):
     app.config.update(SWEEP_SECONDS=1.0, OUTBOX_SECONDS=5.0)
     sched = scheduling.configure(BackgroundScheduler(jobstores={"default": MemoryJobStore()}), app)
     jobs = {job.id: job for job in sched.get_jobs()}
-    assert set(jobs) == {SWEEP_JOB, scheduling.DELIVERY_JOB, scheduling.POLL_JOB}
+    assert set(jobs) == {SWEEP_JOB, scheduling.DELIVERY_JOB, scheduling.POLL_JOB, scheduling.READINESS_JOB,
+                         scheduling.REMINDERS_JOB}
     sweep = jobs[SWEEP_JOB]
     assert (sweep.coalesce, sweep.max_instances, sweep.misfire_grace_time) == (True, 1, 1)
     assert sweep.trigger.interval == timedelta(seconds=1)
     assert jobs[scheduling.DELIVERY_JOB].trigger.interval == timedelta(seconds=5)
     assert jobs[scheduling.DELIVERY_JOB].misfire_grace_time == 5
+    readiness = jobs[scheduling.READINESS_JOB]
+    assert (readiness.coalesce, readiness.max_instances, readiness.trigger.interval) == (True, 1, timedelta(seconds=1))
+    assert jobs[scheduling.REMINDERS_JOB].trigger.interval == timedelta(seconds=60)
 
 
 def test_create_app_never_starts_a_scheduler(app_config):

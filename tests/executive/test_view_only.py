@@ -21,6 +21,7 @@ from crisis.extensions import db
 SELF_SERVICE = {
     "people.login", "people.logout", "people.account", "people.change_password",
     "alerts.report", "api.events_api", "api.alertmanager_webhook",
+    "policy.acknowledge",  # every employee, executives too, acknowledges the social media policy
 }
 # Columns that reading pages legitimately touches (token last use).
 SKIPPED_TABLES = {"api_tokens", "login_failures", "login_attempts"}

@@ -1,0 +1,1 @@
+"""Drills: scenarios as code (`drills/*.yaml`), timed injects, scoring against the plan's deadlines."""

@@ -1,0 +1,1 @@
+"""The social media policy: versioned Markdown, acknowledged by each person for each version."""

@@ -1,0 +1,1 @@
+"""Readiness: what training and drill files share, and (later) the readiness board."""

@@ -1,0 +1,1 @@
+"""Training: courses as code (`training/*.yaml`), completions that expire, reminders."""

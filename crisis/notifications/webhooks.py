@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from crisis.admin.audit import audit
+from crisis.audit import audit
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.notifications.models import Notification, Webhook

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crisis.enums import ResponseRole
+from crisis.enums import SEVERITIES, ResponseRole
 from crisis.yamlcheck import Path_, YamlChecker, YamlInvalid, YamlProblem, hint, kind, show
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 MODES = ("open", "pending")
 DEFAULT_SEVERITY_MAP = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"}
 KNOWN_ROLES = frozenset(role.value for role in ResponseRole)

@@ -34,12 +34,14 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
 from crisis.enums import (
+    APPLICABILITY,
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
+    SEVERITIES,
+    Applicability,
     IncidentStatus,
     Permission,
     ResponseRole,
-    Severity,
     StepStatus,
 )
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,13 +62,11 @@ MAX_REASON = 2_000
 MAX_PLATFORM = 50
 MAX_URL = 2_000
 MAX_LINKS = 20
-SEVERITIES = tuple(s.value for s in Severity)
 STATUSES = tuple(s.value for s in IncidentStatus)
 LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
-APPLICABILITY = {True: "applies", False: "excluded", None: "undecided"}
 
 # Where each status may go next. Forward moves may skip stages; a resolved incident may be
 # reopened; closed is final.
@@ -300,7 +300,7 @@ def declare_incident(
     # The table's INSERT, not the ORM's bulk one: that splits rows by which values are None.
     db.session.execute(insert(IncidentStep.__table__), rows)
 
-    unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
+    unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != Applicability.EXCLUDED})
     if unowned:
         warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
     declared = {
@@ -310,8 +310,8 @@ def declare_incident(
         "triage_owner_source": source,
         "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
         "is_drill": is_drill,
-        "not_applicable": [r["key"] for r in rows if r["applicability"] == "excluded"],
-        "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
+        "not_applicable": [r["key"] for r in rows if r["applicability"] == Applicability.EXCLUDED],
+        "awaiting_triage": [r["key"] for r in rows if r["applicability"] == Applicability.UNDECIDED],
         "warnings": warnings,
     }
     # The declaration and each started step's activation, in one INSERT.

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from crisis.enums import ResponseRole
-from crisis.playbooks.definition import SEVERITIES
+from crisis.enums import SEVERITIES, ResponseRole
 from crisis.playbooks.durations import parse_duration
 from crisis.yamlcheck import Path_, YamlChecker, YamlInvalid, YamlProblem, kind, show
 

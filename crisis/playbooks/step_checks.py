@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from crisis.enums import ResponseRole
+from crisis.enums import SEVERITIES, ResponseRole
 from crisis.playbooks.definition import (
-    SEVERITIES,
     TEMPLATE_FIELDS,
     Condition,
     StepDef,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from crisis.playbooks.definition import SEVERITIES, Condition
+from crisis.enums import SEVERITIES
+from crisis.playbooks.definition import Condition
 from crisis.playbooks.readers import PlaybookReaders
 from crisis.playbooks.step_checks import StepInfo
 from crisis.yamlcheck import hint

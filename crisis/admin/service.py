@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from crisis.audit import audit, list_audit_events
-from crisis.enums import Permission
+from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.people import service as people
@@ -119,7 +119,6 @@ def reset_password(*, actor: Person, person: Person, password: str) -> Person:
 
 def rosters() -> dict[str, list[RoleMembership]]:
     """Return each response role's roster: primary first, then backups by rank."""
-    from crisis.enums import ResponseRole
 
     result: dict[str, list[RoleMembership]] = {role.value: [] for role in ResponseRole}
     rows = db.session.scalars(

@@ -27,9 +27,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crisis import clock
 from crisis.escalation.engine import run_sweep
-from crisis.escalation.models import SchedulerHeartbeat
+from crisis.escalation.models import SWEEP_JOB, SchedulerHeartbeat
 from crisis.extensions import db
-from crisis.health import SWEEP_JOB
 from crisis.notifications.delivery import deliver_due
 from crisis.notifications.webhooks import sync_config_webhooks
 

@@ -52,6 +52,7 @@ from crisis.people.models import Person, RoleMembership
 from crisis.people.service import PersonRef, find_person, role_primary
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
+from crisis.reviews.service import review_required_to_close
 from crisis.timeline import service as timeline
 from crisis.timeline.models import TimelineEvent
 
@@ -843,7 +844,6 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             data["forced"] = {"reason": force_reason, "open_steps": open_required}
         incident.resolved_at = now
     if status == IncidentStatus.CLOSED.value:
-        from crisis.reviews.service import review_required_to_close
 
         if review_required_to_close(incident):
             raise Conflict(

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crisis.api import api_route, current_actor, parse_body
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import get_incident
 from crisis.statements import service
 from crisis.statements.models import Statement
 from crisis.statements.schemas import (
@@ -56,7 +57,6 @@ class PublishIn(BaseModel):
 
 
 def _incident(ref: str) -> Incident:
-    from crisis.incidents.service import get_incident
 
     return get_incident(ref)
 

@@ -30,6 +30,7 @@ from crisis.escalation import engine
 from crisis.escalation.policy import escalation_time, first_escalation_at, level_for
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import complete_step
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders, role_primary
@@ -416,9 +417,6 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
 
 
 def _complete_publishing_step(statement: Statement, actor: Person) -> None:
-    # Deferred import: the incidents service imports playbooks and escalation, never statements,
-    # but keeping the edge one-way at import time avoids a cycle if that changes.
-    from crisis.incidents.service import complete_step
 
     incident = statement.incident
     if statement.step_key:

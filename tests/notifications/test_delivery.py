@@ -17,8 +17,7 @@ from crisis.notifications.models import Notification, Webhook
 from crisis.notifications.service import notify
 from crisis.notifications.webhooks import DeliveryRefused, check_url
 from crisis.people.service import get_person
-
-from .conftest import free_port
+from tests.support.mail import free_port
 
 
 @pytest.fixture
@@ -264,7 +263,7 @@ def test_smtp_login_is_used_when_configured(app, people):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    from .conftest import MailBox
+    from tests.support.mail import MailBox
 
     logins = []
 

@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.support.constants import ARTIFACTS
-from tests.support.desks import ResponseDesk
+from tests.support.desks import Desk
 
 CHROMIUM = os.environ.get("CRISIS_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -153,4 +153,4 @@ def open_session(browser, live_server):
 @pytest.fixture
 def desk(app, team, synced):
     """Drive incidents through the domain services."""
-    return ResponseDesk(app, team)
+    return Desk(app, team)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.desks import ResponseDesk
+from tests.support.desks import Desk
 
 
 @pytest.fixture
-def desk(app, team, synced) -> ResponseDesk:
-    return ResponseDesk(app, team)
+def desk(app, team, synced) -> Desk:
+    return Desk(app, team)

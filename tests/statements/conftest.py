@@ -10,7 +10,7 @@ from crisis import clock
 from crisis.extensions import db
 from crisis.people.service import get_person
 from crisis.statements import service
-from tests.support.desks import StatementDesk
+from tests.support.desks import Desk
 
 
 @pytest.fixture
@@ -32,5 +32,11 @@ def spokesperson(app, team) -> str:
 
 
 @pytest.fixture
-def desk(app, ref) -> StatementDesk:
-    return StatementDesk(app, ref)
+def desk_for(app, team):
+    """A desk on another incident than `ref` (pass its ref)."""
+    return lambda ref: Desk(app, team, ref)
+
+
+@pytest.fixture
+def desk(app, team, ref) -> Desk:
+    return Desk(app, team, ref)

@@ -225,7 +225,7 @@ def test_two_deliverers_at_once_send_each_row_once(app, make_person, receiver, s
 
 
 def test_the_sweep_only_writes_the_outbox_and_delivery_sends_it(app, make_person, smtp_server, receiver, clock):
-    from escalation.builders import incident, playbook_version, step
+    from tests.support.builders import incident, playbook_version, step
 
     owner = make_person("owner@example.com")
     add_hook(app, receiver.url)

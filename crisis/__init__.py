@@ -91,6 +91,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# The imports inside the register_* functions below break the cycle between this package and
+# every module in it: each `crisis.x` imports `crisis` first, so `crisis` may import them only
+# once create_app runs.
+
+
 def exit_if_database_unreachable(app: Flask) -> None:
     """For CLI commands: an unreachable database is one clear line, not a driver traceback."""
     from crisis.bootstrap import check_database

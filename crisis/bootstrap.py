@@ -9,8 +9,11 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from crisis.demo import DEMO_PASSWORD, seed_demo
 from crisis.errors import ConfigError
 from crisis.extensions import db
+from crisis.people.models import Person
+from crisis.playbooks.service import sync_playbooks
 
 
 def check_database(app: Flask) -> None:
@@ -28,9 +31,6 @@ def check_database(app: Flask) -> None:
 def prepare_database(app: Flask, *, seed: bool, progress: Callable[[str], None] = lambda _: None) -> dict:
     """Migrate, sync playbooks and (on a database without people) seed the demo team."""
     check_database(app)
-    from crisis.demo import DEMO_PASSWORD, seed_demo
-    from crisis.people.models import Person
-    from crisis.playbooks.service import sync_playbooks
 
     summary: dict = {}
     with app.app_context():

@@ -39,3 +39,17 @@ class FrozenClock:
         """Move the clock to a given aware datetime."""
         self.current = when
         return self.current
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """Say a positive duration the way a person would: '45 s', '12 min', '3 h 5 min', '2 days'."""
+    seconds = int(abs(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"

@@ -7,7 +7,9 @@ from flask.cli import with_appcontext
 
 from crisis import clock
 from crisis.extensions import db
+from crisis.incidents.demo import seed_demo_incidents
 from crisis.people.service import create_person, find_person
+from crisis.statements import service as statements
 
 DEMO_PASSWORD = "crisis-demo-2026"
 
@@ -35,7 +37,6 @@ def seed_demo() -> list[str]:
             create_person(email=email, name=name, password=DEMO_PASSWORD, permissions=permissions, roles=roles)
             created.append(email)
     _seed_statements()
-    from crisis.incidents.demo import seed_demo_incidents
 
     seed_demo_incidents()
     db.session.commit()
@@ -44,7 +45,6 @@ def seed_demo() -> list[str]:
 
 def _seed_statements() -> None:
     """Authorise the demo spokesperson (trained) everywhere and start the holding-statement library."""
-    from crisis.statements import service as statements
 
     admin, spokesperson = find_person("admin@example.com"), find_person("spokesperson@example.com")
     if admin is None or spokesperson is None:

@@ -10,6 +10,9 @@ class Severity(StrEnum):
     SEV4 = "SEV4"
 
 
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+
+
 class IncidentStatus(StrEnum):
     DECLARED = "declared"
     TRIAGE = "triage"
@@ -36,6 +39,19 @@ class StepStatus(StrEnum):
 
 
 FINISHED_STEP_STATUSES = (StepStatus.DONE, StepStatus.SKIPPED)
+
+
+class Applicability(StrEnum):
+    """Whether a step's `when` holds for the incident; an excluded step is skipped."""
+
+    APPLIES = "applies"
+    EXCLUDED = "excluded"
+    UNDECIDED = "undecided"  # waits on an unanswered triage question
+
+
+# A step definition's applies() answer (True, False, None) as stored on the incident's step.
+APPLICABILITY = {True: Applicability.APPLIES.value, False: Applicability.EXCLUDED.value,
+                 None: Applicability.UNDECIDED.value}
 
 
 class Permission(StrEnum):
@@ -74,3 +90,17 @@ class NotificationStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the retry cap; visible to admins
     HELD = "held"  # an email kept in the mailbox because no mail server is configured; never sent
+
+
+class StatementStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"  # sent back with a reason; an edit returns it to draft
+    PUBLISHED = "published"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -9,13 +9,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from crisis import clock
-from crisis.escalation.models import SchedulerHeartbeat
+from crisis.escalation.models import SWEEP_JOB, SchedulerHeartbeat
 from crisis.extensions import db
 from crisis.web.access import public
 
 bp = Blueprint("health", __name__)
 
-SWEEP_JOB = "escalation-sweep"
 
 
 def health_report() -> tuple[dict, bool]:

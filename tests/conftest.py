@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,13 +22,12 @@ from sqlalchemy.engine import make_url
 from crisis import clock as crisis_clock
 from crisis import create_app, models  # noqa: F401 - the whole schema, for create_all
 from crisis.extensions import db
+from tests.support.constants import PASSWORD, START
 
 # Fails a test whose responses told a person an ISO timestamp or an API field name.
-pytest_plugins = ["tests.message_sweep"]
+pytest_plugins = ["tests.support.message_sweep"]
 
 POSTGRES_SERVER_URL = os.environ.get("CRISIS_TEST_POSTGRES_URL", "")
-PASSWORD = "correct-horse-battery"
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 def _postgres_admin_url() -> str:

@@ -1,56 +1,6 @@
-"""Security records: the admin audit trail and failed sign-ins (for the login rate limit)."""
+"""Kept for old imports: the audit trail lives in `crisis.audit`, failed sign-ins with people."""
 
-from __future__ import annotations
+from crisis.audit.models import AuditEvent, AuditRewrite
+from crisis.people.models import LoginFailure
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from crisis import clock
-from crisis.db.base import AppendOnly, AppendOnlyViolation, Base
-from crisis.people.models import Person
-
-
-class AuditEvent(AppendOnly, Base):
-    """One admin action: who did what to whom, when. Append-only, like the timeline."""
-
-    __tablename__ = "audit_events"
-    append_only_label = "audit events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    actor_label: Mapped[str] = mapped_column(String(200), default="")
-    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(300), default="")
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    actor: Mapped[Person | None] = relationship(lazy="joined")
-
-    @property
-    def actor_name(self) -> str:
-        if self.actor is not None:
-            return self.actor.email
-        return self.actor_label or "system"
-
-
-class LoginFailure(Base):
-    """A failed sign-in; kept in the database so the rate limit holds across gunicorn workers."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=clock.now)
-
-    __table_args__ = (
-        Index("ix_login_failures_email_ip_at", "email", "ip", "at"),
-        Index("ix_login_failures_ip_at", "ip", "at"),
-    )
-
-
-# The audit trail's name for the shared append-only refusal.
-AuditRewrite = AppendOnlyViolation
+__all__ = ["AuditEvent", "AuditRewrite", "LoginFailure"]

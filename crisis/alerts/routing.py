@@ -21,19 +21,15 @@ The first rule whose `match` and `match_re` all hold routes the alert; none: the
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from crisis.enums import SEVERITIES, ResponseRole
+from crisis.yamlcheck import Path_, YamlChecker, YamlInvalid, YamlProblem, hint, kind, show
 
-from crisis.enums import ResponseRole
-
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 MODES = ("open", "pending")
 DEFAULT_SEVERITY_MAP = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"}
 KNOWN_ROLES = frozenset(role.value for role in ResponseRole)
@@ -45,34 +41,21 @@ DEFAULT_KEYS = ("playbook", "mode", "severity", "triage_role", "triage_owner")
 RULE_KEYS = ("name", "match", "match_re", "playbook", "mode", "severity", "severity_map",
              "triage_role", "triage_owner")
 
-Path_ = tuple[str | int, ...]
+
+class RuleProblem(YamlProblem):
+    """A problem in the rules file; `rule` names the rule it is in (or `#n`)."""
+
+    ITEM_WORD = "rule"
+
+    @property
+    def rule(self) -> str | None:
+        return self.item
 
 
-@dataclass(frozen=True)
-class RuleProblem:
-    file: str
-    line: int | None
-    rule: str | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        parts = [self.file if self.line is None else f"{self.file}:{self.line}"]
-        if self.rule is not None:
-            parts.append(f"rule '{self.rule}'")
-        if self.field is not None:
-            parts.append(f"field '{self.field}'")
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
-class RulesInvalid(Exception):
+class RulesInvalid(YamlInvalid):
     """The routing rules file has problems; `problems` lists every one found."""
 
-    def __init__(self, problems: Iterable[RuleProblem]) -> None:
-        self.problems = list(problems)
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__((str(self.problems[0]) if self.problems else "invalid rules") + more)
+    WHAT = "invalid rules"
 
 
 @dataclass(frozen=True)
@@ -159,20 +142,6 @@ BUILTIN_RULES = RuleSet(
 )
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: `yes`/`no`/`on`/`off` stay text (label values)."""
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 def load_rules(path: str | Path, *, playbook_keys: Iterable[str] | None = None) -> RuleSet:
     """Read and validate a rules file; raise RulesInvalid listing every problem.
 
@@ -192,22 +161,8 @@ def load_rules(path: str | Path, *, playbook_keys: Iterable[str] | None = None) 
 
 def parse_rules(text: str, *, source: str, playbook_keys: Iterable[str] | None = None) -> RuleSet:
     """Parse the text of a rules file; raise RulesInvalid listing every problem."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        message = "YAML syntax error: " + (exc.problem or "cannot parse")
-        raise RulesInvalid([RuleProblem(source, line, None, None, message)]) from None
-    except yaml.YAMLError as exc:
-        raise RulesInvalid([RuleProblem(source, None, None, None, f"YAML error: {exc}")]) from None
-    finally:
-        loader.dispose()
-    if node is None:
-        raise RulesInvalid([RuleProblem(source, 1, None, None, "the file is empty")])
-    checker = _Checker(source, loader, None if playbook_keys is None else set(playbook_keys))
-    data = checker.convert(node, ())
+    checker = _Checker(source, None if playbook_keys is None else set(playbook_keys))
+    data = checker.compose(text)
     rules = checker.check(data)
     problems = checker.finish()
     if problems or rules is None:
@@ -215,110 +170,43 @@ def parse_rules(text: str, *, source: str, playbook_keys: Iterable[str] | None =
     return rules
 
 
-class _Checker:
-    def __init__(self, source: str, loader: _Loader, playbook_keys: set[str] | None) -> None:
-        self.source = source
-        self.loader = loader
+class _Checker(YamlChecker):
+    problem_class = RuleProblem
+    invalid_class = RulesInvalid
+    items_key = "rules"
+    key_line_first = True
+
+    def __init__(self, source: str, playbook_keys: set[str] | None) -> None:
+        super().__init__(source)
         self.playbook_keys = playbook_keys
-        self.lines: dict[Path_, int] = {}
-        self.rule_names: dict[int, str] = {}
-        self.raw: list[tuple[Path_, str]] = []
-
-    def convert(self, node: Node, path: Path_) -> Any:
-        """Turn a node into plain data, remembering the line of every path."""
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    self.report(path, "a mapping key must be plain text")
-                    continue
-                key = str(self.loader.construct_object(key_node, deep=True))
-                if key in result:
-                    self.lines[path + (key,)] = key_node.start_mark.line + 1
-                    self.report(path + (key,), f"duplicate key '{key}'")
-                    continue
-                result[key] = self.convert(value_node, path + (key,))
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-            return result
-        if isinstance(node, SequenceNode):
-            return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.report(path, f"cannot read value: {exc}")
-            return None
-
-    def report(self, path: Path_, message: str) -> None:
-        self.raw.append((path, message))
-
-    def finish(self) -> list[RuleProblem]:
-        problems: list[RuleProblem] = []
-        for path, message in self.raw:
-            rule = None
-            rest = path
-            if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
-                rule = self.rule_names.get(path[1], f"#{path[1] + 1}")
-                rest = path[2:]
-            probe = path
-            while probe and probe not in self.lines:
-                probe = probe[:-1]
-            fieldname = ".".join(str(p) for p in rest if not isinstance(p, int)) or None
-            problem = RuleProblem(self.source, self.lines.get(probe), rule, fieldname, message)
-            if problem not in problems:
-                problems.append(problem)
-        problems.sort(key=lambda p: p.line or 0)
-        return problems
 
     # -- readers ----------------------------------------------------------------------
-
-    def keys(self, data: Mapping[str, Any], path: Path_, allowed: tuple[str, ...], what: str) -> None:
-        for key in data:
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-                self.report(path + (key,),
-                            f"unknown key '{key}' in {what} (allowed: {', '.join(allowed)}){suggestion}")
-
-    def mapping(self, value: Any, path: Path_, what: str) -> dict[str, Any] | None:
-        if isinstance(value, dict):
-            return value
-        self.report(path, f"{what} must be a mapping of keys to values, got {_kind(value)}")
-        return None
 
     def choice(self, value: Any, path: Path_, allowed: tuple[str, ...], what: str) -> str | None:
         if isinstance(value, str) and value in allowed:
             return value
         # SEV0 is as close to SEV1 as to SEV4: suggest only for words.
-        hint = [] if allowed == SEVERITIES else difflib.get_close_matches(str(value), allowed, n=1)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        self.report(path, f"{what} must be one of {', '.join(allowed)}, got {_show(value)}{suggestion}")
+        suggestion = "" if allowed == SEVERITIES else hint(str(value), allowed)
+        self.report(path, f"{what} must be one of {', '.join(allowed)}, got {show(value)}{suggestion}")
         return None
 
     def playbook(self, value: Any, path: Path_) -> str | None:
         if not isinstance(value, str) or not SLUG.match(value):
-            self.report(path, f"playbook must be a playbook key such as viral-complaint, got {_show(value)}")
+            self.report(path, f"playbook must be a playbook key such as viral-complaint, got {show(value)}")
             return None
         if self.playbook_keys is not None and value not in self.playbook_keys:
-            hint = difflib.get_close_matches(value, sorted(self.playbook_keys), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             known = ", ".join(sorted(self.playbook_keys)) or "none"
-            self.report(path, f"unknown playbook '{value}' (known: {known}){suggestion}")
+            self.report(path, f"unknown playbook '{value}' (known: {known}){hint(value, self.playbook_keys)}")
             return None
         return value
 
-    def role(self, value: Any, path: Path_) -> str | None:
-        if isinstance(value, str) and value in KNOWN_ROLES:
-            return value
-        hint = difflib.get_close_matches(str(value), sorted(KNOWN_ROLES), n=1)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        self.report(path, f"unknown role {_show(value)}{suggestion}")
-        return None
+    def triage_role(self, value: Any, path: Path_) -> str | None:
+        return self.role(value, path, "triage_role", KNOWN_ROLES)
 
     def email(self, value: Any, path: Path_) -> str | None:
         if isinstance(value, str) and EMAIL.match(value.strip()):
             return value.strip().lower()
-        self.report(path, f"triage_owner must be an email address, got {_show(value)}")
+        self.report(path, f"triage_owner must be an email address, got {show(value)}")
         return None
 
     def severity_map(self, value: Any, path: Path_) -> dict[str, str] | None:
@@ -341,7 +229,7 @@ class _Checker:
             for i, item in enumerate(items):
                 where = path + (key, i) if isinstance(accepted, list) else path + (key,)
                 if isinstance(item, bool) or not isinstance(item, str | int | float):
-                    self.report(where, f"match values must be text, got {_kind(item)}")
+                    self.report(where, f"match values must be text, got {kind(item)}")
                 else:
                     values.append(str(item))
             if not items:
@@ -354,7 +242,7 @@ class _Checker:
         result: dict[str, re.Pattern[str]] = {}
         for key, pattern in (data or {}).items():
             if not isinstance(pattern, str):
-                self.report(path + (key,), f"must be a regular expression as text, got {_kind(pattern)}")
+                self.report(path + (key,), f"must be a regular expression as text, got {kind(pattern)}")
                 continue
             try:
                 result[key] = re.compile(pattern)
@@ -376,11 +264,11 @@ class _Checker:
         rules: list[Rule] = []
         raw_rules = top.get("rules", [])
         if not isinstance(raw_rules, list):
-            self.report(("rules",), f"rules must be a list of rules, got {_kind(raw_rules)}")
+            self.report(("rules",), f"rules must be a list of rules, got {kind(raw_rules)}")
             raw_rules = []
         for index, raw in enumerate(raw_rules):
             if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-                self.rule_names[index] = raw["name"]
+                self.item_names[index] = raw["name"]
         seen: dict[str, int] = {}
         for index, raw in enumerate(raw_rules):
             rule = self.rule(raw, ("rules", index))
@@ -407,7 +295,7 @@ class _Checker:
         severity = self.choice(data.get("severity", "SEV3"), path + ("severity",), SEVERITIES,
                                "severity") or "SEV3"
         owner = self.email(data["triage_owner"], path + ("triage_owner",)) if "triage_owner" in data else None
-        role = self.role(data["triage_role"], path + ("triage_role",)) if "triage_role" in data else None
+        role = self.triage_role(data["triage_role"], path + ("triage_role",)) if "triage_role" in data else None
         if owner is None and role is None and "triage_owner" not in data and "triage_role" not in data:
             role = ResponseRole.TRIAGE_LEAD.value
         if mode == "open" and playbook is None and "playbook" not in data:
@@ -424,7 +312,7 @@ class _Checker:
             self.report(path + ("name",), "missing required key 'name' in a rule")
         elif not isinstance(name, str) or not SLUG.match(name) or len(name) > 64:
             self.report(path + ("name",),
-                        f"name must be a slug (lowercase letters, digits, '-'), got {_show(name)}")
+                        f"name must be a slug (lowercase letters, digits, '-'), got {show(name)}")
             name = None
         if "match" not in data and "match_re" not in data:
             self.report(path, "a rule needs 'match' or 'match_re' (use defaults for everything else)")
@@ -437,29 +325,10 @@ class _Checker:
         severity_map = (self.severity_map(data["severity_map"], path + ("severity_map",))
                         if "severity_map" in data else {})
         owner = self.email(data["triage_owner"], path + ("triage_owner",)) if "triage_owner" in data else None
-        role = self.role(data["triage_role"], path + ("triage_role",)) if "triage_role" in data else None
+        role = self.triage_role(data["triage_role"], path + ("triage_role",)) if "triage_role" in data else None
         if "triage_owner" in data and "triage_role" in data:
             self.report(path + ("triage_role",), "give triage_owner or triage_role, not both")
         if not isinstance(name, str):
             return None
         return Rule(name, match, match_re, playbook, mode, severity, severity_map or {}, owner, role)
 
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    return "a number" if isinstance(value, int | float) else type(value).__name__
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    return _kind(value)

@@ -39,7 +39,9 @@ from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import declare_incident
 from crisis.inputs import fits_id
+from crisis.notifications.service import notify
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import find_person, role_primary
 from crisis.timeline.service import record
@@ -299,7 +301,6 @@ def _live_sibling(alert: Alert) -> Alert | None:
 def _declare(alert: Alert, *, declared_by: Person | None, actor_label: str,
              playbook_key: str | None = None, severity: str | None = None, title: str | None = None,
              triage_owner_email: str | None = None) -> Incident:
-    from crisis.incidents.service import declare_incident
 
     owner = triage_owner_email if triage_owner_email is not None else alert.triage_owner_email
     if owner and find_person(owner) is None:
@@ -348,11 +349,7 @@ def _incident_summary(alert: Alert) -> str:
 
 
 def _notify_triage(alert: Alert) -> None:
-    """Tell the triage role's primary that an alert waits for a decision (when notify exists)."""
-    try:
-        from crisis.notifications.service import notify
-    except ImportError:
-        return
+    """Tell the triage role's primary that an alert waits for a decision."""
     recipient = role_primary(alert.triage_role or ResponseRole.TRIAGE_LEAD.value)
     if recipient is None:
         return

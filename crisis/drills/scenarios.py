@@ -53,7 +53,7 @@ class ScenarioChecker(ItemChecker):
         data = self.mapping(data, (), "a drill scenario")
         if data is None:
             return None
-        self.keys(data, (), SCENARIO_KEYS, SCENARIO_REQUIRED, "a drill scenario")
+        self.keys(data, (), SCENARIO_KEYS, "a drill scenario", SCENARIO_REQUIRED)
         key = self.slug(data["key"], ("key",), "scenario key") if "key" in data else None
         title = self.text(data, "title", (), max_length=MAX_TITLE_LENGTH)
         description = self.text(data, "description", (), allow_empty=True) or ""
@@ -110,7 +110,7 @@ class ScenarioChecker(ItemChecker):
                 continue
             if isinstance(item.get("key"), str):
                 self.item_keys[i] = item["key"]
-            self.keys(item, path, INJECT_KEYS, INJECT_REQUIRED, "an inject")
+            self.keys(item, path, INJECT_KEYS, "an inject", INJECT_REQUIRED)
             key = self.slug(item["key"], path + ("key",), "inject key") if "key" in item else None
             if key is not None and key in seen:
                 self.report(path + ("key",), f"inject key '{key}' is used twice")
@@ -121,7 +121,7 @@ class ScenarioChecker(ItemChecker):
             roles: list[str] = []
             if "roles" in item:
                 listed = self.text_list(item["roles"], path + ("roles",), "roles") or []
-                roles = [r for j, r in enumerate(listed) if self.role(r, path + ("roles", j), "role")]
+                roles = [r for j, r in enumerate(listed) if self.known_role(r, path + ("roles", j), "role")]
             if None in (key, at, title):
                 ok = False
                 continue

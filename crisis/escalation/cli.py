@@ -8,6 +8,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from crisis.escalation.scheduler import (
+    delivery_job,
+    readiness_job,
+    run_blocking_scheduler,
+    sweep_job,
+)
 from crisis.extensions import db
 from crisis.notifications.delivery import deliver_due
 
@@ -17,12 +23,6 @@ from crisis.notifications.delivery import deliver_due
 @with_appcontext
 def scheduler(once: bool) -> None:
     """Run the escalation sweep and outbox delivery until SIGTERM/SIGINT (one per host is plenty)."""
-    from crisis.escalation.scheduler import (
-        delivery_job,
-        readiness_job,
-        run_blocking_scheduler,
-        sweep_job,
-    )
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:

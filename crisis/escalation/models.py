@@ -28,6 +28,10 @@ class StepEscalation(Base):
     __table_args__ = (UniqueConstraint("step_id", "level", name="uq_step_escalations_step_level"),)
 
 
+# The heartbeat row the escalation sweep writes and the health check reads.
+SWEEP_JOB = "escalation-sweep"
+
+
 class SchedulerHeartbeat(Base):
     """When each scheduler job last completed; /health reads it as a dead-man's switch."""
 

@@ -29,9 +29,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from crisis import clock
 from crisis.db.engine import reading
 from crisis.escalation.engine import next_due, run_sweep
-from crisis.escalation.models import SchedulerHeartbeat
+from crisis.escalation.models import SWEEP_JOB, SchedulerHeartbeat
 from crisis.extensions import db
-from crisis.health import SWEEP_JOB
 from crisis.notifications import wakeup
 from crisis.notifications.delivery import deliver_due
 from crisis.notifications.reminders import send_reminders

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, select
 
 from crisis import clock
-from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
+from crisis.enums import OPEN_STATUSES, SEVERITIES, IncidentStatus, StepStatus
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.people.models import Person
@@ -32,7 +32,6 @@ from crisis.timeline.models import TimelineEvent
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 STARTED_UNFINISHED = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FIRST_RESPONSE_KIND = "statement.published"
-SEVERITIES = tuple(s.value for s in Severity)
 
 
 @dataclass(slots=True)

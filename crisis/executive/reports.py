@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from crisis.clock import humanize_delta
 from crisis.executive.service import EventRow, IncidentView
 from crisis.executive.svg import is_late
 from crisis.incidents.schemas import EventOut
-from crisis.web.formatting import humanize_delta
 
 CSV_COLUMNS = ("at", "kind", "actor", "summary", "step", "data")
 # Spreadsheet programs run cells starting with these as formulas (CSV injection).

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from crisis.enums import Applicability
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents import service
@@ -109,7 +110,7 @@ def show_command(ref) -> None:
     for link in data["links"]:
         click.echo(f"  link {link['platform']}: {link['url']}")
     for step in data["steps"]:
-        if step["applicability"] == "excluded":
+        if step["applicability"] == Applicability.EXCLUDED:
             continue
         due = f"due {step['due_at']}" if step["due_at"] else ""
         level = f" L{step['escalation_level']}" if step["escalation_level"] else ""

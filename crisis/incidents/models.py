@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
 from crisis.db.base import Base
-from crisis.enums import OPEN_STATUSES, IncidentStatus, Severity, StepStatus
+from crisis.enums import OPEN_STATUSES, Applicability, IncidentStatus, Severity, StepStatus
 from crisis.people.models import Person
 from crisis.playbooks.models import PlaybookVersion
 
@@ -96,7 +96,7 @@ class IncidentStep(Base):
     # Whether the step's `when` holds: "applies"; "excluded" (then it is skipped automatically
     # and counts as finished); "undecided" while it waits on an unanswered triage question (it
     # stays pending and holds up its dependents). Re-evaluated when severity or answers change.
-    applicability: Mapped[str] = mapped_column(String(16), default="applies")
+    applicability: Mapped[str] = mapped_column(String(16), default=Applicability.APPLIES.value)
     blocked_reason: Mapped[str] = mapped_column(Text, default="")
     # Escalation state; the sweep claims a level with a compare-and-set on escalation_level.
     escalation_level: Mapped[int] = mapped_column(default=0)
@@ -122,4 +122,4 @@ class IncidentStep(Base):
     @property
     def applies(self) -> bool | None:
         """True, False, or None while the triage answers it depends on are missing."""
-        return {"applies": True, "excluded": False}.get(self.applicability)
+        return {Applicability.APPLIES: True, Applicability.EXCLUDED: False}.get(self.applicability)

@@ -34,8 +34,11 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
 from crisis.enums import (
+    APPLICABILITY,
     FINISHED_STEP_STATUSES,
     OPEN_STATUSES,
+    SEVERITIES,
+    Applicability,
     IncidentStatus,
     Permission,
     Severity,
@@ -52,6 +55,7 @@ from crisis.people.service import PersonRef, find_person, role_primary
 from crisis.permissions import is_lead
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.playbooks.service import VersionRef, current_definition, definition_of, list_playbooks
+from crisis.reviews.service import highest_severity, review_required_to_close
 from crisis.timeline import service as timeline
 from crisis.timeline.models import TimelineEvent
 
@@ -62,12 +66,10 @@ MAX_REASON = 2_000
 MAX_PLATFORM = 50
 MAX_URL = 2_000
 MAX_LINKS = 20
-SEVERITIES = tuple(s.value for s in Severity)
 STATUSES = tuple(s.value for s in IncidentStatus)
 UNFINISHED = (StepStatus.PENDING.value, StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 RUNNING = (StepStatus.ACTIVE.value, StepStatus.BLOCKED.value)
 FINISHED = tuple(s.value for s in FINISHED_STEP_STATUSES)
-APPLICABILITY = {True: "applies", False: "excluded", None: "undecided"}
 
 # Where each status may go next. Forward moves may skip stages; a resolved incident may be
 # reopened; closed is final.
@@ -313,7 +315,7 @@ def declare_incident(
     # The table's INSERT, not the ORM's bulk one: that splits rows by which values are None.
     db.session.execute(insert(IncidentStep.__table__), rows)
 
-    unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != "excluded"})
+    unowned = sorted({r["role"] for r in rows if r["owner_id"] is None and r["applicability"] != Applicability.EXCLUDED})
     if unowned:
         warnings.append(f"Nobody is on the roster of {', '.join(unowned)}: assign those steps by hand.")
     if severity in (Severity.SEV1, Severity.SEV2) and not is_drill:
@@ -332,8 +334,8 @@ def declare_incident(
         "triage_owner_source": source,
         "links": [{"platform": link.platform, "url": link.url} for link in clean_links],
         "is_drill": is_drill,
-        "not_applicable": [r["key"] for r in rows if r["applicability"] == "excluded"],
-        "awaiting_triage": [r["key"] for r in rows if r["applicability"] == "undecided"],
+        "not_applicable": [r["key"] for r in rows if r["applicability"] == Applicability.EXCLUDED],
+        "awaiting_triage": [r["key"] for r in rows if r["applicability"] == Applicability.UNDECIDED],
         "warnings": warnings,
     }
     if unready:
@@ -905,7 +907,6 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             data["forced"] = {"reason": force_reason, "open_steps": open_required}
         incident.resolved_at = now
     if status == IncidentStatus.CLOSED.value:
-        from crisis.reviews.service import highest_severity, review_required_to_close
 
         if review_required_to_close(incident):
             raise Conflict(

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from crisis.enums import Permission, StepStatus
+from crisis.enums import Applicability, Permission, StepStatus
 from crisis.errors import DomainError, InvalidInput
 from crisis.escalation.targets import next_levels
 from crisis.extensions import db
@@ -118,8 +118,8 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
     incident = service.get_incident(ref)
     playbook = service.playbook_of(incident)
     person = current_user._get_current_object()
-    steps = [s for s in incident.steps if s.applicability != "excluded"]
-    excluded = [s for s in incident.steps if s.applicability == "excluded"]
+    steps = [s for s in incident.steps if s.applicability != Applicability.EXCLUDED]
+    excluded = [s for s in incident.steps if s.applicability == Applicability.EXCLUDED]
     can_respond = actions and person.can(Permission.RESPOND)
     return dict(
         incident=incident,

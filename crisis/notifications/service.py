@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from crisis import clock
-from crisis.admin.audit import audit
+from crisis.audit import audit
 from crisis.drills.marking import drill_webhooks, mark_drill
 from crisis.enums import NotificationChannel, NotificationStatus, Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from crisis.admin.audit import audit
+from crisis.audit import audit
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.notifications.models import Notification, Webhook
+from crisis.notifications.service import compose
 from crisis.people.models import Person
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,6 @@ def queue_test_message(*, webhook: Webhook, requested_by: str) -> Notification:
     """Put a test message for one webhook in the outbox (delivered by the next outbox run)."""
     if not webhook.active:
         raise Conflict(f"webhook {webhook.name!r} is switched off", field="webhook")
-    from crisis.notifications.service import compose
 
     [row] = compose(
         recipients=[], subject="Test message from crisis",

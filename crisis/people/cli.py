@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from crisis.admin.audit import audit
+from crisis.audit import audit
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.people.service import create_person, create_token, get_person, revoke_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
@@ -102,3 +102,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in; kept in the database so the rate limit holds across gunicorn workers."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (
+        Index("ix_login_failures_email_ip_at", "email", "ip", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )

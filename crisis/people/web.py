@@ -8,16 +8,16 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from crisis.admin.service import (
+from crisis.errors import InvalidInput
+from crisis.extensions import db
+from crisis.people.forms import AccountForm, LoginForm, PasswordForm
+from crisis.people.service import authenticate, set_password
+from crisis.people.throttle import (
     TooManyAttempts,
     check_login_allowed,
     clear_login_failures,
     record_login_failure,
 )
-from crisis.errors import InvalidInput
-from crisis.extensions import db
-from crisis.people.forms import AccountForm, LoginForm, PasswordForm
-from crisis.people.service import authenticate, set_password
 from crisis.web.access import permission_required, public
 from crisis.web.landing import landing_url
 

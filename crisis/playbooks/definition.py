@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-SEVERITIES: tuple[str, ...] = ("SEV1", "SEV2", "SEV3", "SEV4")
+from crisis.enums import SEVERITIES  # noqa: F401  (re-exported: playbook modules import it from here)
 
 # Who an escalation level notifies; "role:<role>" names the primary of that response role.
 TRIGGER_TARGETS = frozenset({"owner", "triage_owner", "role_lead", "exec_sponsor"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crisis.admin.audit import audit
+from crisis.audit import audit
 from crisis.extensions import db
 from crisis.inputs import parse_id
 from crisis.playbooks import service

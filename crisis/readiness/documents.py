@@ -29,22 +29,13 @@ class ItemChecker(DocumentChecker):
 
     items = ""  # the top-level list whose entries are named in problems
 
-    def __init__(self, source: str, loader: Any) -> None:
-        super().__init__(source, loader)
-        self.item_keys: dict[int, str] = {}
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.items_key = self.items
+        self.item_keys = self.item_names  # filled by subclasses as they read each item's key
 
-    def _where(self, path):  # noqa: ANN001 - the base class's private signature
-        item = None
-        rest = path
-        prefix = ""
-        if self.items and len(path) >= 2 and path[0] == self.items and isinstance(path[1], int):
-            item = self.item_keys.get(path[1])
-            if item is None:
-                prefix = f"{self.items} #{path[1] + 1}: "
-            rest = path[2:]
-        parts = [str(p) if isinstance(p, str) else str(p + 1) for i, p in enumerate(rest)
-                 if not (isinstance(p, int) and i == len(rest) - 1)]
-        return item, ".".join(parts) or None, prefix
+    def unnamed_item(self, index: int) -> tuple[str | None, str]:
+        return None, f"{self.items} #{index + 1}: "
 
     def run(self, data: Any) -> Any:
         """Check the data (subclasses implement `check`) and collect the problems."""

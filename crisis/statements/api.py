@@ -8,6 +8,7 @@ from crisis.api import api_route, current_actor, parse_body
 from crisis.api.paging import QUERY_DOCS, page_from_request
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import get_incident
 from crisis.inputs import StoredId
 from crisis.statements import service
 from crisis.statements.models import Statement
@@ -58,7 +59,6 @@ class PublishIn(BaseModel):
 
 
 def _incident(ref: str) -> Incident:
-    from crisis.incidents.service import get_incident
 
     return get_incident(ref)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -11,22 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis import clock
 from crisis.db.base import Base
+from crisis.enums import ApprovalStatus, StatementStatus  # noqa: F401  (re-exported: callers import them from here)
 from crisis.incidents.models import Incident
 from crisis.people.models import Person
-
-
-class StatementStatus(StrEnum):
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-    REJECTED = "rejected"  # sent back with a reason; an edit returns it to draft
-    PUBLISHED = "published"
-
-
-class ApprovalStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class Statement(Base):

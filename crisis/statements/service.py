@@ -28,6 +28,7 @@ from crisis.escalation.policy import escalation_time, first_escalation_at, level
 from crisis.escalation.targets import Directory, resolve_level
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import complete_step
 from crisis.inputs import fits_id
 from crisis.notifications import triggers
 from crisis.notifications.service import notify
@@ -473,9 +474,6 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
 
 
 def _complete_publishing_step(statement: Statement, actor: Person) -> None:
-    # Deferred import: the incidents service imports playbooks and escalation, never statements,
-    # but keeping the edge one-way at import time avoids a cycle if that changes.
-    from crisis.incidents.service import complete_step
 
     incident = statement.incident
     if statement.step_key:

@@ -42,14 +42,14 @@ class CourseChecker(ItemChecker):
         data = self.mapping(data, (), "a course")
         if data is None:
             return None
-        self.keys(data, (), COURSE_KEYS, COURSE_REQUIRED, "a course")
+        self.keys(data, (), COURSE_KEYS, "a course", COURSE_REQUIRED)
         key = self.slug(data["key"], ("key",), "course key") if "key" in data else None
         title = self.text(data, "title", (), max_length=MAX_TITLE_LENGTH)
         material = self.text(data, "material", ())
         roles: list[str] = []
         if "roles" in data:
             listed = self.text_list(data["roles"], ("roles",), "roles", allow_empty=True) or []
-            roles = [r for i, r in enumerate(listed) if self.role(r, ("roles", i), "role")]
+            roles = [r for i, r in enumerate(listed) if self.known_role(r, ("roles", i), "role")]
         valid_days = self.days(data, "valid_days", None)
         remind_days = self.days(data, "remind_days", DEFAULT_REMIND_DAYS)
         if valid_days is not None and remind_days is not None and remind_days >= valid_days:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from crisis import clock
+from crisis.clock import humanize_delta
 from crisis.timeline.display import event_text
 
 # html=False escapes raw HTML; links and images may only point at http(s), mailto or this site.
@@ -41,20 +42,6 @@ def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
     if value is None:
         return "—"
     return value.astimezone(viewer_zone()).strftime(fmt)
-
-
-def humanize_delta(delta: timedelta) -> str:
-    """Say a positive duration the way a person would: '45 s', '12 min', '3 h 5 min', '2 days'."""
-    seconds = int(abs(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
 
 
 def relative(value: datetime | None) -> str:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from crisis.extensions import db
-
-PAYLOADS = Path(__file__).parent / "payloads"
-MONITOR = "monitor@example.com"
-AM = "/api/v1/alerts/alertmanager"
-EVENTS = "/api/v1/alerts/events"
-
-
-def payload(name: str) -> dict:
-    """Return a recorded payload from tests/alerts/payloads (a fresh copy each time)."""
-    return json.loads((PAYLOADS / f"{name}.json").read_text())
+from tests.support.alerts import MONITOR
 
 
 @pytest.fixture

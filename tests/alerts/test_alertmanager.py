@@ -7,7 +7,7 @@ import pytest
 from crisis.alerts.models import Alert
 from crisis.incidents.models import Incident
 from crisis.timeline.models import TimelineEvent
-from tests.alerts.conftest import AM, payload
+from tests.support.alerts import AM, payload
 
 
 def test_a_firing_alert_opens_an_incident_routed_by_the_rules(intake, stored, team):

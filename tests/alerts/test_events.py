@@ -6,7 +6,7 @@ import pytest
 
 from crisis.alerts.models import Alert, AlertRateWindow
 from crisis.incidents.models import Incident
-from tests.alerts.conftest import AM, EVENTS, MONITOR, payload
+from tests.support.alerts import AM, EVENTS, MONITOR, payload
 
 
 def test_a_trigger_answers_as_the_events_api_and_opens_an_incident(intake, stored):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.conftest import AM, EVENTS, payload
+from tests.support.alerts import AM, EVENTS, payload
 
 
 @pytest.mark.parametrize("path, body", [(AM, lambda: payload("alertmanager_firing")), (EVENTS, None)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crisis.alerts.models import Alert
-from tests.alerts.conftest import AM, payload
+from tests.support.alerts import AM, payload
 
 
 def test_pages_need_a_signed_in_person(client):

@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.constants import ARTIFACTS
+from tests.support.desks import Desk
+
 CHROMIUM = os.environ.get("CRISIS_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 WIDTHS = (1280, 390)
 
 
@@ -150,7 +152,5 @@ def open_session(browser, live_server):
 
 @pytest.fixture
 def desk(app, team, synced):
-    """Drive incidents through the domain services (see tests/executive/conftest.py)."""
-    from tests.executive.conftest import Desk
-
+    """Drive incidents through the domain services."""
     return Desk(app, team)

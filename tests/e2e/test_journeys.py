@@ -7,18 +7,10 @@ from sqlalchemy import select
 
 from crisis.extensions import db
 from crisis.timeline.models import TimelineEvent
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS
+from tests.support.constants import ARTIFACTS, PASSWORD
+from tests.support.incidents import sweep as _sweep
 
 pytestmark = pytest.mark.e2e
-
-
-def _sweep(app) -> None:
-    from crisis.escalation.engine import run_sweep
-
-    with app.app_context():
-        run_sweep()
-        db.session.commit()
 
 
 def test_comms_lead_declares_an_incident_from_a_playbook(app, team, synced, open_session):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.test_journeys import _sweep
+from tests.support.constants import PASSWORD
+from tests.support.incidents import sweep as _sweep
 
 pytestmark = pytest.mark.e2e
 

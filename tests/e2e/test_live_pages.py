@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from crisis.extensions import db
-from tests.conftest import PASSWORD
+from tests.support.constants import PASSWORD
 
 pytestmark = pytest.mark.e2e
 

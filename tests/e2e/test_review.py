@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.support.constants import PASSWORD
 
 pytestmark = pytest.mark.e2e
 

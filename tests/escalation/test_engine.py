@@ -17,8 +17,14 @@ from crisis.extensions import db
 from crisis.incidents.models import IncidentStep
 from crisis.notifications.models import Notification, Webhook
 from crisis.timeline.models import TimelineEvent
-
-from .builders import DEFAULT_POLICY, bulk_steps, incident, playbook_version, policy, step
+from tests.support.builders import (
+    DEFAULT_POLICY,
+    bulk_steps,
+    incident,
+    playbook_version,
+    policy,
+    step,
+)
 
 
 def escalations(step_id: int) -> list[TimelineEvent]:

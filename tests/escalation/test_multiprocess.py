@@ -23,8 +23,7 @@ from crisis.health import SWEEP_JOB
 from crisis.incidents.models import IncidentStep
 from crisis.notifications.models import Notification
 from crisis.timeline.models import TimelineEvent
-
-from .builders import bulk_steps, playbook_version
+from tests.support.builders import bulk_steps, playbook_version
 
 pytestmark = pytest.mark.slow
 

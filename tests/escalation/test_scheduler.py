@@ -18,8 +18,7 @@ from crisis.escalation import scheduler as scheduling
 from crisis.escalation.models import SchedulerHeartbeat, StepEscalation
 from crisis.extensions import db
 from crisis.health import SWEEP_JOB
-
-from .builders import incident, playbook_version, step
+from tests.support.builders import incident, playbook_version, step
 
 
 @pytest.fixture

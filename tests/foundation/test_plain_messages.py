@@ -1,10 +1,10 @@
-"""The message sweep (tests/message_sweep.py) catches what the issue found, and lets plain words pass."""
+"""The message sweep (tests/support/message_sweep.py) catches what the issue found, and lets plain words pass."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.message_sweep import unreadable
+from tests.support.message_sweep import unreadable
 
 
 @pytest.mark.parametrize("message", [

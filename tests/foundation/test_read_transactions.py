@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from crisis.db.engine import is_reading, reading
 from crisis.extensions import db
-from tests.conftest import PASSWORD
+from tests.support.constants import PASSWORD
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.incidents.helpers import counts, kinds
+from tests.support.incidents import counts, kinds
 
 DECLARE = {
     "playbook": "viral-complaint",

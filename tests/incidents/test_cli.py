@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.incidents.helpers import counts, incident_state, kinds, step_state
+from tests.support.incidents import counts, incident_state, kinds, step_state
 
 
 def test_declare_prints_the_reference(runner, team, synced, app):

@@ -9,7 +9,7 @@ from crisis.errors import Conflict
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.people.service import get_person
-from tests.incidents.helpers import kinds, step_state
+from tests.support.incidents import kinds, step_state
 
 TIMEOUT = 30
 

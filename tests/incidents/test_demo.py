@@ -5,7 +5,7 @@ from __future__ import annotations
 from crisis.demo import seed_demo
 from crisis.extensions import db
 from crisis.incidents import service
-from tests.incidents.helpers import counts
+from tests.support.incidents import counts
 
 
 def test_seed_demo_declares_two_incidents_once(app, synced):

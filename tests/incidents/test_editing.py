@@ -6,7 +6,7 @@ import pytest
 
 from crisis.errors import Forbidden, InvalidInput
 from crisis.incidents.editing import edit_incident
-from tests.incidents.helpers import act, counts, events, incident_state
+from tests.support.incidents import act, counts, events, incident_state
 
 LINK = [("tiktok", "https://www.tiktok.com/@kettle/video/1")]
 

@@ -10,8 +10,8 @@ from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.people.service import get_person
-from tests.conftest import START
-from tests.incidents.helpers import act, counts, events, incident_state, kinds, step_state
+from tests.support.constants import START
+from tests.support.incidents import act, counts, events, incident_state, kinds, step_state
 
 
 def iso(minutes: float) -> str:

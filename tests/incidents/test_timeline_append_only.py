@@ -9,7 +9,7 @@ from crisis.extensions import db
 from crisis.incidents import service
 from crisis.people.service import get_person
 from crisis.timeline.models import AppendOnlyViolation, TimelineEvent
-from tests.incidents.helpers import kinds
+from tests.support.incidents import kinds
 
 
 @pytest.fixture

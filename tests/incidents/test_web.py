@@ -8,7 +8,7 @@ import pytest
 
 from crisis.extensions import db
 from crisis.incidents import service
-from tests.incidents.helpers import counts, incident_state, kinds, step_state
+from tests.support.incidents import counts, incident_state, kinds, step_state
 
 
 def text(response) -> str:

@@ -17,8 +17,7 @@ from crisis.notifications.models import Notification, Webhook
 from crisis.notifications.service import notify
 from crisis.notifications.webhooks import DeliveryRefused, check_url
 from crisis.people.service import get_person
-
-from .conftest import free_port
+from tests.support.mail import free_port
 
 
 @pytest.fixture
@@ -226,7 +225,7 @@ def test_two_deliverers_at_once_send_each_row_once(app, make_person, receiver, s
 
 
 def test_the_sweep_only_writes_the_outbox_and_delivery_sends_it(app, make_person, smtp_server, receiver, clock):
-    from escalation.builders import incident, playbook_version, step
+    from tests.support.builders import incident, playbook_version, step
 
     owner = make_person("owner@example.com")
     add_hook(app, receiver.url)
@@ -264,7 +263,7 @@ def test_smtp_login_is_used_when_configured(app, people):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    from .conftest import MailBox
+    from tests.support.mail import MailBox
 
     logins = []
 

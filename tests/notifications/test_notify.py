@@ -137,7 +137,7 @@ def test_the_same_url_registered_twice_is_posted_once(app):
 
 
 def test_email_subject_names_the_incident_once(app, pair):
-    from escalation.builders import incident, playbook_version
+    from tests.support.builders import incident, playbook_version
 
     with app.app_context():
         item = incident(playbook_version())

@@ -10,11 +10,7 @@ from crisis.extensions import db
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import find_person
 from crisis.statements.models import HoldingStatement, SpokespersonAuthorisation
-
-
-def audit_actions(app) -> list[tuple[str, str, str]]:
-    with app.app_context():
-        return [(e.actor_name, e.action, e.target) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+from tests.support.audit import audit_actions
 
 
 @pytest.fixture

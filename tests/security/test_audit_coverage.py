@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.test_admin import audit_actions
+from tests.support.audit import audit_actions
 
 
 def test_cli_user_and_token_management_is_audited(app, runner):

@@ -18,8 +18,8 @@ from crisis.notifications.webhooks import DeliveryRefused, add_webhook, check_ur
 from crisis.people.models import Person
 from crisis.timeline.models import TimelineEvent
 from crisis.web.formatting import markdown
-from tests.conftest import PASSWORD
-from tests.security.test_url_map import ROUTES, _path, module_app
+from tests.support.constants import PASSWORD
+from tests.support.url_map import ROUTES, _path, module_app
 
 EVIL = (
     'Check <script>alert("guidance")</script> first. '

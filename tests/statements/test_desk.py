@@ -6,7 +6,7 @@ import pytest
 
 from crisis.errors import Conflict
 from crisis.incidents import service as incidents
-from tests.incidents.helpers import act, counts, step_state
+from tests.support.incidents import act, counts, step_state
 
 
 def page(client, path: str) -> str:

@@ -229,10 +229,8 @@ def test_publish_needs_a_web_address(desk, team, spokesperson):
     ("severity", "approvers"),
     [("SEV1", ["legal", "marketing"]), ("SEV2", ["legal", "marketing"]), ("SEV3", ["marketing"]), ("SEV4", ["marketing"])],
 )
-def test_a_statement_for_no_step_needs_the_default_approvers_of_its_severity(app, team, incident_factory, severity, approvers):
-    from tests.statements.conftest import Desk
-
-    desk = Desk(app, incident_factory(severity=severity))
+def test_a_statement_for_no_step_needs_the_default_approvers_of_its_severity(app, team, incident_factory, desk_for, severity, approvers):
+    desk = desk_for(incident_factory(severity=severity))
     sid = desk.draft(team.social, body="We are aware and looking into it.")
     desk.submit(team.social, sid)
     assert [a["role"] for a in desk.get(sid)["approvals"]] == approvers

@@ -1,9 +1,10 @@
-"""Small helpers shared by the incident tests: read back state through the domain service."""
+"""Read incident state back through the domain service, and run a sweep."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from crisis.escalation.engine import run_sweep
 from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.models import Incident, IncidentCounter
@@ -57,3 +58,10 @@ def act(app, action, ref: str, actor: str, **kwargs):
         if isinstance(result, Incident):
             return IncidentOut.of(result).model_dump(exclude_unset=True)
         return result
+
+
+def sweep(app) -> None:
+    """Run one escalation sweep and commit it, as the scheduler would."""
+    with app.app_context():
+        run_sweep()
+        db.session.commit()

@@ -30,6 +30,6 @@ def test_open_timeline_refreshes_itself_when_a_step_escalates(app, team, inciden
     _sweep(app)
     # crisis.js swaps in /incidents/<ref>/timeline/live: the late step and the escalation appear.
     expect(tab.page.locator(".late-list")).to_contain_text("Gather the facts", timeout=8_000)
-    expect(tab.page.locator("ol.timeline")).to_contain_text("step.escalated")
+    expect(tab.page.locator("ol.timeline")).to_contain_text("step escalated")
     assert tab.page.evaluate("window.__notReloaded") is True
     tab.shoot("refreshed")

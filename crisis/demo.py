@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask.cli import with_appcontext
 
@@ -10,6 +12,8 @@ from crisis.extensions import db
 from crisis.incidents.demo import seed_demo_incidents
 from crisis.people.service import create_person, find_person
 from crisis.statements import service as statements
+from crisis.training.courses import courses
+from crisis.training.service import latest_completion, record_completion
 
 DEMO_PASSWORD = "crisis-demo-2026"
 
@@ -37,6 +41,7 @@ def seed_demo() -> list[str]:
             create_person(email=email, name=name, password=DEMO_PASSWORD, permissions=permissions, roles=roles)
             created.append(email)
     _seed_statements()
+    _seed_training()
 
     seed_demo_incidents()
     db.session.commit()
@@ -57,6 +62,21 @@ def _seed_statements() -> None:
             body="We've seen {link} and we're looking into it now. We'll update you here shortly. — {company}",
             approved_by=admin,
         )
+
+
+def _seed_training() -> None:
+    """Record, a month back, the courses each demo person's roles need, so the demo team starts ready."""
+    admin = find_person("admin@example.com")
+    trained_on = (clock.now() - timedelta(days=30)).date()
+    for email, _name, _permissions, roles in DEMO_PEOPLE:
+        person = find_person(email)
+        held = {role.split(":")[0] for role in roles}
+        for course in courses().values():
+            if person is None or not held & set(course.roles):
+                continue
+            if latest_completion(person_id=person.id, course_key=course.key) is None:
+                record_completion(person=person, course_key=course.key, completed_on=trained_on, source="cli",
+                                  recorded_by=admin, evidence="Demo data")
 
 
 @click.command("seed-demo")

@@ -17,6 +17,8 @@ def test_seed_demo_declares_two_incidents_once(app, synced):
         assert viral.status == "responding"
         assert viral.step("gather-facts").status == "done"
         assert viral.step("respond-and-fix").applicability == "applies"
+        # The demo team starts trained, so its SEV2 carries no "nobody is ready" warning.
+        assert not [w for w in service.incident_warnings(viral) if "ready" in w]
         seed_demo()
         db.session.commit()
     assert counts(app)[0] == 2

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import update
-
 from crisis.errors import Forbidden, InvalidInput
 from crisis.extensions import db
 from crisis.incidents import service
@@ -63,9 +61,6 @@ def edit_incident(
 
 def _replace_links(incident: Incident, new_links) -> None:
     # Rows are updated in place where they can be, extra rows added and surplus ones removed.
-    # The incident row is updated too, so its revision trigger (crisis.incidents.revisions)
-    # changes the answer's stamp even when a later insert reuses a deleted row's id.
-    db.session.execute(update(Incident).where(Incident.id == incident.id).values(title=Incident.title))
     existing = list(incident.links)
     for row, link in zip(existing, new_links, strict=False):
         row.platform, row.url = link.platform, link.url

@@ -321,7 +321,7 @@ def declare_incident(
     if severity in (Severity.SEV1, Severity.SEV2) and not is_drill:
         from crisis.readiness.board import readiness_warning
 
-        needed = {role for step_def, r in zip(ordered, rows, strict=True) if r["applicability"] != "excluded"
+        needed = {role for step_def, r in zip(ordered, rows, strict=True) if r["applicability"] != Applicability.EXCLUDED
                   for role in (step_def.role, *step_def.approval)}
         if unready := readiness_warning(roles=needed):
             warnings.append(unready)

@@ -9,8 +9,8 @@ process's memory:
   project's rule), so the events are the change log; the count also moves when two writers
   commit out of id order, which the newest id alone would miss;
 - the dashboard: the newest incident and the newest timeline event anywhere;
-- a person's steps: how many steps they own, and the count and newest of the events (notes
-  aside) of the incidents those steps belong to;
+- a person's steps: how many steps they own, the count and newest of the events (notes aside)
+  of the incidents those steps belong to, and the approvals pending on their roles;
 - a person's bell: how many in-app notifications are unread and the newest one.
 
 Texts such as "due in 3 min" change with time alone, so every stamp also carries the current
@@ -39,7 +39,8 @@ from crisis.errors import NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications.models import Notification
-from crisis.people.models import Person, PersonPermission
+from crisis.people.models import Person, PersonPermission, RoleMembership
+from crisis.statements.models import StatementApproval
 from crisis.timeline.models import TimelineEvent
 
 DEFAULT_TICK_SECONDS = 15
@@ -50,6 +51,7 @@ WATCHED_PERMISSIONS = (Permission.ADMIN.value, Permission.VIEW.value, Permission
 _events, _steps = TimelineEvent.__table__, IncidentStep.__table__
 _notifications, _incidents = Notification.__table__, Incident.__table__
 _people, _permissions = Person.__table__, PersonPermission.__table__
+_approvals, _memberships = StatementApproval.__table__, RoleMembership.__table__
 
 
 def _events_where(where: Any) -> Any:
@@ -74,6 +76,12 @@ def _columns(kind: str) -> list[Any]:
             # A note changes the incident page, not the list of a person's steps.
             _events_where(and_(_events.c.incident_id.in_(select(_steps.c.incident_id).where(owned)),
                                _events.c.kind != "incident.note")),
+            # My steps also lists the statements waiting on the person's roles to approve.
+            select(func.count().cast(String) + "." + func.coalesce(func.max(_approvals.c.id), 0).cast(String))
+            .where(_approvals.c.status == "pending",
+                   _approvals.c.role.in_(select(_memberships.c.role).where(
+                       _memberships.c.person_id == bindparam("person_id"))))
+            .scalar_subquery(),
         ]
     mine = and_(_notifications.c.recipient_id == bindparam("person_id"),
                 _notifications.c.channel == NotificationChannel.IN_APP.value)
@@ -144,8 +152,8 @@ def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | Non
             row = row[2:]
             found.append(f"{newest_event or 0}.{newest_incident or 0}.{now_tick}")
         elif kind == "steps":
-            found.append(f"{row[0]}.{row[1]}.{now_tick}")
-            row = row[2:]
+            found.append(f"{row[0]}.{row[1]}.{row[2]}.{now_tick}")
+            row = row[3:]
         else:
             unread, total, newest = row[:3]
             row = row[3:]

@@ -13,8 +13,8 @@ def test_export_writes_every_kind_of_record_without_secrets(app, runner, team, i
     assert social.post(f"/api/v1/incidents/{ref}/statements",
                        json={"platform": "x", "body": "We are aware.", "step": "holding-statement"}).status_code == 201
     with app.app_context():
-        from crisis.admin.audit import audit
         from crisis.alerts.models import Alert
+        from crisis.audit import audit
         from crisis.incidents.service import change_incident, get_incident
         from crisis.people.service import get_person
         from crisis.reviews.service import ActionInput, write_review

@@ -6,6 +6,8 @@ import pytest
 from flask import template_rendered
 
 from crisis.extensions import db
+from crisis.live.stamps import steps_stamp
+from crisis.people.service import get_person
 
 
 @pytest.fixture
@@ -152,3 +154,18 @@ def test_a_render_beyond_the_process_limit_is_told_to_come_back(app, client, log
     assert answer.status_code == 200 and "Complete" in answer.get_data(as_text=True)
     busy = gate.render(lambda: client.get(f"/live/incident/{ref}"))
     assert busy.headers["Retry-After"] == "1"
+
+
+def test_a_statement_waiting_for_approval_moves_the_approvers_steps_stamp(app, team, incident_factory, api_client,
+                                                                            make_person):
+    ref = incident_factory()
+    # A legal backup owns no step of this incident: only the pending approval can move their stamp.
+    make_person("legal.backup@example.com", permissions=["respond", "approve", "view"], roles=["legal:backup"])
+    with app.app_context():
+        approver = get_person("legal.backup@example.com")
+        before = steps_stamp(person_id=approver.id)
+    drafted = api_client(team.lead).post(f"/api/v1/incidents/{ref}/statements",
+                                         json={"platform": "x", "body": "We are looking into it."})
+    assert drafted.status_code == 201, drafted.json
+    with app.app_context():
+        assert steps_stamp(person_id=approver.id) != before

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import current_app
@@ -13,21 +11,9 @@ from flask.cli import with_appcontext
 from crisis.drills import service
 from crisis.drills.scenarios import load_scenarios, scenarios
 from crisis.drills.scoring import score_dict, score_incident
-from crisis.errors import DomainError
-from crisis.extensions import db
+from crisis.incidents.cli import run_service_call
 from crisis.incidents.service import get_incident
 from crisis.people.service import get_person
-
-
-def _run(action: Callable[[], Any]) -> Any:
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        field = f" ({error.field})" if error.field else ""
-        raise click.ClickException(f"{error.message}{field}") from None
-    db.session.commit()
-    return result
 
 
 @click.group("drills", help="Drill scenarios (drills/*.yaml): run one, end it, score it.")
@@ -65,7 +51,7 @@ def list_() -> None:
 @with_appcontext
 def start(scenario: str, as_email: str) -> None:
     """Start a drill; prints the drill incident's reference on the last line."""
-    run = _run(lambda: service.start_drill(scenario_key=scenario, actor=get_person(as_email, field="as")))
+    run = run_service_call(lambda: service.start_drill(scenario_key=scenario, actor=get_person(as_email, field="as")))
     for inject in run.injects:
         click.echo(f"inject {inject.key} at {inject.due_at.isoformat()}: {inject.title}")
     click.echo(run.incident.ref)
@@ -77,7 +63,7 @@ def start(scenario: str, as_email: str) -> None:
 @with_appcontext
 def end(ref: str, as_email: str) -> None:
     """End a drill now."""
-    run = _run(lambda: service.end_drill(incident=get_incident(ref), actor=get_person(as_email, field="as")))
+    run = run_service_call(lambda: service.end_drill(incident=get_incident(ref), actor=get_person(as_email, field="as")))
     click.echo(f"{run.incident.ref} ended" + (" early" if run.ended_early else ""))
 
 
@@ -87,7 +73,7 @@ def end(ref: str, as_email: str) -> None:
 @with_appcontext
 def score(ref: str, as_json: bool) -> None:
     """Print an incident's score against its playbook's deadlines."""
-    result = _run(lambda: score_dict(score_incident(incident=get_incident(ref))))
+    result = run_service_call(lambda: score_dict(score_incident(incident=get_incident(ref))))
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

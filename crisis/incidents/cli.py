@@ -20,7 +20,7 @@ from crisis.people.service import get_person
 STATUS_CHOICES = ["open", "closed", "all", *service.STATUSES]
 
 
-def _run(action: Callable[[], Any]) -> Any:
+def run_service_call(action: Callable[[], Any]) -> Any:
     """Run one service call and commit, or roll back and exit non-zero with its message."""
     try:
         result = action()
@@ -67,7 +67,7 @@ def declare_command(playbook_key, title, severity, summary, triage_owner, links,
         if not sep:
             raise click.BadParameter(f"{spec!r}: write question=choice", param_hint="--answer")
         parsed_answers[key.strip()] = value.strip()
-    declared = _run(lambda: service.declare_incident(
+    declared = run_service_call(lambda: service.declare_incident(
         playbook_key=playbook_key, title=title, severity=severity.upper() if severity else None, summary=summary,
         declared_by=declarer, triage_owner_email=triage_owner, links=[_parse_link(s) for s in links],
         is_drill=drill, actor_label="" if declarer else "cli", triage_answers=parsed_answers,
@@ -88,7 +88,7 @@ def incidents_group() -> None:
 @with_appcontext
 def list_command(status, severity) -> None:
     """List incidents, newest first."""
-    found = _run(lambda: service.list_incidents(status=status, severity=severity))
+    found = run_service_call(lambda: service.list_incidents(status=status, severity=severity))
     if not found:
         click.echo(f"no {status} incidents")
         return
@@ -102,7 +102,7 @@ def list_command(status, severity) -> None:
 @with_appcontext
 def show_command(ref) -> None:
     """Show an incident and its steps."""
-    incident = _run(lambda: service.get_incident(ref))
+    incident = run_service_call(lambda: service.get_incident(ref))
     data = IncidentOut.of(incident).model_dump()
     click.echo(f"{data['ref']}  {data['severity']}  {data['status']}  {data['title']}")
     click.echo(f"playbook {data['playbook']['key']} v{data['playbook']['version']}; "
@@ -120,7 +120,7 @@ def show_command(ref) -> None:
 def _step_command(name: str, help_text: str, call: Callable[..., Any], extra: list[click.Option]) -> click.Command:
     def command(ref, step, as_email, **kwargs) -> None:
         actor = _actor(as_email)
-        result = _run(lambda: call(incident=service.get_incident(ref), step_key=step, actor=actor, **kwargs))
+        result = run_service_call(lambda: call(incident=service.get_incident(ref), step_key=step, actor=actor, **kwargs))
         owner = f" (owner {result.owner.email})" if result.owner is not None else ""
         click.echo(f"{ref} {result.key}: {result.status}{owner}")
 
@@ -159,7 +159,7 @@ incidents_group.add_command(_step_command(
 def change_command(ref, as_email, severity, status, triage_owner, force_reason) -> None:
     """Change severity, status or triage owner."""
     actor = _actor(as_email)
-    incident = _run(lambda: service.change_incident(
+    incident = run_service_call(lambda: service.change_incident(
         incident=service.get_incident(ref), actor=actor, severity=severity.upper() if severity else None,
         status=status, triage_owner_email=triage_owner, force_reason=force_reason,
     ))
@@ -179,7 +179,7 @@ def edit_command(ref, as_email, title, summary, links, no_links) -> None:
     """Correct an incident's title, summary or source links."""
     actor = _actor(as_email)
     new_links = [] if no_links else ([_parse_link(spec) for spec in links] if links else None)
-    changed = _run(lambda: edit_incident(
+    changed = run_service_call(lambda: edit_incident(
         incident=service.get_incident(ref), actor=actor, title=title, summary=summary, links=new_links,
     ))
     click.echo(f"{ref.upper()}: changed {', '.join(changed)}" if changed else f"{ref.upper()}: nothing changed")
@@ -199,7 +199,7 @@ def triage_command(ref, answers, as_email) -> None:
         if not sep:
             raise click.ClickException(f"{spec!r}: write question=choice")
         parsed[key.strip()] = value.strip()
-    incident = _run(lambda: service.record_triage_answers(
+    incident = run_service_call(lambda: service.record_triage_answers(
         incident=service.get_incident(ref), actor=actor, answers=parsed))
     click.echo(f"{incident.ref} answers: " + ", ".join(f"{k}={v}" for k, v in incident.triage_answers.items()))
 
@@ -212,7 +212,7 @@ def triage_command(ref, answers, as_email) -> None:
 def note_command(ref, text, as_email) -> None:
     """Add a note to the timeline."""
     actor = _actor(as_email)
-    _run(lambda: service.add_note(incident=service.get_incident(ref), actor=actor, text=text))
+    run_service_call(lambda: service.add_note(incident=service.get_incident(ref), actor=actor, text=text))
     click.echo(f"{ref}: note added")
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from crisis.errors import DomainError
-from crisis.extensions import db
+from crisis.incidents.cli import run_service_call
 from crisis.people.service import get_person
 from crisis.training import service
 from crisis.training.courses import load_courses
@@ -29,17 +29,10 @@ def training() -> None:
 @with_appcontext
 def record(email: str, course: str, on: datetime, evidence: str, by: str) -> None:
     """Record that EMAIL completed COURSE on a day."""
-    try:
-        recorder = get_person(by, field="by") if by else None
-        completion = service.record_completion(
-            person=get_person(email), course_key=course, completed_on=on.date(), source="cli",
-            recorded_by=recorder, recorded_by_label="cli", evidence=evidence,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        field = f" ({error.field})" if error.field else ""
-        raise click.ClickException(f"{error.message}{field}") from None
-    db.session.commit()
+    completion = run_service_call(lambda: service.record_completion(
+        person=get_person(email), course_key=course, completed_on=on.date(), source="cli",
+        recorded_by=get_person(by, field="by") if by else None, recorded_by_label="cli", evidence=evidence,
+    ))
     click.echo(f"{email} completed {course} on {on.date().isoformat()}; valid until {completion.expires_at.date().isoformat()}")
 
 

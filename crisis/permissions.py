@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crisis.enums import Permission, ResponseRole
+from crisis.enums import ApprovalStatus, Permission, ResponseRole, StatementStatus
 
 if TYPE_CHECKING:
-    from crisis.incidents.models import Incident
+    from crisis.incidents.models import Incident, IncidentStep
     from crisis.people.models import Person
     from crisis.reviews.models import PostIncidentReview
-    from crisis.statements.models import Statement
+    from crisis.statements.models import Statement, StatementApproval
 
 LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 
@@ -26,6 +26,19 @@ def is_lead(person: Person, incident: Incident) -> bool:
         or (incident.triage_owner_id is not None and incident.triage_owner_id == person.id)
         or any(person.holds_role(role) for role in LEAD_ROLES)
     )
+
+
+def can_manage_incident(person: Person, incident: Incident) -> bool:
+    """Return whether a person may change severity, status, triage owner and triage answers."""
+    return is_lead(person, incident) or (incident.declared_by_id is not None and incident.declared_by_id == person.id)
+
+
+MANAGE_INCIDENT_RULE = "only the triage owner, the declarer, a triage or comms lead, or an admin"
+
+
+def can_act_on_step(person: Person, incident: Incident, step: IncidentStep) -> bool:
+    """Return whether a person may act on a step: its owner, the triage owner, admin, or a lead."""
+    return (step.owner_id is not None and step.owner_id == person.id) or is_lead(person, incident)
 
 
 def can_edit_statement(person: Person, statement: Statement) -> bool:
@@ -41,6 +54,29 @@ def can_edit_statement(person: Person, statement: Statement) -> bool:
 
 
 EDIT_STATEMENT_RULE = "only its author, the owner of its step, the triage owner, a triage or comms lead or an admin"
+
+
+def can_approve(person: Person, statement: Statement) -> bool:
+    """Return whether the person may decide at least one pending approval of the statement."""
+    return bool(decidable_approvals(person, statement)) and not wrote_current_version(person, statement)
+
+
+def is_pending_approver(person: Person, statement: Statement) -> bool:
+    """Return whether a pending approval waits on the person (whoever wrote the wording)."""
+    return bool(decidable_approvals(person, statement))
+
+
+def wrote_current_version(person: Person, statement: Statement) -> bool:
+    # Four eyes: whoever wrote the wording under review cannot be the one who signs it off.
+    return bool(statement.versions) and statement.versions[-1].edited_by_id == person.id
+
+
+def decidable_approvals(person: Person, statement: Statement) -> list[StatementApproval]:
+    """Return the pending approvals of a statement in review that this person's roles may decide."""
+    if statement.status != StatementStatus.IN_REVIEW.value or not person.can(Permission.APPROVE):
+        return []
+    # Only holders of the approver role sign off, admins included: sign-off is a role, not a rank.
+    return [a for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]
 
 
 def can_write_review(person: Person, incident: Incident, review: PostIncidentReview | None) -> bool:

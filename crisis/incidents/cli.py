@@ -8,7 +8,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from crisis.enums import Applicability
+from crisis.enums import SEVERITIES, Applicability
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents import service
@@ -49,7 +49,7 @@ def _parse_link(spec: str) -> tuple[str, str]:
 @click.command("declare")
 @click.option("--playbook", "playbook_key", required=True, help="Playbook key, e.g. viral-complaint.")
 @click.option("--title", required=True, help="What is happening, in a line.")
-@click.option("--severity", type=click.Choice(service.SEVERITIES, case_sensitive=False),
+@click.option("--severity", type=click.Choice(SEVERITIES, case_sensitive=False),
               help="Default: the playbook's default severity.")
 @click.option("--summary", default="", help="More detail (Markdown).")
 @click.option("--triage-owner", help="Email of the triage owner (default: the playbook's triage roster).")
@@ -84,7 +84,7 @@ def incidents_group() -> None:
 
 @incidents_group.command("list")
 @click.option("--status", type=click.Choice(STATUS_CHOICES), default="open", show_default=True)
-@click.option("--severity", type=click.Choice(service.SEVERITIES, case_sensitive=False))
+@click.option("--severity", type=click.Choice(SEVERITIES, case_sensitive=False))
 @with_appcontext
 def list_command(status, severity) -> None:
     """List incidents, newest first."""
@@ -151,7 +151,7 @@ incidents_group.add_command(_step_command(
 @incidents_group.command("change")
 @click.argument("ref")
 @click.option("--as", "as_email", required=True, help="Email of the person acting.")
-@click.option("--severity", type=click.Choice(service.SEVERITIES, case_sensitive=False))
+@click.option("--severity", type=click.Choice(SEVERITIES, case_sensitive=False))
 @click.option("--status", type=click.Choice(service.STATUSES))
 @click.option("--triage-owner", help="Email of the new triage owner.")
 @click.option("--force-reason", help="Resolve although required steps are open, saying why.")

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 from crisis.errors import Forbidden, InvalidInput
 from crisis.extensions import db
-from crisis.incidents import service
+from crisis.incidents.changes import lock_incident
+from crisis.incidents.checks import MAX_SUMMARY, check_links, check_title
 from crisis.incidents.models import Incident, IncidentLink
 from crisis.people.models import Person
+from crisis.permissions import can_manage_incident
 from crisis.timeline.service import record
 
 
@@ -27,17 +29,17 @@ def edit_incident(
     """Correct the title, summary and/or source links; return the names of the fields that changed."""
     if title is None and summary is None and links is None:
         raise InvalidInput("Nothing to change: give a title, a summary or the links.", field="body")
-    new_title = service._check_title(title) if title is not None else None
+    new_title = check_title(title) if title is not None else None
     new_summary = (summary or "").strip() if summary is not None else None
-    if new_summary is not None and len(new_summary) > service.MAX_SUMMARY:
-        raise InvalidInput(f"The summary can be at most {service.MAX_SUMMARY} characters.", field="summary")
-    new_links = service._check_links(links) if links is not None else None
-    if not service.can_manage_incident(actor, incident):
+    if new_summary is not None and len(new_summary) > MAX_SUMMARY:
+        raise InvalidInput(f"The summary can be at most {MAX_SUMMARY} characters.", field="summary")
+    new_links = check_links(links) if links is not None else None
+    if not can_manage_incident(actor, incident):
         raise Forbidden(
             "Only the triage owner, the person who declared it, a triage or comms lead, or an admin may edit "
             "an incident.", field="incident",
         )
-    service._lock(incident)
+    lock_incident(incident)
     changed: list[str] = []
     if new_title is not None and new_title != incident.title:
         before, incident.title = incident.title, new_title

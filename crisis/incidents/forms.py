@@ -8,8 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from crisis.enums import SEVERITIES
 from crisis.errors import InvalidInput
-from crisis.incidents.service import MAX_LINKS, SEVERITIES, check_link
+from crisis.incidents.service import MAX_LINKS, check_link
 
 # Hosts whose platform name is not simply the middle of the host name.
 PLATFORM_HOSTS = {"twitter.com": "x", "t.co": "x", "youtu.be": "youtube", "fb.com": "facebook", "redd.it": "reddit"}

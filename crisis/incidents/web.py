@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from crisis.enums import Applicability, Permission, StepStatus
+from crisis.enums import SEVERITIES, Applicability, Permission, StepStatus
 from crisis.errors import DomainError, InvalidInput
 from crisis.escalation.targets import next_levels
 from crisis.extensions import db
@@ -14,6 +14,7 @@ from crisis.incidents import service
 from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import DeclareForm, parse_links
 from crisis.live.stamps import incident_stamp, steps_stamp
+from crisis.permissions import is_lead
 from crisis.playbooks.service import definition_of, list_playbooks
 from crisis.statements.waiting import approvals_waiting_on, pending_roles
 from crisis.web.access import permission_required
@@ -31,13 +32,13 @@ def list_incidents():
     mine = request.args.get("mine") == "1"
     incidents = service.list_incidents(
         status=status if status in ("open", "closed", "all") else "open",
-        severity=severity if severity in service.SEVERITIES else None,
+        severity=severity if severity in SEVERITIES else None,
         owner=current_user if mine else None,
     )
     late = service.late_counts([i.id for i in incidents])
     return render_template(
         "incidents/list.html", incidents=incidents, late=late, status=status, severity=severity, mine=mine,
-        severities=service.SEVERITIES,
+        severities=SEVERITIES,
     )
 
 
@@ -86,7 +87,7 @@ def new_incident():
                 flash(warning, "warning")
             return redirect(url_for("incidents.detail", ref=declared.ref))
     status = 422 if request.method == "POST" else 200
-    return render_template("incidents/new.html", form=form, picker=picker, severities=service.SEVERITIES), status
+    return render_template("incidents/new.html", form=form, picker=picker, severities=SEVERITIES), status
 
 
 def _field_error(form: DeclareForm, error: DomainError) -> None:
@@ -131,7 +132,7 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
         events=service.recent_events(incident),
         can_respond=can_respond,
         can_manage=can_respond and service.can_manage_incident(person, incident),
-        is_lead=can_respond and service.is_lead(person, incident),
+        is_lead=can_respond and is_lead(person, incident),
         can_act={s.key: can_respond and service.can_act_on_step(person, incident, s) for s in incident.steps},
         transitions=service.TRANSITIONS[incident.status],
         people=service.assignable_people() if can_respond else [],

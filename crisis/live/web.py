@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -41,13 +42,18 @@ bp = Blueprint("live", __name__)
 MAX_KEYS = 8
 RENDER_CACHE_SIZE = 256
 DEFAULT_POLL_SECONDS = 1
-# One live render at a time per worker process by default, waiting at most a quarter second.
+# One live render at a time per worker process by default; a viewer who finds it taken is told
+# to come back at once rather than holding one of the worker's few threads while it waits.
 DEFAULT_RENDERS_AT_ONCE = 1
-RENDER_WAIT_SECONDS = 0.25
+# A shared fragment this young is served for a newer stamp of the same part instead of
+# rendering again: while responders change an incident several times a second, each worker
+# renders its view-only page a few times a second, however many watch it.
+DEFAULT_SHARED_MAX_AGE = 0.5
 
 
 class SharedRenders:
-    """Rendered fragments by (part, stamp, viewer class), least recently used first out.
+    """Rendered fragments by (part, viewer class), the newest render of each, least recently used
+    first out.
 
     Per process, so each web worker renders a shared state once; bounded, so a long crisis
     cannot grow it. Threads of a gthread worker share it, hence the lock.
@@ -55,19 +61,26 @@ class SharedRenders:
 
     def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[str, str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: tuple, stamp: str, *, max_age: float = 0.0) -> tuple[str, str] | None:
+        """The (stamp, body) kept for `key` if it is this stamp's, or another's rendered at most
+        `max_age` seconds ago; else None."""
         with self._lock:
             found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+        kept_stamp, body, rendered_at = found
+        if kept_stamp == stamp or time.monotonic() - rendered_at <= max_age:
+            return kept_stamp, body
+        return None
 
-    def put(self, key: tuple, body: str) -> None:
+    def put(self, key: tuple, stamp: str, body: str) -> None:
         with self._lock:
-            self._items[key] = body
+            self._items[key] = (stamp, body, time.monotonic())
+            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
@@ -85,7 +98,7 @@ class RenderGate:
         self._slots = threading.BoundedSemaphore(limit)
 
     def render(self, render: Callable[[], str]) -> str | None:
-        if not self._slots.acquire(timeout=RENDER_WAIT_SECONDS):
+        if not self._slots.acquire(blocking=False):
             return None
         try:
             return render()
@@ -175,22 +188,39 @@ def _zone_of(watcher: Watcher) -> str:
 def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None):
     """Answer a fragment with its stamp as ETag: 304 if the viewer has it, else the body.
 
-    With `shared`, the body is rendered once per key in this process and served to every
-    viewer asking for that key; a render waits for the process's render gate.
+    With `shared` (the part and the class of viewer), the body is rendered once per stamp in
+    this process and served to every viewer of that class; while the part changes faster than
+    LIVE_SHARED_MAX_AGE, a render that young is served for the newer stamp too, under its own
+    stamp, so the page asks again on its next poll. A render waits for nothing: when the
+    process's render gate is taken, the viewer is told to come back.
     """
     if request.if_none_match.contains(stamp):
-        response = current_app.response_class(status=304)
-        response.set_etag(stamp)
-        return response
-    body = shared_renders().get(shared) if shared is not None else None
+        return _not_modified(stamp)
+    if shared is not None:
+        max_age = float(current_app.config.get("LIVE_SHARED_MAX_AGE", DEFAULT_SHARED_MAX_AGE))
+        kept = shared_renders().get(shared, stamp, max_age=max_age)
+        if kept is not None:
+            kept_stamp, body = kept
+            if request.if_none_match.contains(kept_stamp):
+                return _not_modified(kept_stamp)
+            return _fragment_response(kept_stamp, body)
+    body = render_gate().render(render)
     if body is None:
-        body = render_gate().render(render)
-        if body is None:
-            busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
-            busy.headers["Retry-After"] = "1"
-            return busy
-        if shared is not None:
-            shared_renders().put(shared, body)
+        busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
+        busy.headers["Retry-After"] = "1"
+        return busy
+    if shared is not None:
+        shared_renders().put(shared, stamp, body)
+    return _fragment_response(stamp, body)
+
+
+def _not_modified(stamp: str):
+    response = current_app.response_class(status=304)
+    response.set_etag(stamp)
+    return response
+
+
+def _fragment_response(stamp: str, body: str):
     response = current_app.response_class(body, mimetype="text/html")
     response.set_etag(stamp)
     response.headers["Cache-Control"] = "no-cache, private"
@@ -206,7 +236,7 @@ def incident(ref):
     if watcher.can(Permission.RESPOND):
         # Forms with this viewer's actions and CSRF token: rendered for them alone.
         return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
-    key = ("incident", ref.strip().upper(), stamp, _zone_of(watcher))
+    key = ("incident", ref.strip().upper(), _zone_of(watcher))
     return _fragment(
         stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
         shared=key,
@@ -223,7 +253,7 @@ def board():
 
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
-    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
+    key = ("board", _zone_of(watcher), watcher.can(Permission.DECLARE))
     return _fragment(stamp, lambda: render_template(
         "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
     ), shared=key)

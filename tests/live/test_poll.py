@@ -108,6 +108,32 @@ def test_view_only_viewers_share_one_render_of_an_unchanged_incident(app, team, 
     assert renders.count("incidents/_live.html") == 1
 
 
+def test_a_shared_render_this_young_stands_in_for_a_newer_stamp_and_the_page_asks_again(
+        app, team, incident_factory, api_client, renders):
+    ref = incident_factory()
+    viewer = app.test_client()
+    viewer.post("/login", data={"email": team.exec, "password": "correct-horse-battery"})
+    first = viewer.get(f"/live/incident/{ref}")
+    assert first.status_code == 200
+    noted = api_client(team.lead).post(f"/api/v1/incidents/{ref}/notes", json={"text": "Second post spotted"})
+    assert noted.status_code == 201, noted.json
+    moved = viewer.get(f"/live?k=incident:{ref}").json["stamps"][f"incident:{ref}"]
+    assert moved != first.headers["ETag"].strip('"')
+
+    renders.clear()
+    app.config["LIVE_SHARED_MAX_AGE"] = 3600  # the first render is still young
+    young = viewer.get(f"/live/incident/{ref}")
+    assert young.headers["ETag"] == first.headers["ETag"]  # under its own stamp: the page asks again
+    assert "Second post spotted" not in young.get_data(as_text=True)
+    assert "incidents/_live.html" not in renders
+
+    app.config["LIVE_SHARED_MAX_AGE"] = 0  # too old now: rendered afresh, once
+    fresh = viewer.get(f"/live/incident/{ref}")
+    assert fresh.headers["ETag"].strip('"') == moved
+    assert "Second post spotted" in fresh.get_data(as_text=True)
+    assert renders.count("incidents/_live.html") == 1
+
+
 def test_responders_fragment_carries_their_actions(client, login, team, incident_factory):
     ref = incident_factory()
     login(team.lead)

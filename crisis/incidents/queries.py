@@ -118,9 +118,14 @@ def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
     return {incident_id: count for incident_id, count in rows}
 
 
-def handover_candidates(steps: Sequence[IncidentStep]) -> dict[str, list[tuple[Person, list[str]]]]:
-    """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles."""
-    people = [p for p in assignable_people() if p.can(Permission.RESPOND)]
+def handover_candidates(
+    steps: Sequence[IncidentStep], people: Sequence[Person] | None = None
+) -> dict[str, list[tuple[Person, list[str]]]]:
+    """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles.
+
+    `people` are the active people when the caller has them already (assignable_people()).
+    """
+    people = [p for p in (assignable_people() if people is None else people) if p.can(Permission.RESPOND)]
     held = {p.id: {m.role for m in p.roles} for p in people}
     labels = {p.id: sorted(f"{m.role} backup" if m.is_backup else m.role for m in p.roles) for p in people}
     return {

@@ -122,6 +122,7 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
     steps = [s for s in incident.steps if s.applicability != Applicability.EXCLUDED]
     excluded = [s for s in incident.steps if s.applicability == Applicability.EXCLUDED]
     can_respond = actions and person.can(Permission.RESPOND)
+    people = service.assignable_people() if can_respond else []
     return dict(
         incident=incident,
         playbook=playbook,
@@ -135,8 +136,8 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
         is_lead=can_respond and is_lead(person, incident),
         can_act={s.key: can_respond and service.can_act_on_step(person, incident, s) for s in incident.steps},
         transitions=service.TRANSITIONS[incident.status],
-        people=service.assignable_people() if can_respond else [],
-        handover=service.handover_candidates(steps) if can_respond else {},
+        people=people,
+        handover=service.handover_candidates(steps, people) if can_respond else {},
         next_levels=next_levels(steps),
         statuses=StepStatus,
     )

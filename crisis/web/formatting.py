@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -65,7 +66,9 @@ def due_phrase(due_at: datetime | None) -> str:
     return f"overdue by {humanize_delta(delta)}"
 
 
+@functools.lru_cache(maxsize=1024)
 def markdown(text: str | None) -> Markup:
+    # Cached: the texts are mostly playbook guidance, rendered again on every incident page.
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
 
 

@@ -14,6 +14,7 @@ from crisis.drills.scoring import score_dict, score_incident
 from crisis.incidents.cli import run_service_call
 from crisis.incidents.service import get_incident
 from crisis.people.service import get_person
+from crisis.readiness.sweep import run_readiness_sweep
 
 
 @click.group("drills", help="Drill scenarios (drills/*.yaml): run one, end it, score it.")
@@ -86,7 +87,6 @@ def score(ref: str, as_json: bool) -> None:
 @with_appcontext
 def sweep() -> None:
     """Post the injects that fell due and send training reminders, once, now."""
-    from crisis.readiness.sweep import run_readiness_sweep
 
     result = run_readiness_sweep()
     click.echo(f"injects posted: {result.injects}; reminders sent: {result.reminders}")

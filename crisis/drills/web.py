@@ -15,6 +15,7 @@ from crisis.extensions import db
 from crisis.incidents.service import can_manage_incident, get_incident
 from crisis.playbooks.service import list_playbooks
 from crisis.web.access import permission_required
+from crisis.web.formatting import humanize_delta
 
 bp = Blueprint("drills", __name__)
 
@@ -86,6 +87,5 @@ def seconds_phrase(value: int | None) -> str:
     """A number of seconds said the way a person would ('12 min'); a dash when unknown."""
     from datetime import timedelta
 
-    from crisis.web.formatting import humanize_delta
 
     return "—" if value is None else humanize_delta(timedelta(seconds=value))

@@ -32,6 +32,9 @@ from flask_login import current_user
 
 from crisis.enums import Permission
 from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.executive.metrics import load_board
+from crisis.executive.web import _time_formatter
+from crisis.incidents.web import detail_context, my_steps_context
 from crisis.live import stamps
 from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
 from crisis.web.access import permission_required
@@ -199,7 +202,6 @@ def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = N
 
 @bp.route("/live/incident/<ref>")
 def incident(ref):
-    from crisis.incidents.web import detail_context
 
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
@@ -218,8 +220,6 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 
 @bp.route("/live/board")
 def board():
-    from crisis.executive.metrics import load_board
-    from crisis.executive.web import _time_formatter
 
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
@@ -235,7 +235,6 @@ board.required_permission = "view"  # type: ignore[attr-defined]
 @bp.route("/live/my-steps")
 @permission_required(None)
 def my_steps():
-    from crisis.incidents.web import my_steps_context
 
     stamp = stamps.steps_stamp(person_id=current_user.id)
     return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))

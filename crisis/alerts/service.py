@@ -39,6 +39,7 @@ from crisis.incidents.models import Incident
 from crisis.inputs import fits_id
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import find_person
+from crisis.permissions import has_permission
 
 __all__ = [
     "ACTIONS", "INTAKES", "INTAKE_LABELS", "MAX_INCIDENT_TITLE", "MAX_TITLE", "RateLimited", "Signal",
@@ -87,7 +88,7 @@ def confirm_alert(
     triage_owner_email: str | None = None,
 ) -> Incident:
     """Open an incident from a pending alert (and attach the pending alerts of its group)."""
-    if not actor.can(Permission.DECLARE):
+    if not has_permission(actor, Permission.DECLARE):
         raise Forbidden("confirming an alert declares an incident: this needs the 'declare' permission")
     _claim(alert, "incident", actor)
     playbook_key = (playbook_key or alert.playbook_key or "").strip()
@@ -117,7 +118,7 @@ def confirm_alert(
 
 def dismiss_alert(*, alert: Alert, actor: Person, reason: str = "") -> Alert:
     """Dismiss a pending alert; its repeats stay with it until its source resolves it."""
-    if not actor.can(Permission.DECLARE):
+    if not has_permission(actor, Permission.DECLARE):
         raise Forbidden("dismissing an alert needs the 'declare' permission")
     if len(reason) > 2000:
         raise InvalidInput("the reason is longer than 2,000 characters", field="reason")

@@ -22,10 +22,11 @@ from crisis.enums import IncidentStatus, Permission
 from crisis.errors import Conflict, Forbidden, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
-from crisis.incidents.service import can_manage_incident, change_incident, declare_incident
+from crisis.incidents.service import change_incident, declare_incident
 from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders
+from crisis.permissions import can_end_drill, has_permission
 from crisis.timeline.service import record
 
 OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, IncidentStatus.RESPONDING,
@@ -35,7 +36,7 @@ OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, I
 def start_drill(*, scenario_key: str, actor: Person) -> DrillRun:
     """Open a drill incident from a scenario and schedule its injects from the declaration time."""
 
-    if not actor.can(Permission.DECLARE):
+    if not has_permission(actor, Permission.DECLARE):
         raise Forbidden("starting a drill needs the declare permission", field="actor")
     scenario = get_scenario(scenario_key)
     declared = declare_incident(
@@ -129,7 +130,7 @@ def end_drill(*, incident: Incident, actor: Person) -> DrillRun:
     run = run_of(incident)
     if run.ended_at is not None:
         raise Conflict(f"the drill {incident.ref} already ended", field="drill")
-    if not can_manage_incident(actor, incident):
+    if not can_end_drill(actor, incident):
         raise Forbidden("only the triage owner, the declarer, a lead or an admin may end a drill", field="actor")
     now = clock.now()
     unposted = [i.key for i in run.injects if i.posted_at is None]

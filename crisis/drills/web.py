@@ -13,6 +13,7 @@ from crisis.enums import Permission
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents.service import can_manage_incident, get_incident
+from crisis.permissions import has_permission
 from crisis.playbooks.service import list_playbooks
 from crisis.web.access import permission_required
 from crisis.web.formatting import humanize_delta
@@ -30,7 +31,7 @@ def index():
     return render_template(
         "drills/index.html", scenarios=sorted(scenarios().values(), key=lambda s: s.title), runs=runs, last=last,
         scores={run.id: score_incident(incident=run.incident).on_time_share for run in runs if run.ended_at},
-        can_start=current_user.can(Permission.DECLARE),
+        can_start=has_permission(current_user, Permission.DECLARE),
         playbook_titles={version.key: version.title for version in list_playbooks()},
     )
 
@@ -77,7 +78,7 @@ def report(ref: str):
         ]
     return render_template(
         "drills/report.html", incident=incident, run=run, score=score_incident(incident=incident), earlier=earlier,
-        can_end=run is not None and run.ended_at is None and current_user.can(Permission.RESPOND)
+        can_end=run is not None and run.ended_at is None and has_permission(current_user, Permission.RESPOND)
         and can_manage_incident(current_user, incident),
     )
 

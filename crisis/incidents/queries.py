@@ -22,6 +22,7 @@ from crisis.incidents.checks import check_severity
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.people.models import Person
 from crisis.people.service import role_primary
+from crisis.permissions import has_permission
 from crisis.playbooks.definition import Playbook
 from crisis.playbooks.service import definition_of
 from crisis.readiness.board import declared_readiness_warning
@@ -120,7 +121,7 @@ def late_counts(incident_ids: Sequence[int]) -> dict[int, int]:
 
 def handover_candidates(steps: Sequence[IncidentStep]) -> dict[str, list[tuple[Person, list[str]]]]:
     """Return, per step key, who may take it over (holds respond), its role's holders first, with their roles."""
-    people = [p for p in assignable_people() if p.can(Permission.RESPOND)]
+    people = [p for p in assignable_people() if has_permission(p, Permission.RESPOND)]
     held = {p.id: {m.role for m in p.roles} for p in people}
     labels = {p.id: sorted(f"{m.role} backup" if m.is_backup else m.role for m in p.roles) for p in people}
     return {

@@ -37,6 +37,7 @@ from crisis.executive.web import _time_formatter
 from crisis.incidents.web import detail_context, my_steps_context
 from crisis.live import stamps
 from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
+from crisis.permissions import has_permission
 from crisis.web.access import permission_required
 
 bp = Blueprint("live", __name__)
@@ -134,7 +135,7 @@ def _signed_in(permission: str | None = None) -> Watcher:
     watcher = current_watcher()
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
-    if permission is not None and not watcher.can(permission):
+    if permission is not None and not has_permission(watcher, permission):
         abort(403)
     return watcher
 
@@ -153,7 +154,7 @@ def poll():
     watcher = watcher_of(facts, *named)
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
-    if ({"incident", "board"} & set(kinds)) and not watcher.can(Permission.VIEW):
+    if ({"incident", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
         raise Forbidden("you may not watch incidents or the dashboard", field="k")
     if None in found:
         raise NotFound(f"no incident {ref!r}", field="k")
@@ -205,7 +206,7 @@ def incident(ref):
 
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
-    if watcher.can(Permission.RESPOND):
+    if has_permission(watcher, Permission.RESPOND):
         # Forms with this viewer's actions and CSRF token: rendered for them alone.
         return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
     key = ("incident", ref.strip().upper(), stamp, _zone_of(watcher))
@@ -223,7 +224,7 @@ def board():
 
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
-    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
+    key = ("board", stamp, _zone_of(watcher), has_permission(watcher, Permission.DECLARE))
     return _fragment(stamp, lambda: render_template(
         "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
     ), shared=key)

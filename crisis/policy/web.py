@@ -8,6 +8,7 @@ from flask_login import current_user
 from crisis.enums import Permission
 from crisis.errors import DomainError
 from crisis.extensions import db
+from crisis.permissions import has_permission
 from crisis.policy import service
 from crisis.web.access import permission_required
 
@@ -18,7 +19,7 @@ bp = Blueprint("policy", __name__)
 @permission_required(None)
 def page():
     current = service.current_policy()
-    is_admin = current_user.can(Permission.ADMIN)
+    is_admin = has_permission(current_user, Permission.ADMIN)
     return render_template(
         "policy/page.html", policy=current,
         acknowledged=service.acknowledgement_of(person=current_user, version=current) if current else None,

@@ -10,7 +10,7 @@ from crisis.errors import Conflict, Forbidden, InvalidInput
 from crisis.extensions import db
 from crisis.notifications import triggers
 from crisis.people.models import Person
-from crisis.permissions import decidable_approvals, wrote_current_version
+from crisis.permissions import decidable_approvals, has_permission, wrote_current_version
 from crisis.statements.checks import not_an_approver, not_in_review
 from crisis.statements.models import (
     ApprovalStatus,
@@ -27,7 +27,7 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
     lock_statement(statement)
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
-    if not actor.can(Permission.APPROVE):
+    if not has_permission(actor, Permission.APPROVE):
         raise Forbidden("approving statements needs the 'approve' permission")
     if wrote_current_version(actor, statement):
         raise Forbidden("You wrote this version of the statement, so another approver must approve it.")
@@ -99,7 +99,7 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
         raise InvalidInput("reason must be at most 2000 characters", field="reason")
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
-    if not actor.can(Permission.APPROVE):
+    if not has_permission(actor, Permission.APPROVE):
         raise Forbidden("sending statements back needs the 'approve' permission")
     approvals = decidable_approvals(actor, statement)
     if role is not None:

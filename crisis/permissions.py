@@ -142,12 +142,16 @@ def wrote_current_version(person: Person, statement: Statement) -> bool:
     return bool(statement.versions) and statement.versions[-1].edited_by_id == person.id
 
 
-def decidable_approvals(person: Person, statement: Statement) -> list[StatementApproval]:
-    """Return the pending approvals of a statement in review that this person's roles may decide."""
+def decidable_approvals(person: Person, statement: Statement, *, role: str | None = None) -> list[StatementApproval]:
+    """Return the pending approvals of a statement in review that this person's roles may decide
+    (only the one in `role`, if named)."""
     if statement.status != StatementStatus.IN_REVIEW.value or not has_permission(person, Permission.APPROVE):
         return []
     # Only holders of the approver role sign off, admins included: sign-off is a role, not a rank.
-    return [a for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]
+    return [
+        a for a in statement.approvals
+        if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role) and role in (None, a.role)
+    ]
 
 
 # -- reviews, notifications, training records -------------------------------------------------

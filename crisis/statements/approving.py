@@ -31,11 +31,7 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
         raise Forbidden("approving statements needs the 'approve' permission")
     if wrote_current_version(actor, statement):
         raise Forbidden("You wrote this version of the statement, so another approver must approve it.")
-    approvals = decidable_approvals(actor, statement)
-    if role is not None:
-        approvals = [a for a in approvals if a.role == role]
-    if not approvals:
-        raise Forbidden(not_an_approver(statement, actor, role))
+    approvals = _approvals_to_decide(statement, actor, role)
     now = clock.now()
     roles = []
     for approval in approvals:
@@ -101,11 +97,7 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
         raise Conflict(not_in_review(statement), field="statement")
     if not has_permission(actor, Permission.APPROVE):
         raise Forbidden("sending statements back needs the 'approve' permission")
-    approvals = decidable_approvals(actor, statement)
-    if role is not None:
-        approvals = [a for a in approvals if a.role == role]
-    if not approvals:
-        raise Forbidden(not_an_approver(statement, actor, role))
+    approvals = _approvals_to_decide(statement, actor, role)
     now = clock.now()
     claimed = db.session.execute(
         update(Statement)
@@ -133,3 +125,11 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
     triggers.statement_sent_back(statement=statement, author_id=wording_author_id(statement), actor_id=actor.id,
                                  reason=reason)
     return statement
+
+
+def _approvals_to_decide(statement: Statement, actor: Person, role: str | None) -> list[StatementApproval]:
+    """Return the pending approvals the actor may decide (in `role` only, if named), or refuse."""
+    approvals = decidable_approvals(actor, statement, role=role)
+    if not approvals:
+        raise Forbidden(not_an_approver(statement, actor, role))
+    return approvals

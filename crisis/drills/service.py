@@ -35,7 +35,6 @@ OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, I
 
 def start_drill(*, scenario_key: str, actor: Person) -> DrillRun:
     """Open a drill incident from a scenario and schedule its injects from the declaration time."""
-
     if not has_permission(actor, Permission.DECLARE):
         raise Forbidden("starting a drill needs the declare permission", field="actor")
     scenario = get_scenario(scenario_key)
@@ -92,7 +91,6 @@ def post_due_injects(*, now: datetime | None = None) -> int:
 
 
 def _post(inject: DrillInject, now: datetime) -> None:
-
     incident = inject.run.incident
     record(
         incident_id=incident.id, kind="drill.inject", actor_label="drill", at=now,
@@ -126,7 +124,6 @@ def participants_to_tell(*, incident: Incident, roles: list[str]) -> list[Person
 
 def end_drill(*, incident: Incident, actor: Person) -> DrillRun:
     """End a drill now: unposted injects are dropped, escalation stops, practice is recorded."""
-
     run = run_of(incident)
     if run.ended_at is not None:
         raise Conflict(f"the drill {incident.ref} already ended", field="drill")

@@ -52,7 +52,6 @@ def escalation() -> None:
 @with_appcontext
 def sweep() -> None:
     """Run one escalation sweep (with approvals and reminders) now and print what it did."""
-
     result = sweep_all()
     db.session.remove()
     click.echo(f"escalated {result.escalated} step level(s), stopped {result.stopped}, in {result.seconds:.3f}s")

@@ -229,7 +229,6 @@ def poll_job(app: Flask, waker: _Waker) -> None:
 
 def readiness_job(app: Flask, *, injects: bool = True, reminders: bool = True) -> None:
     """Post drill injects that fell due and/or send the training and policy reminders."""
-
     with app.app_context():
         try:
             result = run_readiness_sweep(injects=injects, reminders=reminders)

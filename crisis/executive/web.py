@@ -72,7 +72,6 @@ def _time_formatter():
 @bp.route("/dashboard")
 @permission_required("view")
 def dashboard():
-
     stamp = board_stamp()  # before the board: a change landing in between makes the next poll differ
     return render_template("executive/dashboard.html", board=load_board(), at=_time_formatter(), live_stamp=stamp)
 

@@ -203,7 +203,6 @@ def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = N
 
 @bp.route("/live/incident/<ref>")
 def incident(ref):
-
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
     if has_permission(watcher, Permission.RESPOND):
@@ -221,7 +220,6 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 
 @bp.route("/live/board")
 def board():
-
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
     key = ("board", stamp, _zone_of(watcher), has_permission(watcher, Permission.DECLARE))
@@ -236,7 +234,6 @@ board.required_permission = "view"  # type: ignore[attr-defined]
 @bp.route("/live/my-steps")
 @permission_required(None)
 def my_steps():
-
     stamp = stamps.steps_stamp(person_id=current_user.id)
     return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))
 

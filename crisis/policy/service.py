@@ -50,7 +50,6 @@ def publish_policy(*, body: str, actor: Person | None, actor_label: str = "") ->
 
 def acknowledge_policy(*, person: Person, number: int) -> PolicyAcknowledgement:
     """Record that the person read version `number`; only the version in force can be acknowledged."""
-
     current = current_policy()
     if current is None:
         raise NotFound("no policy has been published yet", field="version")
@@ -98,7 +97,6 @@ def acknowledged_share(*, version: PolicyVersion | None) -> float:
 
 def send_policy_reminders(*, now: datetime | None = None) -> int:
     """Remind everyone who has not acknowledged the version in force, once a week until they do."""
-
     now = now or clock.now()
     current = current_policy()
     if current is None:

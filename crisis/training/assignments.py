@@ -77,7 +77,6 @@ def assignments(*, person: Person | None = None, review_id: int | None = None, o
 
 def send_assignment_reminders(*, now: datetime | None = None) -> int:
     """Remind each open assignment's person once a day from three days before it falls due."""
-
     now = now or clock.now()
     today = now.astimezone(UTC).date()
     sent = 0

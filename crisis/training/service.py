@@ -159,7 +159,6 @@ def overdue(*, now: datetime | None = None) -> list[tuple[Person, CourseStatus]]
 
 def send_expiry_reminders(*, now: datetime | None = None) -> int:
     """Remind each person once per completion that is about to lapse; return how many were sent."""
-
     now = now or clock.now()
     sent = 0
     by_key = courses()

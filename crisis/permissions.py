@@ -11,7 +11,7 @@ decorators (`web/access.py`, `api/routing.py`) call them and turn a refusal into
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import ColumnElement, Table, exists, or_
 
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 
+
+class HoldsPermissions(Protocol):
+    """Whoever asks: a Person, or the live poll's lighter Watcher."""
+
+    @property
+    def permission_names(self) -> set[str] | frozenset[str]: ...
+
 # -- system permissions ------------------------------------------------------------------------
 
 
@@ -35,7 +42,7 @@ def grants(held: Iterable[str], permission: Permission | str) -> bool:
     return Permission.ADMIN.value in names or str(permission) in names
 
 
-def has_permission(person: Person, permission: Permission | str) -> bool:
+def has_permission(person: HoldsPermissions, permission: Permission | str) -> bool:
     """Return whether a person holds a system permission (admin holds all)."""
     return grants(person.permission_names, permission)
 

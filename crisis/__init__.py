@@ -98,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def exit_if_database_unreachable(app: Flask) -> None:
     """For CLI commands: an unreachable database is one clear line, not a driver traceback."""
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.bootstrap import check_database
 
     try:
@@ -107,6 +108,7 @@ def exit_if_database_unreachable(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis import models  # noqa: F401 - every model must be known before the first query
     from crisis.db.engine import configure_engine
     from crisis.extensions import csrf, db, login_manager, migrate
@@ -125,6 +127,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.api import api
     from crisis.extensions import csrf
 
@@ -138,12 +141,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.web.errors import register_error_handlers as register
 
     register(app)
 
 
 def register_input_guard(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.inputs import register_input_guard as register
 
     register(app)
@@ -156,12 +161,14 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.web.formatting import register_template_helpers as register
 
     register(app)
 
 
 def register_security_headers(app: Flask) -> None:
+    # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.web.security import add_security_headers
 
     app.after_request(add_security_headers)

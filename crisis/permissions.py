@@ -1,17 +1,25 @@
 """Who may do what to which object: each rule written down once, used by every face.
 
 System permissions (admin, declare, respond, approve, publish, view) say what a person may do
-at all; the rules here say which incident, statement or review they may do it to.
+at all (`has_permission`; admin holds them all); the object rules say which incident, step,
+statement, review, notification or training record they may do it to; the token rules say what
+an API token's scope lets it call. Services call these and raise the refusal; the web and API
+decorators (`web/access.py`, `api/routing.py`) call them and turn a refusal into a redirect, a
+403 page or a JSON error.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import ColumnElement, Table, exists, or_
 
 from crisis.enums import ApprovalStatus, Permission, ResponseRole, StatementStatus
 
 if TYPE_CHECKING:
     from crisis.incidents.models import Incident, IncidentStep
+    from crisis.notifications.models import Notification
     from crisis.people.models import Person
     from crisis.reviews.models import PostIncidentReview
     from crisis.statements.models import Statement, StatementApproval
@@ -19,10 +27,57 @@ if TYPE_CHECKING:
 LEAD_ROLES = (ResponseRole.TRIAGE_LEAD.value, ResponseRole.COMMS_LEAD.value)
 
 
+class HoldsPermissions(Protocol):
+    """Whoever asks: a Person, or the live poll's lighter Watcher."""
+
+    @property
+    def permission_names(self) -> set[str] | frozenset[str]: ...
+
+# -- system permissions ------------------------------------------------------------------------
+
+
+def grants(held: Iterable[str], permission: Permission | str) -> bool:
+    """Return whether the held system permissions include `permission` (admin holds all)."""
+    names = set(held)
+    return Permission.ADMIN.value in names or str(permission) in names
+
+
+def has_permission(person: HoldsPermissions, permission: Permission | str) -> bool:
+    """Return whether a person holds a system permission (admin holds all)."""
+    return grants(person.permission_names, permission)
+
+
+def holds_permission_clause(granted: Table, person_id: ColumnElement[Any], permission: Any) -> ColumnElement[bool]:
+    """Return `grants` in SQL: whether a row of `granted` gives the person admin or `permission`."""
+    return exists().where(
+        granted.c.person_id == person_id,
+        or_(granted.c.permission == Permission.ADMIN.value, granted.c.permission == permission),
+    )
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+API_SCOPE = "api"
+
+
+def scope_admits(token_scope: str, endpoint_scope: str) -> bool:
+    """Return whether a token's scope may call an endpoint at all (a general token calls any)."""
+    return token_scope in (endpoint_scope, API_SCOPE)
+
+
+def token_may_call(*, token_scope: str, endpoint_scope: str, permitted: bool) -> bool:
+    """Return whether a token may call an endpoint: its person holds the endpoint's permission,
+    or the token is scoped to the endpoint's own scope (e.g. alert intake), which is the grant."""
+    return permitted or (endpoint_scope != API_SCOPE and token_scope == endpoint_scope)
+
+
+# -- incidents and steps -----------------------------------------------------------------------
+
+
 def is_lead(person: Person, incident: Incident) -> bool:
     """Return whether a person leads this incident: admin, triage owner, or a lead role holder."""
     return (
-        person.can(Permission.ADMIN)
+        has_permission(person, Permission.ADMIN)
         or (incident.triage_owner_id is not None and incident.triage_owner_id == person.id)
         or any(person.holds_role(role) for role in LEAD_ROLES)
     )
@@ -41,6 +96,24 @@ def can_act_on_step(person: Person, incident: Incident, step: IncidentStep) -> b
     return (step.owner_id is not None and step.owner_id == person.id) or is_lead(person, incident)
 
 
+def can_skip_step(person: Person, incident: Incident) -> bool:
+    """Return whether a person may skip a step: the triage owner, a lead or an admin."""
+    return is_lead(person, incident)
+
+
+def may_own_steps(person: Person) -> bool:
+    """Return whether a person may be given a step: active, with the respond permission."""
+    return person.active and has_permission(person, Permission.RESPOND)
+
+
+def can_end_drill(person: Person, incident: Incident) -> bool:
+    """Return whether a person may end a drill: whoever may manage its incident."""
+    return can_manage_incident(person, incident)
+
+
+# -- statements --------------------------------------------------------------------------------
+
+
 def can_edit_statement(person: Person, statement: Statement) -> bool:
     """Return whether a person may change a statement's words: its author, the owner of its
     step, the triage owner, a lead or an admin (who may also *approve* is a separate rule)."""
@@ -54,6 +127,11 @@ def can_edit_statement(person: Person, statement: Statement) -> bool:
 
 
 EDIT_STATEMENT_RULE = "only its author, the owner of its step, the triage owner, a triage or comms lead or an admin"
+
+
+def pending_roles(statement: Statement, person: Person) -> list[str]:
+    """Return the roles whose pending approval of the statement the person could give."""
+    return [a.role for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]
 
 
 def can_approve(person: Person, statement: Statement) -> bool:
@@ -71,22 +149,39 @@ def wrote_current_version(person: Person, statement: Statement) -> bool:
     return bool(statement.versions) and statement.versions[-1].edited_by_id == person.id
 
 
-def decidable_approvals(person: Person, statement: Statement) -> list[StatementApproval]:
-    """Return the pending approvals of a statement in review that this person's roles may decide."""
-    if statement.status != StatementStatus.IN_REVIEW.value or not person.can(Permission.APPROVE):
+def decidable_approvals(person: Person, statement: Statement, *, role: str | None = None) -> list[StatementApproval]:
+    """Return the pending approvals of a statement in review that this person's roles may decide
+    (only the one in `role`, if named)."""
+    if statement.status != StatementStatus.IN_REVIEW.value or not has_permission(person, Permission.APPROVE):
         return []
     # Only holders of the approver role sign off, admins included: sign-off is a role, not a rank.
-    return [a for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]
+    return [
+        a for a in statement.approvals
+        if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role) and role in (None, a.role)
+    ]
+
+
+# -- reviews, notifications, training records -------------------------------------------------
 
 
 def can_write_review(person: Person, incident: Incident, review: PostIncidentReview | None) -> bool:
     """Return whether a person may write the incident's review (any responder or declarer, while
     none exists) or change it (its author, the triage owner, a lead or an admin)."""
     if review is None:
-        return person.can(Permission.RESPOND) or person.can(Permission.DECLARE)
+        return has_permission(person, Permission.RESPOND) or has_permission(person, Permission.DECLARE)
     if review.author_id is not None and review.author_id == person.id:
         return True
     return is_lead(person, incident)
 
 
 EDIT_REVIEW_RULE = "only its author, the triage owner, a triage or comms lead or an admin"
+
+
+def owns_notification(person: Person, notification: Notification) -> bool:
+    """Return whether an in-app notification is the person's own (only they may mark it read)."""
+    return notification.recipient_id == person.id
+
+
+def can_read_training_of(reader: Person, person: Person) -> bool:
+    """Return whether `reader` may read `person`'s training records: themselves, executives, admins."""
+    return reader.id == person.id or has_permission(reader, Permission.VIEW)

@@ -17,6 +17,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from crisis import create_app
+
 # Worker processes for `python run.py`: one per core, at least two (one busy worker never
 # stalls the room), at most four (SQLite's single writer gains nothing from more).
 MIN_WORKERS, MAX_WORKERS = 2, 4
@@ -39,8 +41,6 @@ class CrisisServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from crisis import create_app
-
         return create_app()
 
 

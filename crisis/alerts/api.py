@@ -36,11 +36,13 @@ from crisis.api.routing import (
     current_token,
     parse_body,
 )
+from crisis.enums import Permission
 from crisis.errors import BadRequest, Forbidden, Unauthorized
 from crisis.extensions import db
 from crisis.inputs import load_json
 from crisis.people.models import ApiToken
 from crisis.people.service import person_for_token
+from crisis.permissions import has_permission, scope_admits, token_may_call
 
 MAX_ALERT_BODY = 512 * 1024
 ALERTS_SCOPE = "alerts"
@@ -109,7 +111,7 @@ def _authenticate_event() -> tuple[object, ApiToken]:
     if found is None:
         raise Unauthorized("the routing_key is not a known, live token")
     person, token = found
-    if token.scope not in (ALERTS_SCOPE, "api"):
+    if not scope_admits(token.scope, ALERTS_SCOPE):
         raise Forbidden(f"this token is scoped to {token.scope!r} and cannot send alerts")
     _require_intake_right(person, token)
     token.last_used_at = clock.now()
@@ -117,9 +119,10 @@ def _authenticate_event() -> tuple[object, ApiToken]:
 
 
 def _require_intake_right(person, token: ApiToken) -> None:
-    """The routing_key path's twin of api_route's rule: an alerts-scoped token is the grant,
+    """Apply api_route's token rule on the routing_key path: an alerts-scoped token is the grant,
     a general token needs the declare permission (alerts open incidents)."""
-    if token.scope != ALERTS_SCOPE and not person.can("declare"):
+    permitted = has_permission(person, Permission.DECLARE)
+    if not token_may_call(token_scope=token.scope, endpoint_scope=ALERTS_SCOPE, permitted=permitted):
         raise Forbidden(
             "sending alerts with a general API token needs the 'declare' permission; "
             "use a token created with --scope alerts"

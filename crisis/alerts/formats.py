@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crisis.alerts.service import Signal
+from crisis.alerts.intake import Signal
 
 MAX_SUMMARY = 1024
 MAX_DEDUP_KEY = 255

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from crisis.errors import DomainError
+from crisis.web.sessions import rollback_safely
 
 
 def is_api_request() -> bool:
@@ -23,8 +24,6 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 def domain_error_response(error: DomainError):
     """Roll back whatever the failed call started, so bad input changes nothing."""
-    from crisis.web.lost_connection import rollback_safely  # it answers through this module
-
     rollback_safely()
     response = error_response(error.status, error.code, error.message, error.field)
     if error.status == 401:

@@ -18,6 +18,7 @@ from crisis.extensions import db
 from crisis.inputs import load_json
 from crisis.people.models import ApiToken, Person
 from crisis.people.service import PersonRef, check_token, record_token_use
+from crisis.permissions import API_SCOPE, scope_admits, token_may_call
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -122,13 +123,11 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
     found = check_token(secret=secret.strip(), permission=permission)
     if found is None:
         raise Unauthorized("the bearer token is unknown or revoked")
-    if found.scope != scope and found.scope != "api":
+    if not scope_admits(found.scope, scope):
         raise Forbidden(f"this token is scoped to {found.scope!r} and cannot call this endpoint")
-    # A token scoped to this endpoint's own scope (e.g. alert intake) is itself the grant.
-    scoped_grant = scope != "api" and found.scope == scope
-    if not found.permitted and not scoped_grant:
+    if not token_may_call(token_scope=found.scope, endpoint_scope=scope, permitted=found.permitted):
         raise Forbidden(f"this needs the {permission!r} permission (or a token created with --scope {scope})"
-                        if scope != "api" else f"this needs the {permission!r} permission")
+                        if scope != API_SCOPE else f"this needs the {permission!r} permission")
     g.api_person_id = found.person_id
     g.api_person_ref = found.person
     g.api_token_id = found.token_id

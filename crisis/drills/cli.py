@@ -14,6 +14,8 @@ from crisis.drills.scoring import score_dict, score_incident
 from crisis.incidents.cli import run_service_call
 from crisis.incidents.service import get_incident
 from crisis.people.service import get_person
+from crisis.readiness.commands import report_checked_files
+from crisis.readiness.sweep import run_readiness_sweep
 
 
 @click.group("drills", help="Drill scenarios (drills/*.yaml): run one, end it, score it.")
@@ -26,13 +28,7 @@ def drills() -> None:
 @with_appcontext
 def validate(path: str | None) -> None:
     """Check scenario files; print every problem with file, line and field; exit 1 on any."""
-    loaded, problems = load_scenarios(path or current_app.config["DRILLS_DIR"], playbooks_dir=current_app.config["PLAYBOOKS_DIR"])
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    for item in loaded:
-        click.echo(f"ok {item.value.key}: {item.source}")
-    if problems:
-        raise SystemExit(1)
+    report_checked_files(*load_scenarios(path or current_app.config["DRILLS_DIR"], playbooks_dir=current_app.config["PLAYBOOKS_DIR"]))
 
 
 @drills.command("list")
@@ -86,8 +82,6 @@ def score(ref: str, as_json: bool) -> None:
 @with_appcontext
 def sweep() -> None:
     """Post the injects that fell due and send training reminders, once, now."""
-    from crisis.readiness.sweep import run_readiness_sweep
-
     result = run_readiness_sweep()
     click.echo(f"injects posted: {result.injects}; reminders sent: {result.reminders}")
 

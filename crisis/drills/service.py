@@ -16,13 +16,17 @@ from crisis import clock
 from crisis.db.engine import reading
 from crisis.drills.marking import DRILL_MARK
 from crisis.drills.models import DrillInject, DrillRun
+from crisis.drills.practice import record_practice
 from crisis.drills.scenarios import get_scenario
 from crisis.enums import IncidentStatus, Permission
 from crisis.errors import Conflict, Forbidden, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
+from crisis.incidents.service import change_incident, declare_incident
+from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.people.service import role_holders
+from crisis.permissions import can_end_drill, has_permission
 from crisis.timeline.service import record
 
 OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, IncidentStatus.RESPONDING,
@@ -31,9 +35,7 @@ OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, I
 
 def start_drill(*, scenario_key: str, actor: Person) -> DrillRun:
     """Open a drill incident from a scenario and schedule its injects from the declaration time."""
-    from crisis.incidents.service import declare_incident
-
-    if not actor.can(Permission.DECLARE):
+    if not has_permission(actor, Permission.DECLARE):
         raise Forbidden("starting a drill needs the declare permission", field="actor")
     scenario = get_scenario(scenario_key)
     declared = declare_incident(
@@ -89,8 +91,6 @@ def post_due_injects(*, now: datetime | None = None) -> int:
 
 
 def _post(inject: DrillInject, now: datetime) -> None:
-    from crisis.notifications.service import notify
-
     incident = inject.run.incident
     record(
         incident_id=incident.id, kind="drill.inject", actor_label="drill", at=now,
@@ -124,13 +124,10 @@ def participants_to_tell(*, incident: Incident, roles: list[str]) -> list[Person
 
 def end_drill(*, incident: Incident, actor: Person) -> DrillRun:
     """End a drill now: unposted injects are dropped, escalation stops, practice is recorded."""
-    from crisis.drills.practice import record_practice
-    from crisis.incidents.service import can_manage_incident, change_incident
-
     run = run_of(incident)
     if run.ended_at is not None:
         raise Conflict(f"the drill {incident.ref} already ended", field="drill")
-    if not can_manage_incident(actor, incident):
+    if not can_end_drill(actor, incident):
         raise Forbidden("only the triage owner, the declarer, a lead or an admin may end a drill", field="actor")
     now = clock.now()
     unposted = [i.key for i in run.injects if i.posted_at is None]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,11 +12,13 @@ from crisis.drills.models import DrillRun
 from crisis.drills.scenarios import scenarios
 from crisis.drills.scoring import score_incident
 from crisis.enums import Permission
-from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.incidents.service import can_manage_incident, get_incident
+from crisis.permissions import has_permission
 from crisis.playbooks.service import list_playbooks
 from crisis.web.access import permission_required
+from crisis.web.formatting import humanize_delta
+from crisis.web.forms import commit_form_action
 
 bp = Blueprint("drills", __name__)
 
@@ -29,7 +33,7 @@ def index():
     return render_template(
         "drills/index.html", scenarios=sorted(scenarios().values(), key=lambda s: s.title), runs=runs, last=last,
         scores={run.id: score_incident(incident=run.incident).on_time_share for run in runs if run.ended_at},
-        can_start=current_user.can(Permission.DECLARE),
+        can_start=has_permission(current_user, Permission.DECLARE),
         playbook_titles={version.key: version.title for version in list_playbooks()},
     )
 
@@ -37,13 +41,8 @@ def index():
 @bp.route("/drills/start", methods=["POST"])
 @permission_required("declare")
 def start():
-    try:
-        run = service.start_drill(scenario_key=request.form.get("scenario", ""), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"The drill did not start: {error.message}", "error")
-        return redirect(url_for("drills.index"))
-    db.session.commit()
+    run = commit_form_action(lambda: service.start_drill(scenario_key=request.form.get("scenario", ""), actor=current_user),
+                             refused="The drill did not start", back=url_for("drills.index"))
     flash(f"Drill started: {run.scenario_title}. Injects arrive on the timeline at their times.", "success")
     return redirect(url_for("incidents.detail", ref=run.incident.ref))
 
@@ -51,13 +50,8 @@ def start():
 @bp.route("/incidents/<ref>/drill/end", methods=["POST"])
 @permission_required("respond")
 def end(ref: str):
-    try:
-        run = service.end_drill(incident=get_incident(ref), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"The drill did not end: {error.message}", "error")
-        return redirect(url_for("drills.report", ref=ref))
-    db.session.commit()
+    run = commit_form_action(lambda: service.end_drill(incident=get_incident(ref), actor=current_user),
+                             refused="The drill did not end", back=url_for("drills.report", ref=ref))
     flash("Drill ended" + (" early" if run.ended_early else "") + ". Here is its score.", "success")
     return redirect(url_for("drills.report", ref=ref))
 
@@ -76,7 +70,7 @@ def report(ref: str):
         ]
     return render_template(
         "drills/report.html", incident=incident, run=run, score=score_incident(incident=incident), earlier=earlier,
-        can_end=run is not None and run.ended_at is None and current_user.can(Permission.RESPOND)
+        can_end=run is not None and run.ended_at is None and has_permission(current_user, Permission.RESPOND)
         and can_manage_incident(current_user, incident),
     )
 
@@ -84,8 +78,4 @@ def report(ref: str):
 @bp.app_template_filter("seconds")
 def seconds_phrase(value: int | None) -> str:
     """A number of seconds said the way a person would ('12 min'); a dash when unknown."""
-    from datetime import timedelta
-
-    from crisis.web.formatting import humanize_delta
-
     return "—" if value is None else humanize_delta(timedelta(seconds=value))

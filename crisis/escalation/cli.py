@@ -12,6 +12,7 @@ from crisis.escalation.scheduler import (
     delivery_job,
     readiness_job,
     run_blocking_scheduler,
+    sweep_all,
     sweep_job,
 )
 from crisis.extensions import db
@@ -51,8 +52,6 @@ def escalation() -> None:
 @with_appcontext
 def sweep() -> None:
     """Run one escalation sweep (with approvals and reminders) now and print what it did."""
-    from crisis.escalation.scheduler import sweep_all
-
     result = sweep_all()
     db.session.remove()
     click.echo(f"escalated {result.escalated} step level(s), stopped {result.stopped}, in {result.seconds:.3f}s")

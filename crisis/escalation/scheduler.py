@@ -35,6 +35,7 @@ from crisis.notifications import wakeup
 from crisis.notifications.delivery import deliver_due
 from crisis.notifications.reminders import send_reminders
 from crisis.notifications.webhooks import sync_config_webhooks
+from crisis.readiness.sweep import run_readiness_sweep
 from crisis.statements.service import sweep_overdue_approvals
 
 log = logging.getLogger(__name__)
@@ -228,8 +229,6 @@ def poll_job(app: Flask, waker: _Waker) -> None:
 
 def readiness_job(app: Flask, *, injects: bool = True, reminders: bool = True) -> None:
     """Post drill injects that fell due and/or send the training and policy reminders."""
-    from crisis.readiness.sweep import run_readiness_sweep
-
     with app.app_context():
         try:
             result = run_readiness_sweep(injects=injects, reminders=reminders)

@@ -14,6 +14,7 @@ from crisis.executive import reports
 from crisis.executive.metrics import compute_metrics, load_board
 from crisis.executive.service import check_kind, filter_events, load_incident_view
 from crisis.executive.svg import bar_chart, timeline_chart
+from crisis.live.stamps import board_stamp
 from crisis.timeline.display import event_text
 from crisis.web.access import permission_required
 from crisis.web.formatting import humanize_delta, viewer_zone
@@ -71,8 +72,6 @@ def _time_formatter():
 @bp.route("/dashboard")
 @permission_required("view")
 def dashboard():
-    from crisis.live.stamps import board_stamp
-
     stamp = board_stamp()  # before the board: a change landing in between makes the next poll differ
     return render_template("executive/dashboard.html", board=load_board(), at=_time_formatter(), live_stamp=stamp)
 

@@ -22,6 +22,7 @@ from crisis.incidents.checks import check_severity
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.people.models import Person
 from crisis.people.service import role_primary
+from crisis.permissions import has_permission
 from crisis.playbooks.definition import Playbook
 from crisis.playbooks.service import definition_of
 from crisis.readiness.board import declared_readiness_warning
@@ -125,7 +126,7 @@ def handover_candidates(
 
     `people` are the active people when the caller has them already (assignable_people()).
     """
-    people = [p for p in (assignable_people() if people is None else people) if p.can(Permission.RESPOND)]
+    people = [p for p in (assignable_people() if people is None else people) if has_permission(p, Permission.RESPOND)]
     held = {p.id: {m.role for m in p.roles} for p in people}
     labels = {p.id: sorted(f"{m.role} backup" if m.is_backup else m.role for m in p.roles) for p in people}
     return {

@@ -7,7 +7,6 @@ from typing import Any
 from crisis import clock
 from crisis.enums import (
     IncidentStatus,
-    Permission,
     StepStatus,
 )
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -19,7 +18,7 @@ from crisis.incidents.models import Incident, IncidentStep
 from crisis.incidents.queries import playbook_of
 from crisis.notifications import triggers
 from crisis.people.models import Person
-from crisis.permissions import can_act_on_step, is_lead
+from crisis.permissions import can_act_on_step, can_skip_step, may_own_steps
 from crisis.timeline import service as timeline
 
 
@@ -94,7 +93,7 @@ def skip_step(*, incident: Incident, step_key: str, actor: Person, reason: str) 
     """Skip a step with a reason (triage owner or leads only); the steps waiting on it may start."""
     reason = check_reason(reason)
     step = _find_step(incident, step_key)
-    if not is_lead(actor, incident):
+    if not can_skip_step(actor, incident):
         raise Forbidden("only the triage owner, a triage or comms lead, or an admin may skip a step", field="step")
     lock_incident(incident)
     if step.status in FINISHED:
@@ -158,7 +157,7 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
         raise Conflict(f"step {step.key} is already {step.status}", field="step")
     if step.owner_id == new_owner.id:
         raise Conflict(f"“{step.title}” already belongs to {new_owner.name}.", field="owner")
-    if not new_owner.active or not new_owner.can(Permission.RESPOND):
+    if not may_own_steps(new_owner):
         raise InvalidInput(
             f"{new_owner.name} cannot act on steps (they do not hold the respond permission): "
             "hand it to someone who does.", field="owner",

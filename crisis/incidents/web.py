@@ -14,9 +14,9 @@ from crisis.incidents import service
 from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import DeclareForm, parse_links
 from crisis.live.stamps import incident_stamp, steps_stamp
-from crisis.permissions import is_lead
+from crisis.permissions import has_permission, is_lead, pending_roles
 from crisis.playbooks.service import definition_of, list_playbooks
-from crisis.statements.waiting import approvals_waiting_on, pending_roles
+from crisis.statements.waiting import approvals_waiting_on
 from crisis.web.access import permission_required
 
 bp = Blueprint("incidents", __name__)
@@ -121,7 +121,7 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
     person = current_user._get_current_object()
     steps = [s for s in incident.steps if s.applicability != Applicability.EXCLUDED]
     excluded = [s for s in incident.steps if s.applicability == Applicability.EXCLUDED]
-    can_respond = actions and person.can(Permission.RESPOND)
+    can_respond = actions and has_permission(person, Permission.RESPOND)
     people = service.assignable_people() if can_respond else []
     return dict(
         incident=incident,

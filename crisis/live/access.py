@@ -17,6 +17,7 @@ from flask import session
 
 from crisis.enums import Permission
 from crisis.live import stamps
+from crisis.permissions import grants
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,12 @@ class Watcher:
     permissions: frozenset[str]
     timezone: str | None
 
+    @property
+    def permission_names(self) -> frozenset[str]:
+        return self.permissions
+
     def can(self, permission: Permission | str) -> bool:
-        return Permission.ADMIN.value in self.permissions or str(permission) in self.permissions
+        return grants(self.permissions, permission)
 
 
 def session_person_id() -> tuple[int, int] | None:

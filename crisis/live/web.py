@@ -33,8 +33,12 @@ from flask_login import current_user
 
 from crisis.enums import Permission
 from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.executive.metrics import load_board
+from crisis.executive.web import _time_formatter
+from crisis.incidents.web import detail_context, my_steps_context
 from crisis.live import stamps
 from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
+from crisis.permissions import has_permission
 from crisis.web.access import permission_required
 
 bp = Blueprint("live", __name__)
@@ -144,7 +148,7 @@ def _signed_in(permission: str | None = None) -> Watcher:
     watcher = current_watcher()
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
-    if permission is not None and not watcher.can(permission):
+    if permission is not None and not has_permission(watcher, permission):
         abort(403)
     return watcher
 
@@ -163,7 +167,7 @@ def poll():
     watcher = watcher_of(facts, *named)
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
-    if ({"incident", "board"} & set(kinds)) and not watcher.can(Permission.VIEW):
+    if ({"incident", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
         raise Forbidden("you may not watch incidents or the dashboard", field="k")
     if None in found:
         raise NotFound(f"no incident {ref!r}", field="k")
@@ -229,11 +233,9 @@ def _fragment_response(stamp: str, body: str):
 
 @bp.route("/live/incident/<ref>")
 def incident(ref):
-    from crisis.incidents.web import detail_context
-
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
-    if watcher.can(Permission.RESPOND):
+    if has_permission(watcher, Permission.RESPOND):
         # Forms with this viewer's actions and CSRF token: rendered for them alone.
         return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
     key = ("incident", ref.strip().upper(), _zone_of(watcher))
@@ -248,12 +250,9 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 
 @bp.route("/live/board")
 def board():
-    from crisis.executive.metrics import load_board
-    from crisis.executive.web import _time_formatter
-
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.board_stamp()
-    key = ("board", _zone_of(watcher), watcher.can(Permission.DECLARE))
+    key = ("board", _zone_of(watcher), has_permission(watcher, Permission.DECLARE))
     return _fragment(stamp, lambda: render_template(
         "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
     ), shared=key)
@@ -265,8 +264,6 @@ board.required_permission = "view"  # type: ignore[attr-defined]
 @bp.route("/live/my-steps")
 @permission_required(None)
 def my_steps():
-    from crisis.incidents.web import my_steps_context
-
     stamp = stamps.steps_stamp(person_id=current_user.id)
     return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))
 

@@ -19,6 +19,7 @@ from crisis.incidents.models import Incident
 from crisis.notifications import wakeup
 from crisis.notifications.models import Notification, Webhook
 from crisis.people.models import Person
+from crisis.permissions import has_permission, owns_notification
 
 CHANNELS = tuple(c.value for c in NotificationChannel)
 
@@ -275,7 +276,7 @@ def mark_read(*, person: Person, notification_id: int) -> Notification:
     item = db.session.get(Notification, notification_id)
     if item is None or item.channel != NotificationChannel.IN_APP.value:
         raise NotFound(f"no notification with id {notification_id}", field="notification")
-    if item.recipient_id != person.id:
+    if not owns_notification(person, item):
         raise Forbidden("this notification is someone else's", field="notification")
     if item.read_at is None:
         item.read_at = clock.now()
@@ -323,7 +324,7 @@ def deliveries(*, status: str | None = None, limit: int = 200) -> list[Notificat
 
 def retry_delivery(*, actor: Person, notification_id: int) -> Notification:
     """Put a failed delivery back in the outbox for another round of attempts (admins only)."""
-    if not actor.can(Permission.ADMIN):
+    if not has_permission(actor, Permission.ADMIN):
         raise Forbidden("only admins may retry deliveries")
     item = db.session.get(Notification, notification_id)
     if item is None or item.channel == NotificationChannel.IN_APP.value:

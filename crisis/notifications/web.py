@@ -8,9 +8,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from crisis import clock
+from crisis.enums import Permission
 from crisis.errors import DomainError
 from crisis.extensions import db
 from crisis.notifications import service, webhooks
+from crisis.permissions import has_permission
 from crisis.web.access import permission_required
 
 bp = Blueprint("notifications", __name__)
@@ -30,7 +32,7 @@ def inject_unread_count() -> dict:
 @bp.app_context_processor
 def inject_channel_health() -> dict:
     """Admins see, on every page, which outbound channels are failing (and whether mail is only kept)."""
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.can("admin"):
+    if current_user and getattr(current_user, "is_authenticated", False) and has_permission(current_user, Permission.ADMIN):
         return {
             "failing_channels": service.failing_channels(since=clock.now() - FAILING_WINDOW),
             "mail_kept": not service.mail_server_configured(),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crisis import clock
 from crisis.db.base import Base
 from crisis.enums import Permission
+from crisis.permissions import grants
 
 
 class Person(UserMixin, Base):
@@ -49,8 +50,7 @@ class Person(UserMixin, Base):
 
     def can(self, permission: Permission | str) -> bool:
         """Return whether the person holds a system permission (admin holds all)."""
-        names = self.permission_names
-        return Permission.ADMIN.value in names or str(permission) in names
+        return grants(self.permission_names, permission)
 
     def holds_role(self, role: str) -> bool:
         return any(m.role == role for m in self.roles)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,7 @@ from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.people.models import ApiToken, Person, PersonPermission, RoleMembership
+from crisis.permissions import holds_permission_clause
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
@@ -240,10 +241,7 @@ class TokenCheck:
 
 def _token_check_statement():
     tokens, people, grants = ApiToken.__table__, Person.__table__, PersonPermission.__table__
-    permitted = exists().where(
-        grants.c.person_id == tokens.c.person_id,
-        or_(grants.c.permission == Permission.ADMIN.value, grants.c.permission == bindparam("permission")),
-    )
+    permitted = holds_permission_clause(grants, tokens.c.person_id, bindparam("permission"))
     return (
         select(tokens.c.id, tokens.c.person_id, people.c.email, people.c.name, tokens.c.scope, tokens.c.last_used_at,
                permitted.label("permitted"))

@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from crisis import clock
 from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.extensions import db
+from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.playbooks.validation import content_hash
 from crisis.policy.models import PolicyAcknowledgement, PolicyVersion
+from crisis.training.courses import courses
+from crisis.training.service import record_completion
 
 MAX_POLICY = 50_000
 REMIND_EVERY = timedelta(days=7)
@@ -47,9 +50,6 @@ def publish_policy(*, body: str, actor: Person | None, actor_label: str = "") ->
 
 def acknowledge_policy(*, person: Person, number: int) -> PolicyAcknowledgement:
     """Record that the person read version `number`; only the version in force can be acknowledged."""
-    from crisis.training.courses import courses
-    from crisis.training.service import record_completion
-
     current = current_policy()
     if current is None:
         raise NotFound("no policy has been published yet", field="version")
@@ -97,8 +97,6 @@ def acknowledged_share(*, version: PolicyVersion | None) -> float:
 
 def send_policy_reminders(*, now: datetime | None = None) -> int:
     """Remind everyone who has not acknowledged the version in force, once a week until they do."""
-    from crisis.notifications.service import notify
-
     now = now or clock.now()
     current = current_policy()
     if current is None:

@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crisis.enums import Permission
-from crisis.errors import DomainError
-from crisis.extensions import db
+from crisis.permissions import has_permission
 from crisis.policy import service
 from crisis.web.access import permission_required
+from crisis.web.forms import commit_form_action
 
 bp = Blueprint("policy", __name__)
 
@@ -18,7 +18,7 @@ bp = Blueprint("policy", __name__)
 @permission_required(None)
 def page():
     current = service.current_policy()
-    is_admin = current_user.can(Permission.ADMIN)
+    is_admin = has_permission(current_user, Permission.ADMIN)
     return render_template(
         "policy/page.html", policy=current,
         acknowledged=service.acknowledgement_of(person=current_user, version=current) if current else None,
@@ -34,13 +34,8 @@ def acknowledge():
         number = int(request.form.get("version", ""))
     except ValueError:
         number = -1
-    try:
-        service.acknowledge_policy(person=current_user, number=number)
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"Not recorded: {error.message}", "error")
-        return redirect(url_for("policy.page"))
-    db.session.commit()
+    commit_form_action(lambda: service.acknowledge_policy(person=current_user, number=number),
+                       refused="Not recorded", back=url_for("policy.page"))
     flash(f"Thank you: you acknowledged version {number} of the social media policy.", "success")
     return redirect(url_for("policy.page"))
 
@@ -48,12 +43,7 @@ def acknowledge():
 @bp.route("/policy/publish", methods=["POST"])
 @permission_required("admin")
 def publish():
-    try:
-        version = service.publish_policy(body=request.form.get("body", ""), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"Not published: {error.message}", "error")
-        return redirect(url_for("policy.page"))
-    db.session.commit()
+    version = commit_form_action(lambda: service.publish_policy(body=request.form.get("body", ""), actor=current_user),
+                                 refused="Not published", back=url_for("policy.page"))
     flash(f"Version {version.number} published; everyone is asked to acknowledge it.", "success")
     return redirect(url_for("policy.page"))

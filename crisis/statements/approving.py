@@ -10,7 +10,7 @@ from crisis.errors import Conflict, Forbidden, InvalidInput
 from crisis.extensions import db
 from crisis.notifications import triggers
 from crisis.people.models import Person
-from crisis.permissions import decidable_approvals, wrote_current_version
+from crisis.permissions import decidable_approvals, has_permission, wrote_current_version
 from crisis.statements.checks import not_an_approver, not_in_review
 from crisis.statements.models import (
     ApprovalStatus,
@@ -27,15 +27,11 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
     lock_statement(statement)
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
-    if not actor.can(Permission.APPROVE):
+    if not has_permission(actor, Permission.APPROVE):
         raise Forbidden("approving statements needs the 'approve' permission")
     if wrote_current_version(actor, statement):
         raise Forbidden("You wrote this version of the statement, so another approver must approve it.")
-    approvals = decidable_approvals(actor, statement)
-    if role is not None:
-        approvals = [a for a in approvals if a.role == role]
-    if not approvals:
-        raise Forbidden(not_an_approver(statement, actor, role))
+    approvals = _approvals_to_decide(statement, actor, role)
     now = clock.now()
     roles = []
     for approval in approvals:
@@ -99,13 +95,9 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
         raise InvalidInput("reason must be at most 2000 characters", field="reason")
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
-    if not actor.can(Permission.APPROVE):
+    if not has_permission(actor, Permission.APPROVE):
         raise Forbidden("sending statements back needs the 'approve' permission")
-    approvals = decidable_approvals(actor, statement)
-    if role is not None:
-        approvals = [a for a in approvals if a.role == role]
-    if not approvals:
-        raise Forbidden(not_an_approver(statement, actor, role))
+    approvals = _approvals_to_decide(statement, actor, role)
     now = clock.now()
     claimed = db.session.execute(
         update(Statement)
@@ -133,3 +125,11 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
     triggers.statement_sent_back(statement=statement, author_id=wording_author_id(statement), actor_id=actor.id,
                                  reason=reason)
     return statement
+
+
+def _approvals_to_decide(statement: Statement, actor: Person, role: str | None) -> list[StatementApproval]:
+    """Return the pending approvals the actor may decide (in `role` only, if named), or refuse."""
+    approvals = decidable_approvals(actor, statement, role=role)
+    if not approvals:
+        raise Forbidden(not_an_approver(statement, actor, role))
+    return approvals

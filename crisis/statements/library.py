@@ -11,6 +11,7 @@ from crisis.enums import Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.people.models import Person
+from crisis.permissions import has_permission
 from crisis.statements.checks import ANY_PLATFORM, MAX_PLATFORM, clean_body, clean_platform
 from crisis.statements.models import (
     HoldingStatement,
@@ -90,7 +91,7 @@ def add_holding_statement(*, title: str, body: str, platform: str, approved_by: 
     platform = (platform or "").strip()
     if len(platform) > MAX_PLATFORM:
         raise InvalidInput(f"platform must be at most {MAX_PLATFORM} characters", field="platform")
-    if not approved_by.can(Permission.APPROVE):
+    if not has_permission(approved_by, Permission.APPROVE):
         raise Forbidden("only a person with the 'approve' permission can approve library wording")
     now = clock.now()
     entry = HoldingStatement(

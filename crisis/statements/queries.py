@@ -14,6 +14,7 @@ from crisis.incidents.models import Incident
 from crisis.inputs import fits_id
 from crisis.people.models import Person
 from crisis.people.service import role_holders
+from crisis.permissions import has_permission
 from crisis.playbooks.definition import (
     TEMPLATE_FIELDS,
     Playbook,
@@ -90,7 +91,7 @@ def unstaffed_approver_roles(*, statement: Statement) -> list[str]:
 
 def is_spokesperson(person: Person, platform: str) -> bool:
     """Return whether the person may publish on this platform now (authorised, trained, permitted)."""
-    if not person.active or not person.can(Permission.PUBLISH):
+    if not person.active or not has_permission(person, Permission.PUBLISH):
         return False
     return live_authorisation(person, platform) is not None and spokesperson_training_problem(person=person) is None
 

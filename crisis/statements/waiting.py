@@ -9,6 +9,7 @@ from crisis.enums import Permission
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.people.models import Person
+from crisis.permissions import has_permission
 from crisis.statements.models import ApprovalStatus, Statement, StatementApproval, StatementStatus
 from crisis.statements.service import can_approve
 
@@ -19,7 +20,7 @@ def approvals_waiting_on(person: Person) -> list[Statement]:
     The statement's current author is left out (can_approve): they may not approve their own wording.
     """
     roles = {m.role for m in person.roles}
-    if not roles or not person.can(Permission.APPROVE):
+    if not roles or not has_permission(person, Permission.APPROVE):
         return []
     query = (
         select(Statement)
@@ -37,7 +38,3 @@ def approvals_waiting_on(person: Person) -> list[Statement]:
     statements = list(db.session.scalars(query).unique())
     return [s for s in statements if can_approve(person, s)]
 
-
-def pending_roles(statement: Statement, person: Person) -> list[str]:
-    """Return the roles whose pending approval of the statement the person could give."""
-    return [a.role for a in statement.approvals if a.status == ApprovalStatus.PENDING.value and person.holds_role(a.role)]

@@ -11,7 +11,7 @@ from crisis.errors import InvalidInput
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.incidents.service import get_incident
-from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
+from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement, has_permission
 from crisis.statements import service
 from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
 from crisis.statements.models import Statement
@@ -35,7 +35,7 @@ def statement_panel(incident: Incident) -> dict:
     ]
     link = incident.links[0] if incident.links else None
     form.platform.data = link.platform if link else ""
-    can_draft = current_user.is_authenticated and current_user.can(Permission.RESPOND) and incident.is_open
+    can_draft = current_user.is_authenticated and has_permission(current_user, Permission.RESPOND) and incident.is_open
     return {"statements": service.list_statements(incident=incident), "form": form, "can_draft": can_draft}
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from crisis.api import api_route, current_actor, parse_body
-from crisis.enums import Permission
 from crisis.errors import Forbidden
 from crisis.extensions import db
 from crisis.people.service import get_person
+from crisis.permissions import can_read_training_of
 from crisis.training import service
 from crisis.training.shapes import (
     CompletionIn,
@@ -22,7 +22,7 @@ from crisis.training.shapes import (
 def person_training(email: str):
     actor = current_actor()
     person = get_person(email)
-    if person.id != actor.id and not (actor.can(Permission.ADMIN) or actor.can(Permission.VIEW)):
+    if not can_read_training_of(actor, person):
         raise Forbidden("only the person, executives and admins may read these training records", field="email")
     return training_out(person, service.training_of(person=person), service.completions_of(person=person)).model_dump()
 

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from crisis import clock
 from crisis.errors import InvalidInput, NotFound
 from crisis.extensions import db
+from crisis.notifications.service import notify
 from crisis.people.models import Person
+from crisis.reviews.models import PostIncidentReview
 from crisis.training.courses import get_course
 from crisis.training.models import TrainingAssignment, TrainingCompletion
 
@@ -35,11 +37,8 @@ def assign_training(
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"the note is longer than {MAX_NOTE} characters", field="note")
-    if review_id is not None:
-        from crisis.reviews.models import PostIncidentReview
-
-        if db.session.get(PostIncidentReview, review_id) is None:
-            raise NotFound(f"no review {review_id}", field="review")
+    if review_id is not None and db.session.get(PostIncidentReview, review_id) is None:
+        raise NotFound(f"no review {review_id}", field="review")
     assignment = TrainingAssignment(
         person_id=person.id, course_key=course.key, due_on=due_on, review_id=review_id, note=note,
         assigned_by_id=assigned_by.id if assigned_by else None, assigned_at=clock.now(),
@@ -78,8 +77,6 @@ def assignments(*, person: Person | None = None, review_id: int | None = None, o
 
 def send_assignment_reminders(*, now: datetime | None = None) -> int:
     """Remind each open assignment's person once a day from three days before it falls due."""
-    from crisis.notifications.service import notify
-
     now = now or clock.now()
     today = now.astimezone(UTC).date()
     sent = 0

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from crisis.errors import DomainError
 from crisis.incidents.cli import run_service_call
 from crisis.people.service import get_person
+from crisis.readiness.commands import report_checked_files
 from crisis.training import service
 from crisis.training.courses import load_courses
 
@@ -55,13 +56,7 @@ def list_(email: str) -> None:
 @with_appcontext
 def validate(path: str | None) -> None:
     """Check course files; print every problem with file, line and field; exit 1 on any."""
-    loaded, problems = load_courses(path or current_app.config["TRAINING_DIR"])
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    for item in loaded:
-        click.echo(f"ok {item.value.key}: {item.source}")
-    if problems:
-        raise SystemExit(1)
+    report_checked_files(*load_courses(path or current_app.config["TRAINING_DIR"]))
 
 
 @training.command("overdue")

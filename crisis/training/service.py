@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from crisis import clock
 from crisis.errors import InvalidInput
 from crisis.extensions import db
+from crisis.notifications.service import notify
 from crisis.people.models import Person
 from crisis.training.assignments import mark_done
 from crisis.training.courses import SPOKESPERSON_COURSE, Course, courses, get_course
@@ -158,8 +159,6 @@ def overdue(*, now: datetime | None = None) -> list[tuple[Person, CourseStatus]]
 
 def send_expiry_reminders(*, now: datetime | None = None) -> int:
     """Remind each person once per completion that is about to lapse; return how many were sent."""
-    from crisis.notifications.service import notify
-
     now = now or clock.now()
     sent = 0
     by_key = courses()

@@ -14,6 +14,7 @@ from crisis.executive.service import find_incident
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import get_person
+from crisis.permissions import has_permission
 from crisis.reviews.service import can_write_review, get_review
 from crisis.training import service
 from crisis.training.assignments import assign_training, assignments
@@ -26,7 +27,7 @@ bp = Blueprint("training", __name__)
 @bp.route("/training", endpoint="mine")
 @permission_required(None)
 def mine():
-    is_admin = current_user.can(Permission.ADMIN)
+    is_admin = has_permission(current_user, Permission.ADMIN)
     return render_template(
         "training/mine.html",
         statuses=service.training_of(person=current_user),

@@ -1,4 +1,5 @@
-"""Access rules for web views: login plus a system permission, declared on the view."""
+"""Web views' access: login plus a system permission (the rule is in crisis.permissions),
+declared on the view; a refusal becomes the sign-in redirect or a 403 page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
+from crisis.permissions import has_permission
+
 
 def permission_required(permission: str | None) -> Callable:
     """Require a signed-in person holding `permission` (None: any signed-in person)."""
@@ -18,7 +21,7 @@ def permission_required(permission: str | None) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return redirect(url_for("people.login", next=request.full_path.rstrip("?")))
-            if permission is not None and not current_user.can(permission):
+            if permission is not None and not has_permission(current_user, permission):
                 abort(403)
             return view(*args, **kwargs)
 

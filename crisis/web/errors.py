@@ -9,7 +9,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from crisis.api.errors import domain_error_response, http_error_response, is_api_request
 from crisis.errors import DomainError
-from crisis.web.lost_connection import register_lost_connection_handling, rollback_safely
+from crisis.web.lost_connection import register_lost_connection_handling
+from crisis.web.sessions import rollback_safely
 
 
 def _same_site_referrer() -> str | None:

@@ -7,6 +7,7 @@ from flask import url_for
 from crisis.enums import Permission
 from crisis.incidents import service as incidents
 from crisis.people.models import Person
+from crisis.permissions import has_permission
 from crisis.statements.waiting import approvals_waiting_on
 
 
@@ -18,6 +19,6 @@ def waiting_count(person: Person) -> int:
 
 def landing_url(person: Person) -> str:
     """Return My steps for a responder with work waiting, else the dashboard."""
-    if person.can(Permission.RESPOND) and waiting_count(person):
+    if has_permission(person, Permission.RESPOND) and waiting_count(person):
         return url_for("incidents.my_steps")
     return url_for("executive.dashboard")

@@ -16,7 +16,7 @@ from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from crisis.api.errors import error_response, is_api_request
-from crisis.extensions import db
+from crisis.web.sessions import discard_session
 
 log = logging.getLogger(__name__)
 
@@ -26,37 +26,6 @@ API_MESSAGE = (
     "the database connection was lost; retry shortly, with the same Idempotency-Key for a write "
     "(a write may have been saved: the key makes the retry return its answer instead of saving it twice)"
 )
-
-
-def is_lost_connection(error: BaseException) -> bool:
-    """Return whether an error means the database (or the connection to it) is gone."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError)
-
-
-def rollback_safely() -> None:
-    """Roll the request's session back; on a dead connection, drop the connection instead.
-
-    Error handlers roll back so a refused request changes nothing; if the connection died
-    meanwhile, nothing was committed anyway, and the refusal still answers, not a bare 500.
-    """
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        discard_session()
-
-
-def discard_session() -> None:
-    """End the request's session; if its rollback fails on a dead connection, drop the connection."""
-    try:
-        db.session.remove()
-    except SQLAlchemyError:
-        try:
-            db.session().invalidate()
-            db.session.remove()
-        except SQLAlchemyError:
-            log.warning("could not release a database session after a lost connection", exc_info=True)
 
 
 def _lost_connection_response(error: DBAPIError):

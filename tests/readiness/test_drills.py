@@ -183,3 +183,19 @@ def test_the_drills_page_starts_a_drill_and_the_report_shows_the_score(app, team
     assert "End the drill now" in report and "0% of steps on time" in report
     ended = client.post(f"/incidents/{ref}/drill/end", follow_redirects=True).get_data(as_text=True)
     assert "Drill ended early" in ended and "This is the first completed run of this scenario." in ended
+
+
+def test_the_drills_page_refuses_a_bad_start_or_end_and_says_why_where_it_was(app, team, synced, client, login, count):
+    login(team.lead)
+    refused = client.post("/drills/start", data={"scenario": "alien-invasion"})
+    assert (refused.status_code, refused.headers["Location"]) == (302, "/drills")
+    page = client.get("/drills").get_data(as_text=True)
+    assert "The drill did not start: " in page and "alien-invasion" in page
+    assert count(DrillRun) == 0 and count(DrillInject) == 0
+    ref = client.post("/drills/start", data={"scenario": "kettle-complaint"}).headers["Location"].rsplit("/", 1)[-1]
+    login(team.social)
+    not_theirs = client.post(f"/incidents/{ref}/drill/end")
+    assert (not_theirs.status_code, not_theirs.headers["Location"]) == (302, f"/incidents/{ref}/drill-report")
+    assert "The drill did not end: " in client.get(f"/incidents/{ref}/drill-report").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(DrillRun.ended_at)) is None

@@ -35,6 +35,7 @@ from crisis.alerts.routing import (
     load_rules,
 )
 from crisis.config import PROJECT_ROOT
+from crisis.db.keyset import after_key
 from crisis.enums import Permission, ResponseRole
 from crisis.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
@@ -516,12 +517,18 @@ def _normalise_url(url: str) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def list_alerts(*, disposition: str | None = None, limit: int = 100, offset: int = 0) -> list[Alert]:
-    """Return recent alerts, newest first, optionally only one disposition."""
+def list_alerts(
+    *, disposition: str | None = None, limit: int = 100, after: Sequence[Any] | None = None
+) -> list[Alert]:
+    """Return recent alerts, newest first, optionally only one disposition and only those after
+    the sort key (first_seen_at, id) of the last one seen."""
     query = select(Alert)
+    keyset = after_key((Alert.first_seen_at, Alert.id), after, descending=True)
+    if keyset is not None:
+        query = query.where(keyset)
     if disposition:
         query = query.where(Alert.disposition == disposition)
-    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).offset(offset).limit(limit)))
+    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).limit(limit)))
 
 
 def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:

@@ -10,7 +10,7 @@ decorators (`web/access.py`, `api/routing.py`) call them and turn a refusal into
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import ColumnElement, Table, exists, or_
@@ -147,6 +147,37 @@ def is_pending_approver(person: Person, statement: Statement) -> bool:
 def wrote_current_version(person: Person, statement: Statement) -> bool:
     # Four eyes: whoever wrote the wording under review cannot be the one who signs it off.
     return bool(statement.versions) and statement.versions[-1].edited_by_id == person.id
+
+
+def roles_only_they_approve(
+    person: Person, roles: Iterable[str], holders: Callable[[str], list[Person]]
+) -> list[str]:
+    """Return the approver roles whose only possible approver is this person.
+
+    Four eyes forbid them to approve wording they wrote, so such wording would wait for ever:
+    an approver who is alone on a roster may not write a version under review (nor may such a
+    version be submitted); they send the statement back with their change as the reason, and its
+    author or another editor writes it. `holders(role)` gives a roster's active people.
+    """
+    alone = []
+    for role in dict.fromkeys(roles):
+        approvers = [holder for holder in holders(role) if has_permission(holder, Permission.APPROVE)]
+        if approvers and all(holder.id == person.id for holder in approvers):
+            alone.append(role)
+    return alone
+
+
+def sole_approver_message(roles: Iterable[str], *, writer: str | None = None, in_review: bool = True) -> str:
+    """Say why wording by the only approver of `roles` cannot go to review, and what to do instead."""
+    names = " and ".join(role.replace("-", " ") for role in roles)
+    who = f"{writer} is" if writer else "You are"
+    wrote = f"{writer} wrote" if writer else "you wrote"
+    instead = ("Send it back with the change as the reason so its author can make it"
+               if in_review else "Leave the wording to its author or another editor")
+    return (
+        f"{who} the only {names} approver, and nobody may approve a version {wrote}, so the statement "
+        f"would wait for ever. {instead}, or ask an admin to add another {names} approver."
+    )
 
 
 def decidable_approvals(person: Person, statement: Statement, *, role: str | None = None) -> list[StatementApproval]:

@@ -7,6 +7,8 @@ answer 2xx only once the alert is committed.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, jsonify, request
 
 from crisis import clock
@@ -182,6 +184,7 @@ def alerts_list():
     disposition = request.args.get("disposition") or None
     if disposition not in (None, "pending", "incident", "dismissed"):
         raise BadRequest("disposition must be pending, incident or dismissed", field="disposition")
-    page = page_from_request()
-    alerts, next_cursor = page.cut(list_alerts(disposition=disposition, limit=page.fetch, offset=page.offset))
+    page = page_from_request("alerts", datetime, int)
+    alerts, next_cursor = page.cut(list_alerts(disposition=disposition, limit=page.fetch, after=page.after),
+                                   key=lambda alert: (alert.first_seen_at, alert.id))
     return AlertListOut(alerts=[AlertOut.of(a) for a in alerts], next_cursor=next_cursor)

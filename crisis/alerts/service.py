@@ -7,7 +7,9 @@ re-exported here, so callers keep importing from this module.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
@@ -32,6 +34,7 @@ from crisis.alerts.intake import (
 )
 from crisis.alerts.models import Alert, AlertRateWindow
 from crisis.alerts.routing import SEVERITIES
+from crisis.db.keyset import after_key
 from crisis.enums import Permission
 from crisis.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
@@ -204,12 +207,18 @@ def _normalise_url(url: str) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def list_alerts(*, disposition: str | None = None, limit: int = 100, offset: int = 0) -> list[Alert]:
-    """Return recent alerts, newest first, optionally only one disposition."""
+def list_alerts(
+    *, disposition: str | None = None, limit: int = 100, after: Sequence[Any] | None = None
+) -> list[Alert]:
+    """Return recent alerts, newest first, optionally only one disposition and only those after
+    the sort key (first_seen_at, id) of the last one seen."""
     query = select(Alert)
+    keyset = after_key((Alert.first_seen_at, Alert.id), after, descending=True)
+    if keyset is not None:
+        query = query.where(keyset)
     if disposition:
         query = query.where(Alert.disposition == disposition)
-    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).offset(offset).limit(limit)))
+    return list(db.session.scalars(query.order_by(Alert.first_seen_at.desc(), Alert.id.desc()).limit(limit)))
 
 
 def alerts_reported_by(person: Person, *, limit: int = 100) -> list[Alert]:

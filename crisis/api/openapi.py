@@ -28,6 +28,9 @@ ERROR_SCHEMA = {
 }
 
 
+# An id in a path: what the database can hold (a larger one is a 404 anyway).
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
 # Query parameters that are not free text.
 QUERY_SCHEMAS: dict[str, dict] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
@@ -100,7 +103,8 @@ def build_openapi() -> dict:
                 "content": {"application/json": {"schema": _schema_ref(endpoint.body, components)}},
             }
         parameters = [
-            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": part[1:-1], "in": "path", "required": True,
+             "schema": ID_SCHEMA if part[1:-1] in endpoint.integer_parameters else {"type": "string"}}
             for part in endpoint.path.split("/")
             if part.startswith("{")
         ]

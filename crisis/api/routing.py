@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -40,6 +41,8 @@ class EndpointDoc:
     tag: str = ""
     query: dict[str, str] = field(default_factory=dict)
     public: bool = False
+    # The path's integer parameters (Flask's `int:` converter), typed as integers in the document.
+    integer_parameters: frozenset[str] = frozenset()
 
 
 ENDPOINTS: list[EndpointDoc] = []
@@ -83,13 +86,14 @@ def api_route(
 
         wrapper.required_permission = "public" if public else (permission or "authenticated")  # type: ignore[attr-defined]
         openapi_path = path.replace("<", "{").replace(">", "}")
+        integers = frozenset(re.findall(r"<int:(\w+)>", path))
         for converter in ("int:", "string:", "path:"):
             openapi_path = openapi_path.replace("{" + converter, "{")
         ENDPOINTS.append(
             EndpointDoc(
                 path="/api/v1" + openapi_path, method=method.lower(), summary=summary,
                 permission=permission, scope=scope, body=body, response=response, status=status,
-                tag=tag, query=query or {}, public=public,
+                tag=tag, query=query or {}, public=public, integer_parameters=integers,
             )
         )
         api.add_url_rule(path, endpoint=view.__name__, view_func=wrapper, methods=[method])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import request
 
 from crisis.api import api_route, current_actor, current_actor_ref, parse_body
@@ -56,13 +58,13 @@ def api_declare_incident():
                   "severity": "SEV1..SEV4", "mine": "1: only incidents where I own a step or triage", **QUERY_DOCS})
 def api_list_incidents():
     mine = request.args.get("mine", "") in ("1", "true", "yes")
-    page = page_from_request()
+    page = page_from_request("incidents", datetime, int)
     incidents, next_cursor = page.cut(service.list_incidents(
         status=request.args.get("status", "open").strip().lower() or "open",
         severity=request.args.get("severity") or None,
         owner=current_actor() if mine else None,
-        limit=page.fetch, offset=page.offset,
-    ))
+        limit=page.fetch, after=page.after,
+    ), key=lambda incident: (incident.declared_at, incident.id))
     return IncidentListOut(incidents=[IncidentSummaryOut.of(i) for i in incidents], next_cursor=next_cursor)
 
 
@@ -123,8 +125,9 @@ def api_add_note(ref: str):
            permission="view", response=TimelineOut, tag=TAG, query=QUERY_DOCS)
 def api_incident_timeline(ref: str):
     incident = service.get_incident(ref)
-    page = page_from_request()
-    events, next_cursor = page.cut(service.events_of(incident, limit=page.fetch, offset=page.offset))
+    page = page_from_request("timeline", datetime, int)
+    events, next_cursor = page.cut(service.events_of(incident, limit=page.fetch, after=page.after),
+                                   key=lambda event: (event.at, event.id))
     return TimelineOut(events=[EventOut.of(e) for e in events], next_cursor=next_cursor)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
+from crisis.db.keyset import after_key
 from crisis.enums import (
     APPLICABILITY,
     OPEN_STATUSES,
@@ -57,9 +59,10 @@ def playbook_of(incident: Incident) -> Playbook:
 
 def list_incidents(
     *, status: str = "open", severity: str | None = None, owner: Person | None = None, limit: int = 500,
-    offset: int = 0,
+    after: Sequence[Any] | None = None,
 ) -> list[Incident]:
-    """Return incidents, newest first: status open|closed|all or one status; optionally mine."""
+    """Return incidents, newest first: status open|closed|all or one status; optionally mine;
+    optionally only those after the sort key (declared_at, id) of the last one seen."""
     query = select(Incident).options(
         joinedload(Incident.triage_owner).options(lazyload(Person.permissions), lazyload(Person.roles)),
         lazyload(Incident.playbook_version),
@@ -77,7 +80,10 @@ def list_incidents(
     if owner is not None:
         owns_step = select(IncidentStep.incident_id).where(IncidentStep.owner_id == owner.id)
         query = query.where((Incident.triage_owner_id == owner.id) | Incident.id.in_(owns_step))
-    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).offset(offset).limit(limit)
+    keyset = after_key((Incident.declared_at, Incident.id), after, descending=True)
+    if keyset is not None:
+        query = query.where(keyset)
+    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
     return list(db.session.scalars(query).unique())
 
 
@@ -144,9 +150,9 @@ def assignable_people() -> list[Person]:
     return list(db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.email)))
 
 
-def events_of(incident: Incident, *, limit: int | None = None, offset: int = 0) -> list[TimelineEvent]:
-    """Return the incident's timeline (or a page of it), oldest first."""
-    return timeline.events_for(incident.id, limit=limit, offset=offset)
+def events_of(incident: Incident, *, limit: int | None = None, after: Sequence[Any] | None = None) -> list[TimelineEvent]:
+    """Return the incident's timeline (or a page of it after the key (at, id)), oldest first."""
+    return timeline.events_for(incident.id, limit=limit, after=after)
 
 
 def recent_events(incident: Incident, *, limit: int = 15) -> list[TimelineEvent]:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from crisis import clock
+from crisis.clock import humanize_delta
 from crisis.errors import InvalidInput
 from crisis.extensions import db
 from crisis.people.forms import AccountForm, LoginForm, PasswordForm
 from crisis.people.service import authenticate, set_password
-from crisis.people.throttle import (
-    TooManyAttempts,
-    check_login_allowed,
-    clear_login_failures,
-    record_login_failure,
-)
+from crisis.people.throttle import TooManyAttempts, sign_in
 from crisis.web.access import permission_required, public
+from crisis.web.formatting import localtime
 from crisis.web.landing import landing_url
 
 bp = Blueprint("people", __name__)
@@ -36,6 +35,12 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def retry_phrase(retry_at: datetime) -> str:
+    """'Try again after 09:45 UTC (in 15 min).' in the viewer's zone, rounded up to the minute."""
+    at = retry_at.replace(second=0, microsecond=0) + timedelta(minutes=1) if retry_at.second or retry_at.microsecond else retry_at
+    return f"Try again after {localtime(at, '%H:%M %Z')} (in {humanize_delta(at - clock.now())})."
+
+
 @bp.route("/")
 @public
 def index():
@@ -49,19 +54,16 @@ def index():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        address = _client_address()
         try:
-            check_login_allowed(email=form.email.data, ip=address)
+            person = sign_in(email=form.email.data, password=form.password.data, ip=_client_address())
         except TooManyAttempts as error:
-            flash(error.message, "error")
+            db.session.commit()
+            flash(f"{error.message} {retry_phrase(error.retry_at)}", "error")
             return render_template("people/login.html", form=form), 429
-        person = authenticate(email=form.email.data, password=form.password.data)
         if person is None:
-            record_login_failure(email=form.email.data, ip=address)
             db.session.commit()
             flash("Email or password is wrong, or the account is disabled.", "error")
             return render_template("people/login.html", form=form), 401
-        clear_login_failures(email=form.email.data, ip=address)
         # A fresh session at login: nothing planted before sign-in survives it.
         session.clear()
         login_user(person, remember=form.remember.data)

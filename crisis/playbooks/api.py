@@ -169,7 +169,9 @@ def detail_of(version: PlaybookVersion) -> PlaybookOut:
 @api_route("/playbooks", summary="List the current playbooks", permission="view",
            response=PlaybookListOut, tag="playbooks", query=QUERY_DOCS)
 def api_list_playbooks():
-    versions, next_cursor = page_from_request().slice(list_playbooks())
+    page = page_from_request("playbooks", str, str)
+    versions, next_cursor = page.cut(list_playbooks(limit=page.fetch, after=page.after),
+                                     key=lambda version: (version.title, version.key))
     return PlaybookListOut(playbooks=[summary_of(version) for version in versions], next_cursor=next_cursor)
 
 

@@ -8,14 +8,16 @@ the transaction: these functions flush, never commit.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crisis import clock
+from crisis.db.keyset import after_key
 from crisis.errors import NotFound
 from crisis.extensions import db
 from crisis.inputs import fits_id
@@ -147,9 +149,15 @@ def _versions_of(key: str) -> list[PlaybookVersion]:
     return list(db.session.scalars(select(PlaybookVersion).where(PlaybookVersion.key == key)))
 
 
-def list_playbooks(*, include_retired: bool = False) -> list[PlaybookVersion]:
-    """Return the current version of every playbook, by title."""
+def list_playbooks(
+    *, include_retired: bool = False, limit: int | None = None, after: Sequence[Any] | None = None
+) -> list[PlaybookVersion]:
+    """Return the current version of every playbook, by title (optionally only those after the
+    sort key (title, key) of the last one seen)."""
     query = select(PlaybookVersion)
+    keyset = after_key((PlaybookVersion.title, PlaybookVersion.key), after, descending=False)
+    if keyset is not None:
+        query = query.where(keyset)
     if not include_retired:
         query = query.where(PlaybookVersion.is_current.is_(True))
     else:
@@ -162,7 +170,7 @@ def list_playbooks(*, include_retired: bool = False) -> list[PlaybookVersion]:
             newest,
             (PlaybookVersion.key == newest.c.key) & (PlaybookVersion.version == newest.c.version),
         )
-    return list(db.session.scalars(query.order_by(PlaybookVersion.title, PlaybookVersion.key)))
+    return list(db.session.scalars(query.order_by(PlaybookVersion.title, PlaybookVersion.key).limit(limit)))
 
 
 def get_playbook_version(key: str, *, version: int | None = None) -> PlaybookVersion:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from crisis.api import api_route, current_actor, parse_body
@@ -72,7 +74,9 @@ def _statement(ref: str, statement_id: int) -> Statement:
     response=StatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_statements(ref: str):
-    statements, next_cursor = page_from_request().slice(service.list_statements(incident=_incident(ref)))
+    page = page_from_request("statements", int)
+    statements, next_cursor = page.cut(service.list_statements(incident=_incident(ref), limit=page.fetch, after=page.after),
+                                       key=lambda statement: (statement.id,))
     return StatementListOut(statements=[StatementOut.of(s) for s in statements], next_cursor=next_cursor)
 
 
@@ -167,7 +171,9 @@ def publish_statement(ref: str, statement_id: int):
     permission="view", response=HoldingStatementListOut, tag="statements", query=QUERY_DOCS,
 )
 def list_holding_statements():
-    entries, next_cursor = page_from_request().slice(service.list_holding_statements())
+    page = page_from_request("holding-statements", datetime, int)
+    entries, next_cursor = page.cut(service.list_holding_statements(limit=page.fetch, after=page.after),
+                                    key=lambda entry: (entry.approved_at, entry.id))
     return HoldingStatementListOut(
         holding_statements=[HoldingStatementOut.of(entry) for entry in entries], next_cursor=next_cursor
     )

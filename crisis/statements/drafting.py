@@ -13,8 +13,13 @@ from crisis.incidents.models import Incident
 from crisis.inputs import fits_id
 from crisis.notifications import triggers
 from crisis.people.models import Person
-from crisis.people.service import role_primary
-from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement
+from crisis.people.service import role_holders, role_primary
+from crisis.permissions import (
+    EDIT_STATEMENT_RULE,
+    can_edit_statement,
+    roles_only_they_approve,
+    sole_approver_message,
+)
 from crisis.playbooks.definition import (
     fold_lines,
     render_template,
@@ -100,6 +105,10 @@ def edit_statement(*, statement: Statement, actor: Person, body: str | None = No
     new_platform = statement.platform if platform is None else clean_platform(platform)
     if new_body == statement.body and new_platform == statement.platform:
         raise InvalidInput("nothing changed: the body and platform are the same as the current version", field="body")
+    if statement.status in (StatementStatus.IN_REVIEW.value, StatementStatus.APPROVED.value):
+        alone = roles_only_they_approve(actor, [a.role for a in statement.approvals], role_holders)
+        if alone:
+            raise Conflict(sole_approver_message(alone), field="body")
     now = clock.now()
     before = statement.status
     statement.version += 1
@@ -141,8 +150,14 @@ def submit_statement(*, statement: Statement, actor: Person) -> Statement:
             f"statement #{statement.id} is {statement.status}; only a draft can be submitted for review",
             field="statement",
         )
-    now = clock.now()
     roles = approver_roles(incident=statement.incident, step_key=statement.step_key)
+    writer_id = wording_author_id(statement)
+    writer = db.session.get(Person, writer_id) if writer_id is not None else None
+    alone = roles_only_they_approve(writer, roles, role_holders) if writer is not None else []
+    if alone:
+        raise Conflict(sole_approver_message(alone, writer=None if writer.id == actor.id else writer.name, in_review=False),
+                       field="statement")
+    now = clock.now()
     existing = {a.role for a in statement.approvals}
     for role in roles:
         if role not in existing:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from crisis import clock
+from crisis.db.keyset import after_key
 from crisis.enums import Permission
 from crisis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
@@ -114,9 +117,16 @@ def retire_holding_statement(*, holding_statement_id: int) -> HoldingStatement:
     return entry
 
 
-def list_holding_statements(*, include_retired: bool = False) -> list[HoldingStatement]:
-    """Return the library, newest first."""
-    query = select(HoldingStatement).order_by(HoldingStatement.approved_at.desc(), HoldingStatement.id.desc())
+def list_holding_statements(
+    *, include_retired: bool = False, limit: int | None = None, after: Sequence[Any] | None = None
+) -> list[HoldingStatement]:
+    """Return the library, newest first (optionally only entries after the sort key
+    (approved_at, id) of the last one seen)."""
+    query = (select(HoldingStatement).order_by(HoldingStatement.approved_at.desc(), HoldingStatement.id.desc())
+             .limit(limit))
+    keyset = after_key((HoldingStatement.approved_at, HoldingStatement.id), after, descending=True)
+    if keyset is not None:
+        query = query.where(keyset)
     if not include_retired:
         query = query.where(HoldingStatement.retired_at.is_(None))
     return list(db.session.scalars(query))

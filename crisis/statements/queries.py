@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
+from crisis.db.keyset import after_key
 from crisis.enums import Permission, Severity
 from crisis.errors import NotFound
 from crisis.extensions import db
@@ -14,7 +17,7 @@ from crisis.incidents.models import Incident
 from crisis.inputs import fits_id
 from crisis.people.models import Person
 from crisis.people.service import role_holders
-from crisis.permissions import has_permission
+from crisis.permissions import has_permission, roles_only_they_approve
 from crisis.playbooks.definition import (
     TEMPLATE_FIELDS,
     Playbook,
@@ -38,13 +41,13 @@ def get_statement(*, incident: Incident, statement_id: int) -> Statement:
     return statement
 
 
-def list_statements(*, incident: Incident) -> list[Statement]:
-    """Return an incident's statements, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Statement).where(Statement.incident_id == incident.id).order_by(Statement.id)
-        )
-    )
+def list_statements(*, incident: Incident, limit: int | None = None, after: Sequence[Any] | None = None) -> list[Statement]:
+    """Return an incident's statements, oldest first (optionally only those after the id of the last one seen)."""
+    query = select(Statement).where(Statement.incident_id == incident.id)
+    keyset = after_key((Statement.id,), after, descending=False)
+    if keyset is not None:
+        query = query.where(keyset)
+    return list(db.session.scalars(query.order_by(Statement.id).limit(limit)))
 
 
 def template_values(*, incident: Incident, platform: str = "", spokesperson: Person | None = None) -> dict[str, str]:
@@ -87,6 +90,13 @@ def unstaffed_approver_roles(*, statement: Statement) -> list[str]:
     """Return the approver roles this statement needs that nobody active holds (it would wait forever)."""
     roles = [a.role for a in statement.approvals] or list(approver_roles(incident=statement.incident, step_key=statement.step_key))
     return [role for role in roles if not role_holders(role)]
+
+
+def roles_only_approved_by(person: Person, statement: Statement) -> list[str]:
+    """Return the approver roles of this statement that only this person could sign off (so
+    wording they write could never be approved; see crisis.permissions)."""
+    roles = [a.role for a in statement.approvals] or list(approver_roles(incident=statement.incident, step_key=statement.step_key))
+    return roles_only_they_approve(person, roles, role_holders)
 
 
 def is_spokesperson(person: Person, platform: str) -> bool:

@@ -44,6 +44,7 @@ from crisis.statements.queries import (
     get_statement,
     is_spokesperson,
     list_statements,
+    roles_only_approved_by,
     statement_steps,
     template_values,
     unstaffed_approver_roles,
@@ -55,6 +56,6 @@ __all__ = [
     "add_holding_statement", "approve_statement", "approver_roles", "authorise_spokesperson", "can_approve",
     "draft_statement", "edit_statement", "get_statement", "is_pending_approver", "is_spokesperson",
     "list_holding_statements", "list_spokespeople", "list_statements", "publish_statement", "record_training",
-    "reject_statement", "retire_holding_statement", "revoke_spokesperson", "statement_steps", "submit_statement",
+    "reject_statement", "retire_holding_statement", "roles_only_approved_by", "revoke_spokesperson", "statement_steps", "submit_statement",
     "sweep_overdue_approvals", "template_values", "unstaffed_approver_roles", "wording_author_id",
 ]

@@ -11,7 +11,12 @@ from crisis.errors import InvalidInput
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.incidents.service import get_incident
-from crisis.permissions import EDIT_STATEMENT_RULE, can_edit_statement, has_permission
+from crisis.permissions import (
+    EDIT_STATEMENT_RULE,
+    can_edit_statement,
+    has_permission,
+    sole_approver_message,
+)
 from crisis.statements import service
 from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
 from crisis.statements.models import Statement
@@ -94,6 +99,13 @@ def draft(ref):
     return _back(statement)
 
 
+def _sole_approver_warning(statement) -> str:
+    """What the edit form must say before an approver alone on a roster saves (empty: nothing)."""
+    alone = service.roles_only_approved_by(current_user._get_current_object(), statement)
+    in_review = statement.status in ("in_review", "approved")
+    return sole_approver_message(alone, in_review=in_review) if alone else ""
+
+
 @bp.route("/incidents/<ref>/statements/<int:statement_id>")
 @permission_required("view")
 def detail(ref, statement_id):
@@ -108,6 +120,7 @@ def detail(ref, statement_id):
         approver_roles=service.approver_roles(incident=statement.incident, step_key=statement.step_key),
         unstaffed=service.unstaffed_approver_roles(statement=statement),
         may_edit=can_edit_statement(current_user._get_current_object(), statement),
+        sole_approver=_sole_approver_warning(statement),
         edit_rule=EDIT_STATEMENT_RULE.removeprefix("only "),
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from crisis import clock
+from crisis.db.keyset import after_key
 from crisis.extensions import db
 from crisis.people.models import Person
 from crisis.people.service import PersonRef
@@ -73,10 +74,15 @@ def record_all(
 
 
 def events_for(
-    incident_id: int, *, kinds: Sequence[str] | None = None, limit: int | None = None, offset: int = 0
+    incident_id: int, *, kinds: Sequence[str] | None = None, limit: int | None = None,
+    after: Sequence[Any] | None = None,
 ) -> list[TimelineEvent]:
-    """Return an incident's events, oldest first, optionally only some kinds (prefixes allowed)."""
+    """Return an incident's events, oldest first, optionally only some kinds (prefixes allowed)
+    and only those after the sort key (at, id) of the last one seen."""
     query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+    keyset = after_key((TimelineEvent.at, TimelineEvent.id), after, descending=False)
+    if keyset is not None:
+        query = query.where(keyset)
     if kinds:
         query = query.where(or_(*[TimelineEvent.kind.startswith(k) for k in kinds]))
-    return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id).offset(offset).limit(limit)))
+    return list(db.session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id).limit(limit)))

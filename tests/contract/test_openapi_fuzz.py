@@ -39,7 +39,7 @@ def _with_known_names(known: dict[str, list[str]]):
 def test_no_server_error_and_every_answer_matches_the_document(app, synced, team, incident_factory, api_client):
     ref = incident_factory()  # a live incident for the paths to find
     known = {"ref": [ref], "key": ["viral-complaint", "holding-statement", "gather-facts"],
-             "statement_id": ["1"]}
+             "statement_id": [1]}
     known_names = _with_known_names(known)
     token = api_client(team.admin).token
     app.config["PROPAGATE_UNEXPECTED"] = False  # a server error must answer 500, for the check to see it

@@ -195,8 +195,20 @@ def test_run_py_serves_with_workers_and_a_scheduler_process_and_stops_cleanly(tm
         except (urllib.error.URLError, ConnectionError):
             return False
 
+    def admin_token() -> str:
+        # The scheduler's process is an admin's detail: /health shows it only to an admin token.
+        flask = [sys.executable, "-m", "flask", "--app", "crisis"]
+        subprocess.run([*flask, "users", "create", "ops@example.com", "--name", "Ops", "--permission", "admin"],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        created = subprocess.run([*flask, "tokens", "create", "ops@example.com"], cwd=ROOT, env=env, check=True,
+                                 capture_output=True, text=True)
+        return created.stdout.strip().splitlines()[-1]
+
     try:
         wait_for(healthy, timeout=60, processes=[process])
+        asked = urllib.request.Request(f"http://127.0.0.1:{port}/health", headers={"Authorization": f"Bearer {admin_token()}"})
+        with urllib.request.urlopen(asked, timeout=5) as response:
+            health = json.loads(response.read())
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)

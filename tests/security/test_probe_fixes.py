@@ -90,3 +90,28 @@ def test_the_openapi_document_is_3_1_with_typed_paging(client):
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
     post = document["paths"]["/api/v1/incidents"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in post["parameters"])
+
+
+def test_path_ids_are_integers_in_the_openapi_document(client):
+    """Finding 10 (rest): a statement id in a path is an integer from 1, not free text; names stay strings."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    seen = 0
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "path":
+                    continue
+                if parameter["name"].endswith("_id"):
+                    seen += 1
+                    assert parameter["schema"]["type"] == "integer" and parameter["schema"]["minimum"] == 1, path
+                    assert parameter["schema"]["maximum"] >= 2**31 - 1, path
+                else:
+                    assert parameter["schema"] == {"type": "string"}, (path, parameter["name"])
+    assert seen >= 6
+
+
+def test_a_path_id_outside_its_schema_is_a_404_not_a_500(team, synced, incident_factory, api_client):
+    ref = incident_factory()
+    viewer = api_client(team.viewer)
+    for statement_id in ("0", str(2**63), "-1"):
+        assert viewer.get(f"/api/v1/incidents/{ref}/statements/{statement_id}").status_code == 404

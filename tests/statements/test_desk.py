@@ -59,7 +59,10 @@ def test_a_template_drafts_without_the_files_line_breaks(team, desk):
     assert "looking into it now and will reply here within the hour" in body
 
 
-def test_the_author_is_not_offered_approve_and_an_approver_is_warned_before_editing(app, team, desk, client, login):
+def test_the_author_is_not_offered_approve_and_an_approver_is_warned_before_editing(app, team, desk, client, login,
+                                                                                     make_person):
+    # A second legal approver: alone on the roster, legal may not edit at all (tests/statements/test_sole_approver.py).
+    make_person("legal.backup@example.com", permissions=("respond", "approve", "view"), roles=("legal:backup",))
     sid = desk.draft(team.social, step_key="holding-statement")
     desk.submit(team.social, sid)
     # Owning the statement's step lets legal edit it (crisis.permissions); its approval is still asked.

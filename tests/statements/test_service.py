@@ -295,7 +295,10 @@ def test_template_values_cover_every_placeholder_in_the_organisation_time_zone(a
     assert values["summary"] == "The kettle lid breaks"
 
 
-def test_whoever_wrote_the_wording_under_review_cannot_approve_it(app, desk, team):
+def test_whoever_wrote_the_wording_under_review_cannot_approve_it(app, desk, team, make_person):
+    # A second legal approver: alone on the roster, legal may not write wording under review at all
+    # (tests/statements/test_sole_approver.py).
+    make_person("legal.backup@example.com", permissions=("respond", "approve", "view"), roles=("legal:backup",))
     sid = desk.draft(team.legal, step_key="holding-statement")
     desk.submit(team.legal, sid)
     desk.approve(team.marketing, sid)

@@ -34,6 +34,7 @@ from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications import wakeup
 from crisis.notifications.models import Notification
 from crisis.notifications.service import active_webhooks, compose_rows
+from crisis.notifications.triggers import by_local_time, local_time
 from crisis.playbooks.definition import EscalationLevel, EscalationPolicy
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import definition_of
@@ -345,24 +346,36 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
             "drill": incident.is_drill,
             "level": level,
             "repeat": level > len(policy.levels),
-            "due_at": row.due_at.strftime("%Y-%m-%d %H:%M UTC"),
             "owner": owner.name if owner else None,
             "status": row.status,
             "acknowledged": row.acknowledged_at is not None,
         }
-        message = {
-            "subject": subject_template.render(**fields).strip(),
-            "body": body_template.render(**fields).strip(),
+        common = {
             "incident": incident,
             "dedup_key": f"escalation:{row.id}:{level}",
             "link": f"{base_url}/incidents/{incident.ref}",
-            "webhooks": webhooks,
         }
-        outbox.extend(compose_rows(recipients=recipients, channels=spec.channels, **message))
-        # The executive level reaches executives in the app too, whatever channels it names.
-        executives = [p for p in recipients if is_exec_sponsor(p, directory)]
-        if executives and "in_app" not in spec.channels:
-            outbox.extend(compose_rows(recipients=executives, channels=("in_app",), **message))
+        # Each person reads the due time in their own zone (one message per zone); the team's
+        # webhooks read it in the desk's.
+        groups = list(by_local_time(row.due_at, recipients).items())
+        personal = tuple(channel for channel in spec.channels if channel != "webhook")
+        if len(personal) < len(spec.channels):
+            groups.append((local_time(row.due_at, None), []))
+        for due, people in groups:
+            text = {"due_at": due if row.due_at is not None else None}
+            message = {
+                "subject": subject_template.render(**fields, **text).strip(),
+                "body": body_template.render(**fields, **text).strip(),
+                **common,
+            }
+            if not people:
+                outbox.extend(compose_rows(recipients=[], channels=("webhook",), webhooks=webhooks, **message))
+                continue
+            outbox.extend(compose_rows(recipients=people, channels=personal, webhooks=(), **message))
+            # The executive level reaches executives in the app too, whatever channels it names.
+            executives = [p for p in people if is_exec_sponsor(p, directory)]
+            if executives and "in_app" not in spec.channels:
+                outbox.extend(compose_rows(recipients=executives, channels=("in_app",), webhooks=(), **message))
     # Core executemany inserts: one multi-row INSERT each. The unique (step, level) key makes a
     # second firing fail the whole batch, whatever went wrong elsewhere.
     db.session.execute(StepEscalation.__table__.insert(), fired)

@@ -16,7 +16,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_START
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -307,9 +307,11 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         )
     # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once;
     # the sweep's own rows go straight to the courier, and the delivery records how they went.
+    # The courier takes leases only once the scheduler runs (its delivery job records what it
+    # sent): a scheduler configured and never started must leave this process's sweeps alone.
     wakeup.listen(waker)
-    waker.courier = Courier(app.config, on_sent=waker)
-    wakeup.add_courier(waker.courier.take)
+    waker.courier = courier = Courier(app.config, on_sent=waker)
+    scheduler.add_listener(lambda event: wakeup.add_courier(courier.take), EVENT_SCHEDULER_START)
     scheduler.add_listener(lambda event: waker.stop(app), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.add_job(
         readiness_job, "interval", seconds=sweep_seconds, args=[app], kwargs={"reminders": False},

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from crisis.escalation.scheduler import sweep_all
+from crisis.escalation import scheduler as scheduling
 from crisis.extensions import db
 from crisis.notifications import wakeup
 from crisis.notifications.delivery import Courier, deliver_due
@@ -43,7 +45,7 @@ def test_the_sweeps_emails_are_sent_at_commit_without_a_delivery_run_and_recorde
     incident_factory(severity="SEV2")
     clock.advance(minutes=15)
     with app.app_context():
-        result = sweep_all()
+        result = scheduling.sweep_all()
     assert result.escalated
     courier.close()  # waits for the sends under way
     keys = escalation_mail(smtp_server)
@@ -70,7 +72,7 @@ def test_rows_handed_to_a_courier_that_died_are_sent_once_when_the_lease_runs_ou
         incident_factory(severity="SEV2")
         clock.advance(minutes=15)
         with app.app_context():
-            assert sweep_all().escalated
+            assert scheduling.sweep_all().escalated
     finally:
         wakeup.remove_courier(lost.extend)
     assert lost
@@ -90,6 +92,12 @@ def test_a_sweep_without_a_courier_writes_plain_pending_rows(app, team, incident
     incident_factory(severity="SEV2")
     clock.advance(minutes=15)
     with app.app_context():
-        assert sweep_all().escalated
+        assert scheduling.sweep_all().escalated
     rows = escalation_rows(app)
     assert rows and all(row.attempts == 0 and row.next_attempt_at <= clock() for row in rows)
+
+
+def test_a_scheduler_configured_but_not_started_leaves_the_sweeps_rows_to_the_outbox(app):
+    before = wakeup.has_courier()
+    scheduling.configure(BackgroundScheduler(jobstores={"default": MemoryJobStore()}), app)
+    assert wakeup.has_courier() is before is False

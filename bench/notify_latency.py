@@ -7,8 +7,8 @@
 An aiosmtpd server on loopback records when it accepts each message. The benchmark makes N
 steps (default: 10, then 1,000) fall due at the same whole second, on incidents of a playbook
 whose first escalation level emails the owner at once, while the app runs as it would in
-production: on SQLite `python run.py` (web and scheduler in one process); on PostgreSQL gunicorn
-(scheduler off) and `flask --app crisis scheduler` beside it, both with default settings apart
+production: on SQLite `python run.py` (gunicorn workers, and the scheduler in a child process);
+on PostgreSQL gunicorn (scheduler off) and `flask --app crisis scheduler` beside it, both with default settings apart
 from the database and the SMTP server. It prints p50/p95/p99/max of (accepted - due) over the
 N emails. Target: p99 <= 2 s at 1,000 steps.
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, cast, column, select, values
+from sqlalchemy import Integer, bindparam, cast, column, literal_column, or_, select, values
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
@@ -32,8 +32,10 @@ from crisis.escalation.targets import Directory, is_exec_sponsor, resolve_level
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications import wakeup
+from crisis.notifications.delivery import lease_on_write, leases_for
 from crisis.notifications.models import Notification
 from crisis.notifications.service import active_webhooks, compose_rows
+from crisis.notifications.triggers import by_local_time, local_time
 from crisis.playbooks.definition import EscalationLevel, EscalationPolicy
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import definition_of
@@ -105,12 +107,12 @@ def run_sweep(
         try:
             picked, escalated, stopped = _sweep_batch(at, batch_size, policies, directory)
             db.session.commit()
-        except OperationalError as error:
-            # A deadlock or lock timeout against another writer: nothing of the batch was
-            # kept, so the next tick simply tries again.
+        except (OperationalError, LostClaim) as error:
+            # A deadlock or lock timeout against another writer, or a claim it took first:
+            # nothing of the batch was kept, so the next tick simply tries again.
             db.session.rollback()
             result.errors += 1
-            log.warning("escalation batch rolled back: %s", error.orig if error.orig else error)
+            log.warning("escalation batch rolled back: %s", getattr(error, "orig", None) or error)
             break
         except Exception:
             db.session.rollback()
@@ -228,16 +230,31 @@ def _claim(connection: Any, claims: list[tuple[Any, Any, int | None, datetime | 
             .returning(_steps.c.id)
         )
         return set(connection.execute(statement).scalars())
-    won = set()
-    for row, _, level, next_at in claims:
-        outcome = connection.execute(
-            _steps.update()
-            .where(_steps.c.id == row.id, _steps.c.escalation_level == row.escalation_level, *condition)
-            .values(escalation_level=row.escalation_level if level is None else level, next_escalation_at=next_at)
-        )
-        if outcome.rowcount == 1:
-            won.add(row.id)
-    return won
+    # SQLite: one prepared UPDATE for the batch. The sweep's transaction began IMMEDIATE, so no
+    # other writer can have moved a step since we read it; should one have (a driver-begun
+    # transaction), the batch is rolled back and the next tick claims afresh.
+    outcome = connection.execute(_CLAIM_ONE, [
+        {"claim_id": row.id, "seen": row.escalation_level, "now": now,
+         "level": row.escalation_level if level is None else level, "next_at": next_at}
+        for row, _, level, next_at in claims
+    ])
+    if outcome.rowcount != len(claims):
+        raise LostClaim(f"{len(claims) - outcome.rowcount} of {len(claims)} claims were taken meanwhile")
+    return {row.id for row, _, _, _ in claims}
+
+
+class LostClaim(Exception):
+    """Another writer moved a step between the batch's read and its claim (the batch is retried)."""
+
+
+_CLAIM_ONE = (
+    _steps.update()
+    .where(_steps.c.id == bindparam("claim_id"), _steps.c.escalation_level == bindparam("seen"),
+           # Constants, not an IN list: an expanding IN cannot run as an executemany.
+           or_(*(_steps.c.status == literal_column(f"'{status}'") for status in ESCALATING)),
+           _steps.c.next_escalation_at <= bindparam("now", type_=UTCDateTime()))
+    .values(escalation_level=bindparam("level"), next_escalation_at=bindparam("next_at", type_=UTCDateTime()))
+)
 
 
 def next_escalation_after(policy: EscalationPolicy, due_at: datetime, fired: int, now: datetime) -> datetime | None:
@@ -345,28 +362,49 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
             "drill": incident.is_drill,
             "level": level,
             "repeat": level > len(policy.levels),
-            "due_at": row.due_at.strftime("%Y-%m-%d %H:%M UTC"),
             "owner": owner.name if owner else None,
             "status": row.status,
             "acknowledged": row.acknowledged_at is not None,
         }
-        message = {
-            "subject": subject_template.render(**fields).strip(),
-            "body": body_template.render(**fields).strip(),
+        common = {
             "incident": incident,
             "dedup_key": f"escalation:{row.id}:{level}",
             "link": f"{base_url}/incidents/{incident.ref}",
-            "webhooks": webhooks,
         }
-        outbox.extend(compose_rows(recipients=recipients, channels=spec.channels, **message))
-        # The executive level reaches executives in the app too, whatever channels it names.
-        executives = [p for p in recipients if is_exec_sponsor(p, directory)]
-        if executives and "in_app" not in spec.channels:
-            outbox.extend(compose_rows(recipients=executives, channels=("in_app",), **message))
+        # Each person reads the due time in their own zone (one message per zone); the team's
+        # webhooks read it in the desk's.
+        groups = list(by_local_time(row.due_at, recipients).items())
+        personal = tuple(channel for channel in spec.channels if channel != "webhook")
+        if len(personal) < len(spec.channels):
+            groups.append((local_time(row.due_at, None), []))
+        for due, people in groups:
+            text = {"due_at": due if row.due_at is not None else None}
+            message = {
+                "subject": subject_template.render(**fields, **text).strip(),
+                "body": body_template.render(**fields, **text).strip(),
+                **common,
+            }
+            if not people:
+                outbox.extend(compose_rows(recipients=[], channels=("webhook",), webhooks=webhooks, **message))
+                continue
+            outbox.extend(compose_rows(recipients=people, channels=personal, webhooks=(), **message))
+            # The executive level reaches executives in the app too, whatever channels it names.
+            executives = [p for p in people if is_exec_sponsor(p, directory)]
+            if executives and "in_app" not in spec.channels:
+                outbox.extend(compose_rows(recipients=executives, channels=("in_app",), webhooks=(), **message))
     # Core executemany inserts: one multi-row INSERT each. The unique (step, level) key makes a
     # second firing fail the whole batch, whatever went wrong elsewhere.
     db.session.execute(StepEscalation.__table__.insert(), fired)
-    if outbox:
+    if not outbox:
+        return
+    if not wakeup.has_courier():
         db.session.execute(Notification.__table__.insert(), outbox)
         if any(row["status"] == NotificationStatus.PENDING.value for row in outbox):
             wakeup.mark(db.session())
+        return
+    # A courier runs in this process: the rows are written leased to it and sent the moment
+    # this batch commits, with no lease transaction of their own (crisis.notifications.delivery.Courier).
+    lease_on_write(outbox, now)
+    table = Notification.__table__
+    ids = {key: row_id for key, row_id in db.session.execute(table.insert().returning(table.c.dedup_key, table.c.id), outbox)}
+    wakeup.hand_over(db.session(), leases_for(outbox, ids, webhooks))

@@ -16,7 +16,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_START
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,7 +32,7 @@ from crisis.escalation.engine import next_due, run_sweep
 from crisis.escalation.models import SWEEP_JOB, SchedulerHeartbeat
 from crisis.extensions import db
 from crisis.notifications import wakeup
-from crisis.notifications.delivery import deliver_due
+from crisis.notifications.delivery import Courier, DeliveryResult, deliver_due
 from crisis.notifications.reminders import send_reminders
 from crisis.notifications.webhooks import sync_config_webhooks
 from crisis.readiness.sweep import run_readiness_sweep
@@ -130,6 +130,7 @@ class _Waker:
         self.sweep: datetime | None = None
         self.event = threading.Event()
         self.thread: threading.Thread | None = None
+        self.courier: Courier | None = None
 
     def __call__(self) -> None:
         with self.lock:
@@ -169,10 +170,24 @@ class _Waker:
             except Exception:  # noqa: BLE001 - an early run is an optimisation; the ticks still run
                 log.debug("could not move a job's next run", exc_info=True)
 
-    def stop(self) -> None:
-        """Stop listening for commits and let the waker thread end."""
+    def stop(self, app: Flask | None = None) -> None:
+        """Stop listening for commits, let the waker thread end and the courier finish its sends."""
         wakeup.forget(self)
         self.event.set()
+        courier, self.courier = self.courier, None
+        if courier is None:
+            return
+        wakeup.remove_courier(courier.take)
+        courier.close()
+        if app is None:
+            return
+        with app.app_context():
+            try:
+                courier.settle(DeliveryResult())
+            except OperationalError:
+                log.exception("could not record the last sends; their leases run out and they are sent again")
+            finally:
+                db.session.remove()
 
     def start(self) -> None:
         with self.lock:
@@ -196,7 +211,7 @@ def delivery_job(app: Flask, waker: _Waker | None = None) -> None:
                 waker.start()
             running = (lambda: waker.scheduler.state != STATE_STOPPED) if waker else (lambda: True)
             while True:
-                result = deliver_due(keep_going=running)
+                result = deliver_due(keep_going=running, courier=waker.courier if waker else None)
                 if result.attempted:
                     log.info("outbox: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed)
                 if not (waker and waker.finish() and running()):
@@ -289,9 +304,14 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
             poll_job, "interval", seconds=poll_seconds, args=[app, waker], id=POLL_JOB, name="outbox poll",
             coalesce=True, max_instances=1, misfire_grace_time=1, replace_existing=True,
         )
-    # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once.
+    # Rows this process commits (sweeps; web requests under run.py) wake the delivery at once;
+    # the sweep's own rows go straight to the courier, and the delivery records how they went.
+    # The courier takes leases only once the scheduler runs (its delivery job records what it
+    # sent): a scheduler configured and never started must leave this process's sweeps alone.
     wakeup.listen(waker)
-    scheduler.add_listener(lambda event: waker.stop(), EVENT_SCHEDULER_SHUTDOWN)
+    waker.courier = courier = Courier(app.config, on_sent=waker)
+    scheduler.add_listener(lambda event: wakeup.add_courier(courier.take), EVENT_SCHEDULER_START)
+    scheduler.add_listener(lambda event: waker.stop(app), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.add_job(
         readiness_job, "interval", seconds=sweep_seconds, args=[app], kwargs={"reminders": False},
         id=READINESS_JOB, name="drill injects", coalesce=True, max_instances=1,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import http.client
 import logging
 import smtplib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +23,10 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from crisis import clock
+from crisis.db.engine import reading
 from crisis.enums import NotificationChannel, NotificationStatus
 from crisis.extensions import db
-from crisis.notifications import email, webhooks
+from crisis.notifications import email, wakeup, webhooks
 from crisis.notifications.models import Notification, Webhook
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,8 @@ def backoff(attempt: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BA
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempt - 1)))
 
 
-def _settings() -> dict[str, Any]:
-    config = current_app.config
+def _settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    config = current_app.config if config is None else config
     return {
         "timeout": min(float(config["SEND_TIMEOUT"]), 10.0),
         "max_attempts": int(config.get("DELIVERY_MAX_ATTEMPTS", MAX_ATTEMPTS)),
@@ -79,47 +81,67 @@ def _settings() -> dict[str, Any]:
 
 def deliver_due(
     *, now: datetime | None = None, limit: int = BATCH_SIZE, rounds: int = MAX_ROUNDS,
-    keep_going: Callable[[], bool] = lambda: True,
+    keep_going: Callable[[], bool] = lambda: True, courier: Courier | None = None,
 ) -> DeliveryResult:
     """Send the email and webhook rows whose next attempt is due; return what happened.
 
     Sends run in parallel threads (a slow receiver holds up only its own rows) and in rounds of
-    `limit` rows until nothing is due, so a burst of escalations drains in one job run.
+    `limit` rows until nothing is due, so a burst of escalations drains in one job run. The
+    outcomes of what a `courier` sent since the last run are recorded first.
     """
     settings = _settings()
     config = dict(current_app.config)
     result = DeliveryResult()
+    if courier is not None:
+        courier.settle(result)
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-send") as pool:
         for _ in range(rounds):
             # A stopping scheduler finishes the round it is in, not the whole backlog.
             if not keep_going():
                 break
-            leases = _lease(now or clock.now(), limit, settings)
+            at = now or clock.now()
+            # Look before leasing: on SQLite the lease's transaction takes the write lock, and
+            # a wake-up with nothing to lease must not make the sweep queue for it.
+            with reading():
+                due = wakeup.due_soon(db.session(), at)
+            db.session.commit()
+            leases = _lease(at, limit, settings) if due else []
             if not leases:
                 break
             # Each sender thread takes a share of the round and sends its emails over one SMTP session.
             shares = [leases[i::SENDERS] for i in range(SENDERS)]
-            results = dict(
-                pair for share in pool.map(lambda part: _send_share(part, settings, config), shares) for pair in share
-            )
-            outcomes = [results[lease.id] for lease in leases]
-            sent = [lease for lease, (error, _) in zip(leases, outcomes, strict=True) if error is None]
-            result.attempted += len(sent)
-            result.sent += _settle_sent(sent)
-            # Failures that will be tried again are settled together too; giving up stays one by one.
-            retries = [(lease, error) for lease, (error, permanent) in zip(leases, outcomes, strict=True)
-                       if error is not None and not permanent and lease.attempt < settings["max_attempts"]]
-            result.attempted += len(retries)
-            result.retrying += _settle_retries(retries, settings)
-            for lease, (error, permanent) in zip(leases, outcomes, strict=True):
-                if error is None or (not permanent and lease.attempt < settings["max_attempts"]):
-                    continue
-                result.attempted += 1
-                outcome = _settle(lease, error, permanent, settings)
-                if outcome == NotificationStatus.FAILED.value:
-                    result.failed += 1
-            db.session.commit()
+            outcomes = [pair for share in pool.map(lambda part: _send_share(part, settings, config), shares)
+                        for pair in share]
+            _record(outcomes, settings, result)
     return result
+
+
+def _record(
+    outcomes: list[tuple[_Lease, tuple[str | None, bool]]], settings: dict[str, Any], result: DeliveryResult
+) -> None:
+    """Settle a round's outcomes and commit: sent and retried rows in one executemany each."""
+    outcomes = sorted(outcomes, key=lambda pair: pair[0].id)
+    sent = [lease for lease, (error, _) in outcomes if error is None]
+    result.attempted += len(sent)
+    result.sent += _settle_sent(sent)
+    # Failures that will be tried again are settled together too; giving up stays one by one.
+    retries = [(lease, error) for lease, (error, permanent) in outcomes
+               if error is not None and not permanent and lease.attempt < settings["max_attempts"]]
+    result.attempted += len(retries)
+    result.retrying += _settle_retries(retries, settings)
+    for lease, (error, permanent) in outcomes:
+        if error is None or (not permanent and lease.attempt < settings["max_attempts"]):
+            continue
+        result.attempted += 1
+        outcome = _settle(lease, error, permanent, settings)
+        if outcome == NotificationStatus.FAILED.value:
+            result.failed += 1
+    db.session.commit()
+
+
+def lease_until(now: datetime, settings: dict[str, Any]) -> datetime:
+    """When a lease taken at `now` runs out: long enough that a send (bounded by the timeout) is over."""
+    return now + timedelta(seconds=4 * settings["timeout"] + 30)
 
 
 def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
@@ -139,8 +161,7 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = connection.execute(query).all()
-    # Long enough that a send (bounded by the timeout) finishes before anyone else may retry it.
-    until = now + timedelta(seconds=4 * settings["timeout"] + 30)
+    until = lease_until(now, settings)
     hooks = {}
     ids = {row.webhook_id for row in rows if row.webhook_id is not None}
     if ids:
@@ -169,13 +190,90 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     return leases
 
 
+def leases_for(rows: Sequence[dict[str, Any]], ids: Mapping[str, int], webhooks: Sequence[Webhook]) -> list[_Lease]:
+    """Return the leases of rows their writer leased itself (attempt 1), by dedup key to row id."""
+    hooks = {hook.id: {"format": hook.format, "secret": hook.secret, "active": hook.active, "url": hook.url}
+             for hook in webhooks}
+    return [
+        _Lease(id=ids[row["dedup_key"]], attempt=row["attempts"], channel=row["channel"], address=row["address"],
+               subject=row["subject"], body=row["body"], payload=row["payload"] or {}, key=row["dedup_key"],
+               webhook=hooks.get(row["webhook_id"]) if row["webhook_id"] is not None else None)
+        for row in rows if row["attempts"] and row["dedup_key"] in ids
+    ]
+
+
+def lease_on_write(rows: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Lease the rows to deliver (email, webhook) to their writer for attempt 1, before they are inserted."""
+    until = lease_until(now, _settings())
+    for row in rows:
+        if row["status"] == PENDING and row["channel"] in (NotificationChannel.EMAIL.value,
+                                                           NotificationChannel.WEBHOOK.value):
+            row["attempts"], row["next_attempt_at"] = 1, until
+
+
+class Courier:
+    """Sends what the escalation sweep leased to itself the moment its transaction commits.
+
+    The sweep writes its email and webhook rows already leased (attempt 1, the next attempt
+    after the lease), so no deliverer elsewhere takes them and no lease transaction stands
+    between the commit and the send; on SQLite that transaction would queue for the write lock
+    behind the sweep's next batch. Sends run on a few threads, each share over one SMTP session;
+    their outcomes wait here until the delivery job records them (`settle`), exactly as for rows
+    it leased itself. If the process dies first, the lease runs out and any deliverer tries the
+    row again, with the same Message-ID and Idempotency-Key.
+    """
+
+    def __init__(self, config: Mapping[str, Any], on_sent: Callable[[], None]) -> None:
+        self.config = dict(config)
+        self.settings = _settings(config)
+        self.on_sent = on_sent
+        self.pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-courier")
+        self.lock = threading.Lock()
+        self.done: list[tuple[_Lease, tuple[str | None, bool]]] = []
+        self.open = True
+
+    def take(self, leases: list[_Lease]) -> None:
+        """Start sending `leases` (called after the commit that wrote them)."""
+        with self.lock:
+            if not self.open:
+                return  # stopping: the leases run out and the next deliverer sends them
+            for i in range(min(SENDERS, len(leases))):
+                self.pool.submit(self._send, leases[i::SENDERS])
+
+    def _send(self, leases: list[_Lease]) -> None:
+        outcomes = _send_share(leases, self.settings, self.config)
+        with self.lock:
+            self.done.extend(outcomes)
+        self.on_sent()
+
+    def settle(self, result: DeliveryResult) -> None:
+        """Record the outcomes of the sends finished so far (in the caller's app context)."""
+        with self.lock:
+            outcomes, self.done = self.done, []
+        if not outcomes:
+            return
+        try:
+            _record(outcomes, self.settings, result)
+        except Exception:
+            db.session.rollback()
+            with self.lock:
+                self.done.extend(outcomes)
+            raise
+
+    def close(self) -> None:
+        """Take nothing more and wait for the sends under way (each bounded by the send timeout)."""
+        with self.lock:
+            self.open = False
+        self.pool.shutdown(wait=True)
+
+
 def _send_share(
     leases: list[_Lease], settings: dict[str, Any], config: dict[str, Any]
-) -> list[tuple[int, tuple[str | None, bool]]]:
+) -> list[tuple[_Lease, tuple[str | None, bool]]]:
     """Attempt a sender thread's share of a round; emails share one SMTP session."""
     connection = email.Connection(config, settings["timeout"])
     try:
-        return [(lease.id, _send(lease, settings, config, connection)) for lease in leases]
+        return [(lease, _send(lease, settings, config, connection)) for lease in leases]
     finally:
         connection.close()
 

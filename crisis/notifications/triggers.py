@@ -66,6 +66,14 @@ def local_time(value: datetime | None, person: Contact | None) -> str:
     return local.strftime("%H:%M %Z, %a ") + str(local.day) + local.strftime(" %b")
 
 
+def by_local_time(value: datetime | None, people: Iterable[Contact]) -> dict[str, list[Contact]]:
+    """Group people by how `value` reads in each one's time zone (one message per group)."""
+    groups: dict[str, list[Contact]] = {}
+    for person in people:
+        groups.setdefault(local_time(value, person), []).append(person)
+    return groups
+
+
 def _link(incident_ref: str, anchor: str = "") -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident_ref}{anchor}"
 

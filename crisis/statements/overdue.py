@@ -13,6 +13,7 @@ from crisis.escalation.policy import escalation_time, level_for
 from crisis.escalation.targets import Directory, resolve_level
 from crisis.extensions import db
 from crisis.notifications.service import notify
+from crisis.notifications.triggers import by_local_time, local_time
 from crisis.statements.models import (
     ApprovalStatus,
     Statement,
@@ -82,17 +83,22 @@ def sweep_overdue_approvals(now: datetime | None = None) -> int:
         approval.reached = sorted(set(approval.reached or ()) | {p.id for p in recipients})
         channels = rule.channels if rule else ("email", "in_app", "webhook")
         subject = f"[{incident.ref}] {approval.role} approval of statement #{statement.id} is overdue"
-        body = (
-            f"The {approval.role} sign-off of statement #{statement.id} on {incident.ref} "
-            f"({incident.title}) was due at {approval.due_at:%H:%M UTC} and is still missing "
-            f"(escalation level {level}).\n\n{statement.body}"
-        )
-        notify(
-            recipients=recipients, subject=subject, body=body, incident=incident,
-            dedup_key=f"statement-approval:{approval.id}:r{approval.round}:l{level}",
-            channels=channels,
-            link=f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident.ref}#statement-{statement.id}",
-        )
+        # Each recipient reads the due time in their own zone; the team's webhooks in the desk's.
+        groups = list(by_local_time(approval.due_at, recipients).items())
+        if "webhook" in channels:
+            groups.append((local_time(approval.due_at, None), []))
+        for due, people in groups:
+            body = (
+                f"The {approval.role} sign-off of statement #{statement.id} on {incident.ref} "
+                f"({incident.title}) was due at {due} and is still missing "
+                f"(escalation level {level}).\n\n{statement.body}"
+            )
+            notify(
+                recipients=people, subject=subject, body=body, incident=incident,
+                dedup_key=f"statement-approval:{approval.id}:r{approval.round}:l{level}",
+                channels=[c for c in channels if c != "webhook"] if people else ["webhook"],
+                link=f"{current_app.config['BASE_URL'].rstrip('/')}/incidents/{incident.ref}#statement-{statement.id}",
+            )
         summary = f"The {approval.role} approval of statement #{statement.id} is overdue; escalation level {level}"
         if reach.nobody_new:
             summary += "; nobody new was left to reach"

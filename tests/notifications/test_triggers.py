@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -379,3 +380,50 @@ def test_concurrent_reminder_sweeps_send_each_reminder_once(app, team, incident_
 def _id(app, email: str) -> int:
     with app.app_context():
         return get_person(email).id
+
+
+def _email_to(wired, address: str, marker: str) -> str:
+    wired.deliver()
+    return next(m for _, tos, m in wired.mail.messages if tos == [address] and marker in m["Subject"]).get_payload(
+        decode=True).decode()
+
+
+def test_escalation_emails_state_the_due_time_in_each_recipients_zone(app, team, incident_factory, wired, clock):
+    with app.app_context():
+        get_person(team.lead).timezone = "America/New_York"
+        db.session.commit()
+    ref = incident_factory(severity="SEV2")
+    with app.app_context():
+        due_at = db.session.scalar(select(IncidentStep.due_at).where(IncidentStep.key == "gather-facts"))
+    clock.advance(minutes=15)
+    act(app, sweep_all)  # level 1 of gather-facts: its owner, the lead, in New York
+    body = _email_to(wired, team.lead, "Overdue (level 1): Gather the facts")
+    local = due_at.astimezone(ZoneInfo("America/New_York"))
+    assert f"it was due {local:%H:%M} EST, {local:%a} {local.day} {local:%b}" in body
+    assert "UTC" not in body and ref in body
+    # Level 2 also goes to the team's webhook, which reads it in the desk's zone (UTC here), once.
+    clock.advance(minutes=10)
+    act(app, sweep_all)
+    wired.deliver()
+    texts = [r["json"]["text"] for r in wired.hooks.requests if r["headers"]["Idempotency-Key"].startswith(
+        "escalation:") and "Gather the facts" in r["json"]["text"]]
+    assert len(texts) == 1 and f"{due_at:%H:%M} UTC" in texts[0]
+
+
+def test_approval_escalation_emails_state_the_due_time_in_each_recipients_zone(
+    app, team, incident_factory, wired, clock
+):
+    with app.app_context():
+        get_person(team.legal).timezone = "Asia/Tokyo"
+        db.session.commit()
+    ref = incident_factory(severity="SEV2")
+    with app.app_context():
+        incident = get_incident(ref)
+        statement = statements.draft_statement(incident=incident, actor=get_person(team.lead), platform="x",
+                                               body="Sorry.", step_key="holding-statement")
+        statements.submit_statement(statement=statement, actor=get_person(team.lead))
+        db.session.commit()
+    clock.advance(minutes=40)
+    act(app, sweep_all)
+    body = _email_to(wired, team.legal, "approval of statement")
+    assert "JST" in body and "UTC" not in body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 
 
@@ -15,7 +15,11 @@ def free_port() -> int:
 
 
 class MailBox:
-    """Collects every message the SMTP server accepts, with its envelope."""
+    """Collects every message the SMTP server accepts, with its envelope.
+
+    Messages are parsed as a mail client reads them (the default policy): encoded headers such
+    as a Subject with typographic quotes come back as the text people see.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], Message]] = []
@@ -24,6 +28,6 @@ class MailBox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self.lock:
             self.messages.append(
-                (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.original_content))
+                (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.original_content, policy=policy.default))
             )
         return "250 Message accepted for delivery"

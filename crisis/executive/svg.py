@@ -76,10 +76,14 @@ def is_late(step: IncidentStep, now: datetime) -> bool:
     return step.status != StepStatus.PENDING and now > step.due_at
 
 
-def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime):
+def _range(
+    incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime, last_event_at: datetime | None
+):
     start = incident.declared_at
     ends = [start + timedelta(minutes=10)]
     ends += [e.at for e in events]
+    if last_event_at is not None:
+        ends.append(last_event_at)
     ends += [s.due_at for s in steps if s.due_at is not None and s.status != StepStatus.PENDING]
     ends += [s.completed_at for s in steps if s.completed_at is not None]
     if incident.is_open:
@@ -124,9 +128,14 @@ def timeline_chart(
     events: Sequence[Any],
     now: datetime,
     zone: tzinfo,
+    last_event_at: datetime | None = None,
 ) -> Markup:
-    """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits."""
-    start, end = _range(incident, steps, events, now)
+    """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits.
+
+    `events` may hold only the kinds drawn, with `last_event_at` the time of the last event
+    of any kind, which the time axis reaches.
+    """
+    start, end = _range(incident, steps, events, now, last_event_at)
     escalations: dict[str, list[Any]] = {}
     incident_events, statement_events = [], []
     for event in events:

@@ -218,14 +218,15 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 
 @bp.route("/live/board")
 def board():
-    from crisis.executive.metrics import load_board
+    from crisis.executive.metrics import check_board_args, load_board
     from crisis.executive.web import _time_formatter
 
     watcher = _signed_in(Permission.VIEW)
+    args = check_board_args(request.args.get("severity"), request.args.get("page"))
     stamp = stamps.board_stamp()
-    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE))
+    key = ("board", stamp, _zone_of(watcher), watcher.can(Permission.DECLARE), args["severity"], args["page"])
     return _fragment(stamp, lambda: render_template(
-        "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
+        "executive/_board_live.html", board=load_board(**args), at=_time_formatter(), live_stamp=stamp
     ), shared=key)
 
 

@@ -320,7 +320,7 @@ def check_board_args(severity: str | None, page: str | None) -> dict:
 
 def load_board(
     *, recent_limit: int = 10, now: datetime | None = None, severity: str | None = None, page: int = 1,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> Board:
     """Return the open incidents to show with every open incident's figures, and the recently resolved.
 
@@ -329,6 +329,7 @@ def load_board(
     are listed `page_size` at a time, most urgent first.
     """
     now = now or clock.now()
+    page_size = page_size or PAGE_SIZE
     sections = _sections(
         db.session.execute(_open_query(now, severity=severity, page=page, page_size=page_size)),
         severity=severity, page=page, page_size=page_size,

@@ -116,11 +116,12 @@ def _page_events(incident: Incident, kind: str, before: int | None, after: int |
 
 
 def load_timeline_page(
-    *, ref: str, kind: str = "", before: int | None = None, after: int | None = None, size: int = PAGE_SIZE,
+    *, ref: str, kind: str = "", before: int | None = None, after: int | None = None, size: int | None = None,
     now: datetime | None = None,
 ) -> TimelinePage:
     """Return one page of the incident's timeline with its chart and figures (see the module doc)."""
     now = now or clock.now()
+    size = size or PAGE_SIZE
     incident = find_incident(ref)
     steps = list(incident.steps)
     chart_events = event_rows(event_query(incident.id).where(_chart_kinds()))

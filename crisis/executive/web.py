@@ -11,7 +11,8 @@ from markupsafe import Markup
 from crisis import clock
 from crisis.errors import InvalidInput
 from crisis.executive import reports
-from crisis.executive.metrics import check_board_args, compute_metrics, load_board
+from crisis.executive.board import check_board_args, load_board
+from crisis.executive.metrics import compute_metrics
 from crisis.executive.service import check_kind, filter_events, load_incident_view
 from crisis.executive.svg import bar_chart, timeline_chart
 from crisis.executive.timeline_page import check_cursor, load_timeline_page

@@ -218,7 +218,7 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 
 @bp.route("/live/board")
 def board():
-    from crisis.executive.metrics import check_board_args, load_board
+    from crisis.executive.board import check_board_args, load_board
     from crisis.executive.web import _time_formatter
 
     watcher = _signed_in(Permission.VIEW)

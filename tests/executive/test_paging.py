@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from crisis.executive import metrics, timeline_page
+from crisis.executive import board as metrics
+from crisis.executive import timeline_page
 from crisis.extensions import db
 from crisis.incidents.lifecycle import add_note
 from crisis.incidents.service import get_incident

@@ -94,6 +94,13 @@ def _range(
     return start, end + (end - start) * 0.03
 
 
+def chart_range(
+    incident: Incident, steps: Sequence[IncidentStep], now: datetime, last_event_at: datetime | None
+) -> tuple[datetime, datetime]:
+    """The chart's time axis when every event falls by `last_event_at`."""
+    return _range(incident, steps, (), now, last_event_at)
+
+
 def _ticks(scale: _Scale, zone: tzinfo) -> list[str]:
     span = scale.end - scale.start
     step = next((s for s in TICK_STEPS if span / s <= scale.layout.max_ticks), TICK_STEPS[-1])
@@ -224,8 +231,10 @@ def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[An
 
 def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
     lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
-    if len(group) > 5:
-        lines.append(f"… and {len(group) - 5} more")
+    # A row read for a busy chart may stand for the events left in the database (its weight).
+    total = sum(getattr(e, "weight", 1) for e in group)
+    if total > 5:
+        lines.append(f"… and {total - 5} more")
     return _title("\n".join(lines))
 
 
@@ -297,7 +306,7 @@ def _step_lane(
     for x, group in _by_pixel(escalations, scale):
         levels = ", ".join(str(e.data.get("level", "?")) for e in group if isinstance(e.data, dict))
         points = f"{_num(x)},{_num(middle - 13)} {_num(x + 5)},{_num(middle - 5)} {_num(x - 5)},{_num(middle - 5)}"
-        tip = _group_title(group, zone) if len(group) > 1 else _title(
+        tip = _group_title(group, zone) if len(group) > 1 or getattr(group[0], "weight", 1) > 1 else _title(
             f"{_when(group[0].at, zone)} escalated to level {levels}: {group[0].summary}"
         )
         parts.append(f'<polygon class="tl-escalation" points="{points}">{tip}</polygon>')

@@ -11,9 +11,9 @@ A long crisis writes tens of thousands of events; the page reads only what it sh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
 
 from crisis import clock
 from crisis.errors import InvalidInput
@@ -26,13 +26,17 @@ from crisis.executive.service import (
     find_incident,
     published_statements,
 )
-from crisis.executive.svg import INCIDENT_KINDS, is_late
+from crisis.executive.sql import FIRST_RESPONSE_KIND, epoch_seconds
+from crisis.executive.svg import INCIDENT_KINDS, WIDE, chart_range, is_late
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.statements.models import Statement
 from crisis.timeline.models import TimelineEvent
 
 PAGE_SIZE = 200
+# Up to this many drawn events the chart reads them all; past it, MARK_ROWS and the last per mark.
+CHART_EXACT_LIMIT = 1000
+MARK_ROWS = 5
 MAX_EVENT_ID = 2**63 - 1
 
 
@@ -83,6 +87,54 @@ def _chart_kinds():
     return and_(or_(TimelineEvent.kind == "step.escalated", *drawn), TimelineEvent.kind != "incident.note")
 
 
+def _chart_events(incident: Incident, steps: list[IncidentStep], now: datetime, last_event_at: datetime | None):
+    """The events the chart draws: all of them, or past CHART_EXACT_LIMIT a few per mark.
+
+    A mark is a pixel of the wide chart in a lane (incident changes, statements, one step's
+    escalations). Per mark the database keeps the first events (the mark's tooltip lists them)
+    and the last (it sets the mark's look); the last carries as `weight` the events left out,
+    so the tooltip still says how many more there were.
+    """
+    drawn = _chart_kinds()
+    query = event_query(incident.id).where(drawn)
+    count = db.session.scalar(
+        select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident.id, drawn)
+    )
+    if not count or count <= CHART_EXACT_LIMIT:
+        return event_rows(query)
+    start, end = chart_range(incident, steps, now, last_event_at)
+    per_second = (WIDE.width - WIDE.plot_left - WIDE.right_pad) / max((end - start).total_seconds(), 1.0)
+    x = WIDE.plot_left + (epoch_seconds(TimelineEvent.at) - start.timestamp()) * per_second
+    lane = case(
+        (TimelineEvent.kind == "step.escalated", "step:" + func.coalesce(TimelineEvent.data["step"].as_string(), "")),
+        (TimelineEvent.kind.startswith("statement.", autoescape=True), "statement"),
+        else_="incident",
+    )
+    mark = {"partition_by": (lane, cast(x + 0.5, Integer))}
+    rn = func.row_number().over(order_by=(TimelineEvent.at, TimelineEvent.id), **mark)
+    n = func.count().over(**mark)
+    ranked = query.add_columns(
+        case(((rn == n) & (n > MARK_ROWS), n - MARK_ROWS), else_=1).label("weight"), rn.label("rn"), n.label("n")
+    ).order_by(None).subquery()
+    kept = select(*list(ranked.c)[:9]).where((ranked.c.rn <= MARK_ROWS) | (ranked.c.rn == ranked.c.n))
+    return event_rows(kept.order_by(ranked.c[0], ranked.c.id))
+
+
+def _figures(incident: Incident, steps: list[IncidentStep], now: datetime) -> IncidentFigures:
+    """figures_of's numbers, with the two read from events (first statement, escalations) counted in the database."""
+    first_published, escalations = db.session.execute(
+        select(
+            func.min(case((TimelineEvent.kind == FIRST_RESPONSE_KIND, TimelineEvent.at), else_=None)),
+            func.count().filter(TimelineEvent.kind == "step.escalated"),
+        ).where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind.in_((FIRST_RESPONSE_KIND, "step.escalated")))
+    ).one()
+    figures = figures_of(incident, steps, (), now)
+    if first_published is not None:
+        figures.time_to_response = max(first_published - incident.declared_at, timedelta(0))
+    figures.escalations = int(escalations or 0)
+    return figures
+
+
 def _cursor_at(incident: Incident, field: str, event_id: int) -> datetime:
     at = db.session.scalar(
         select(TimelineEvent.at).where(TimelineEvent.id == event_id, TimelineEvent.incident_id == incident.id)
@@ -124,10 +176,10 @@ def load_timeline_page(
     size = size or PAGE_SIZE
     incident = find_incident(ref)
     steps = list(incident.steps)
-    chart_events = event_rows(event_query(incident.id).where(_chart_kinds()))
     last_event_at = db.session.scalar(
         select(func.max(TimelineEvent.at)).where(TimelineEvent.incident_id == incident.id)
     )
+    chart_events = _chart_events(incident, steps, now, last_event_at)
     total = db.session.scalar(
         select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident.id, _of_kind(kind))
     )
@@ -136,8 +188,7 @@ def load_timeline_page(
         incident=incident,
         steps=steps,
         statements=published_statements(incident),
-        # The figures read only escalations and published statements, all among the chart's events.
-        figures=figures_of(incident, steps, chart_events, now),
+        figures=_figures(incident, steps, now),
         now=now,
         chart_events=chart_events,
         last_event_at=last_event_at,

@@ -178,3 +178,33 @@ def test_an_event_of_another_incident_is_not_a_cursor(app, client, team, login, 
         foreign = db.session.scalar(select(TimelineEvent.id).where(TimelineEvent.incident_id == get_incident(other).id))
     login(team.exec)
     assert client.get(f"/incidents/{mine}/timeline?before={foreign}").status_code == 422
+
+
+def test_a_busy_chart_read_a_few_per_mark_draws_what_the_full_read_draws(app, client, team, login, incident_factory, clock, monkeypatch):
+    from crisis.timeline.service import record
+
+    ref = incident_factory()
+    with app.app_context():
+        incident_id = get_incident(ref).id
+        for index in range(40):
+            # Bursts of alerts, statements and a step's escalations: eight marks of many events.
+            clock.advance(seconds=0 if index % 5 else 600)
+            for _ in range(2):
+                record(incident_id=incident_id, kind="alert.received", summary=f"Alert {index}")
+                record(incident_id=incident_id, kind="statement.drafted", summary=f"Draft {index}")
+            if index % 3 == 0:
+                record(incident_id=incident_id, kind="step.escalated", summary=f"Escalated {index}",
+                       data={"step": "gather-facts", "level": 1 + index % 2})
+        record(incident_id=incident_id, kind="statement.published", summary="Holding statement published")
+        db.session.commit()
+    login(team.exec)
+
+    def chart_and_tiles():
+        page = client.get(f"/incidents/{ref}/timeline").get_data(as_text=True)
+        return page[page.index('<div class="tiles">'):page.index("</figure>")]
+
+    full = chart_and_tiles()
+    monkeypatch.setattr(timeline_page, "CHART_EXACT_LIMIT", 5)
+    few = chart_and_tiles()
+    assert "… and 5 more" in full  # ten alerts on one mark
+    assert few == full

@@ -232,9 +232,9 @@ def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[An
 def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
     lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
     # A row read for a busy chart may stand for the events left in the database (its weight).
-    total = sum(getattr(e, "weight", 1) for e in group)
-    if total > 5:
-        lines.append(f"… and {total - 5} more")
+    more = sum(getattr(e, "weight", 1) for e in group) - len(lines)
+    if more > 0:
+        lines.append(f"… and {more} more")
     return _title("\n".join(lines))
 
 

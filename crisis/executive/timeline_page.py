@@ -34,9 +34,10 @@ from crisis.statements.models import Statement
 from crisis.timeline.models import TimelineEvent
 
 PAGE_SIZE = 200
-# Up to this many drawn events the chart reads them all; past it, MARK_ROWS and the last per mark.
+# Up to this many drawn events the chart reads them all; past it, the first MARK_ROWS and the
+# last of each mark (a busy mark's tooltip then names its first and last event and counts the rest).
 CHART_EXACT_LIMIT = 1000
-MARK_ROWS = 5
+MARK_ROWS = 1
 MAX_EVENT_ID = 2**63 - 1
 
 
@@ -91,9 +92,9 @@ def _chart_events(incident: Incident, steps: list[IncidentStep], now: datetime, 
     """The events the chart draws: all of them, or past CHART_EXACT_LIMIT a few per mark.
 
     A mark is a pixel of the wide chart in a lane (incident changes, statements, one step's
-    escalations). Per mark the database keeps the first events (the mark's tooltip lists them)
-    and the last (it sets the mark's look); the last carries as `weight` the events left out,
-    so the tooltip still says how many more there were.
+    escalations). Per mark the database keeps the first event(s) (the mark's tooltip names
+    them) and the last (it sets the mark's look); the last carries as `weight` the events left
+    out, so the tooltip still says how many more there were.
     """
     drawn = _chart_kinds()
     query = event_query(incident.id).where(drawn)
@@ -111,12 +112,13 @@ def _chart_events(incident: Incident, steps: list[IncidentStep], now: datetime, 
         else_="incident",
     )
     mark = {"partition_by": (lane, cast(x + 0.5, Integer))}
-    rn = func.row_number().over(order_by=(TimelineEvent.at, TimelineEvent.id), **mark)
-    n = func.count().over(**mark)
     ranked = query.add_columns(
-        case(((rn == n) & (n > MARK_ROWS), n - MARK_ROWS), else_=1).label("weight"), rn.label("rn"), n.label("n")
+        func.row_number().over(order_by=(TimelineEvent.at, TimelineEvent.id), **mark).label("rn"),
+        func.count().over(**mark).label("n"),
     ).order_by(None).subquery()
-    kept = select(*list(ranked.c)[:9]).where((ranked.c.rn <= MARK_ROWS) | (ranked.c.rn == ranked.c.n))
+    rn, n = ranked.c.rn, ranked.c.n
+    weight = case(((rn == n) & (n > MARK_ROWS), n - MARK_ROWS), else_=1).label("weight")
+    kept = select(*list(ranked.c)[:8], weight).where((rn <= MARK_ROWS) | (rn == n))
     return event_rows(kept.order_by(ranked.c[0], ranked.c.id))
 
 

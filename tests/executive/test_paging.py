@@ -205,6 +205,11 @@ def test_a_busy_chart_read_a_few_per_mark_draws_what_the_full_read_draws(app, cl
 
     full = chart_and_tiles()
     monkeypatch.setattr(timeline_page, "CHART_EXACT_LIMIT", 5)
-    few = chart_and_tiles()
+    monkeypatch.setattr(timeline_page, "MARK_ROWS", 5)
     assert "… and 5 more" in full  # ten alerts on one mark
-    assert few == full
+    assert chart_and_tiles() == full  # the first five and the last of each mark: the same chart
+    monkeypatch.setattr(timeline_page, "MARK_ROWS", 1)
+    few = chart_and_tiles()  # the first and the last: the same marks, tiles and counts
+    assert few.count("<circle") == full.count("<circle") and few.count("<polygon") == full.count("<polygon")
+    assert re.findall(r'tile-figure">([^<]*)<', few) == re.findall(r'tile-figure">([^<]*)<', full)
+    assert "… and 8 more" in few and "… and 5 more" not in few

@@ -1,5 +1,6 @@
 """gunicorn settings for crisis: `gunicorn -c gunicorn.conf.py 'crisis:create_app()'`."""
 
+import faulthandler
 import gc
 import os
 
@@ -19,3 +20,6 @@ def post_worker_init(worker):
     would land on every few requests (it set the p95 of the dashboard in bench/pages.py).
     """
     gc.freeze()
+    # A worker killed by a signal (the SIGSEGV of issue 16) writes every thread's stack to
+    # stderr, which gunicorn passes on to its log, where bench/crisis_room.py counts it.
+    faulthandler.enable(all_threads=True)

@@ -9,6 +9,8 @@ scheduler`), so its sweeps never compete with requests for one interpreter.
 
 from __future__ import annotations
 
+import faulthandler
+import gc
 import os
 import signal
 import subprocess
@@ -46,9 +48,10 @@ class CrisisServer(BaseApplication):
 
 def _freeze_start_up_objects(worker: Any) -> None:
     # Long-lived start-up objects need no garbage collection passes (see gunicorn.conf.py).
-    import gc
-
     gc.freeze()
+    # A worker killed by a signal (the SIGSEGV of issue 16) writes every thread's stack to
+    # stderr, which gunicorn passes on to its log, where bench/crisis_room.py counts it.
+    faulthandler.enable(all_threads=True)
 
 
 def start_scheduler() -> subprocess.Popen:

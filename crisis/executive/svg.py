@@ -76,10 +76,14 @@ def is_late(step: IncidentStep, now: datetime) -> bool:
     return step.status != StepStatus.PENDING and now > step.due_at
 
 
-def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime):
+def _range(
+    incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime, last_event_at: datetime | None
+):
     start = incident.declared_at
     ends = [start + timedelta(minutes=10)]
     ends += [e.at for e in events]
+    if last_event_at is not None:
+        ends.append(last_event_at)
     ends += [s.due_at for s in steps if s.due_at is not None and s.status != StepStatus.PENDING]
     ends += [s.completed_at for s in steps if s.completed_at is not None]
     if incident.is_open:
@@ -88,6 +92,13 @@ def _range(incident: Incident, steps: Sequence[IncidentStep], events: Sequence[A
         ends += [t for t in (incident.resolved_at, incident.closed_at) if t is not None]
     end = max(ends)
     return start, end + (end - start) * 0.03
+
+
+def chart_range(
+    incident: Incident, steps: Sequence[IncidentStep], now: datetime, last_event_at: datetime | None
+) -> tuple[datetime, datetime]:
+    """The chart's time axis when every event falls by `last_event_at`."""
+    return _range(incident, steps, (), now, last_event_at)
 
 
 def _ticks(scale: _Scale, zone: tzinfo) -> list[str]:
@@ -124,9 +135,14 @@ def timeline_chart(
     events: Sequence[Any],
     now: datetime,
     zone: tzinfo,
+    last_event_at: datetime | None = None,
 ) -> Markup:
-    """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits."""
-    start, end = _range(incident, steps, events, now)
+    """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits.
+
+    `events` may hold only the kinds drawn, with `last_event_at` the time of the last event
+    of any kind, which the time axis reaches.
+    """
+    start, end = _range(incident, steps, events, now, last_event_at)
     escalations: dict[str, list[Any]] = {}
     incident_events, statement_events = [], []
     for event in events:
@@ -215,8 +231,10 @@ def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[An
 
 def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
     lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
-    if len(group) > 5:
-        lines.append(f"… and {len(group) - 5} more")
+    # A row read for a busy chart may stand for the events left in the database (its weight).
+    more = sum(getattr(e, "weight", 1) for e in group) - len(lines)
+    if more > 0:
+        lines.append(f"… and {more} more")
     return _title("\n".join(lines))
 
 
@@ -288,7 +306,7 @@ def _step_lane(
     for x, group in _by_pixel(escalations, scale):
         levels = ", ".join(str(e.data.get("level", "?")) for e in group if isinstance(e.data, dict))
         points = f"{_num(x)},{_num(middle - 13)} {_num(x + 5)},{_num(middle - 5)} {_num(x - 5)},{_num(middle - 5)}"
-        tip = _group_title(group, zone) if len(group) > 1 else _title(
+        tip = _group_title(group, zone) if len(group) > 1 or getattr(group[0], "weight", 1) > 1 else _title(
             f"{_when(group[0].at, zone)} escalated to level {levels}: {group[0].summary}"
         )
         parts.append(f'<polygon class="tl-escalation" points="{points}">{tip}</polygon>')

@@ -11,9 +11,11 @@ from markupsafe import Markup
 from crisis import clock
 from crisis.errors import InvalidInput
 from crisis.executive import reports
-from crisis.executive.metrics import compute_metrics, load_board
+from crisis.executive.board import check_board_args, load_board
+from crisis.executive.metrics import compute_metrics
 from crisis.executive.service import check_kind, filter_events, load_incident_view
 from crisis.executive.svg import bar_chart, timeline_chart
+from crisis.executive.timeline_page import check_cursor, load_timeline_page
 from crisis.live.stamps import board_stamp
 from crisis.timeline.display import event_text
 from crisis.web.access import permission_required
@@ -69,17 +71,23 @@ def _time_formatter():
     return at
 
 
+def board_args() -> dict:
+    """The dashboard's `severity` and `page` from the query string, checked."""
+    return check_board_args(request.args.get("severity"), request.args.get("page"))
+
+
 @bp.route("/dashboard")
 @permission_required("view")
 def dashboard():
+    args = board_args()
     stamp = board_stamp()  # before the board: a change landing in between makes the next poll differ
-    return render_template("executive/dashboard.html", board=load_board(), at=_time_formatter(), live_stamp=stamp)
+    return render_template("executive/dashboard.html", board=load_board(**args), at=_time_formatter(), live_stamp=stamp)
 
 
 @bp.route("/dashboard/live")
 @permission_required("view")
 def dashboard_fragment():
-    return render_template("executive/_board.html", board=load_board(), at=_time_formatter())
+    return render_template("executive/_board.html", board=load_board(**board_args()), at=_time_formatter())
 
 
 def _event_list(events, at) -> Markup:
@@ -103,16 +111,21 @@ def _event_list(events, at) -> Markup:
 
 def _timeline_context(ref: str) -> dict:
     kind = check_kind(request.args.get("kind"))
+    before = check_cursor("before", request.args.get("before"))
+    after = None if before is not None else check_cursor("after", request.args.get("after"))
     at = _time_formatter()
-    view = load_incident_view(ref=ref)
-    events = filter_events(view.events, kind)
-    chart = timeline_chart(incident=view.incident, steps=view.steps, events=view.events, now=view.now, zone=viewer_zone())
+    view = load_timeline_page(ref=ref, kind=kind, before=before, after=after)
+    chart = timeline_chart(
+        incident=view.incident, steps=view.steps, events=view.chart_events, now=view.now, zone=viewer_zone(),
+        last_event_at=view.last_event_at,
+    )
     return {
         "view": view,
         "incident": view.incident,
         "kind": kind,
-        "events": events,
-        "event_list": _event_list(events, at),
+        "events": view.events,
+        "paged": before is not None or after is not None,
+        "event_list": _event_list(view.events, at),
         "chart": chart,
         "kind_filters": KIND_FILTERS,
         "refresh_seconds": current_app.config.get("TIMELINE_REFRESH_SECONDS", REFRESH_SECONDS),

@@ -33,7 +33,7 @@ from flask_login import current_user
 
 from crisis.enums import Permission
 from crisis.errors import Forbidden, InvalidInput, NotFound
-from crisis.executive.metrics import load_board
+from crisis.executive.board import check_board_args, load_board
 from crisis.executive.web import _time_formatter
 from crisis.incidents.web import detail_context, my_steps_context
 from crisis.live import stamps
@@ -251,10 +251,13 @@ incident.required_permission = "view"  # type: ignore[attr-defined]
 @bp.route("/live/board")
 def board():
     watcher = _signed_in(Permission.VIEW)
+    args = check_board_args(request.args.get("severity"), request.args.get("page"))
     stamp = stamps.board_stamp()
-    key = ("board", _zone_of(watcher), has_permission(watcher, Permission.DECLARE))
+    # Row links differ for those who may respond (the working page) and those who only view.
+    key = ("board", _zone_of(watcher), has_permission(watcher, Permission.DECLARE),
+           has_permission(watcher, Permission.RESPOND), args["severity"], args["page"])
     return _fragment(stamp, lambda: render_template(
-        "executive/_board_live.html", board=load_board(), at=_time_formatter(), live_stamp=stamp
+        "executive/_board_live.html", board=load_board(**args), at=_time_formatter(), live_stamp=stamp
     ), shared=key)
 
 

@@ -62,9 +62,9 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         offset = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["o"]
     except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
-        raise BadRequest("cursor is not one this API gave out; use the next_cursor of a page", field="cursor") from None
+        raise BadRequest("Cursor is not one this API gave out; use the next_cursor of a page", field="cursor") from None
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
-        raise BadRequest("cursor is not one this API gave out; use the next_cursor of a page", field="cursor")
+        raise BadRequest("Cursor is not one this API gave out; use the next_cursor of a page", field="cursor")
     return offset
 
 
@@ -74,7 +74,7 @@ def page_from_request() -> Page:
     limit = DEFAULT_LIMIT
     if raw_limit != "":
         if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+            raise BadRequest(f"Limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
         limit = int(raw_limit)
     cursor = request.args.get("cursor", "")
     return Page(limit=limit, offset=decode_cursor(cursor) if cursor else 0)

@@ -71,7 +71,7 @@ def get_review(incident: Incident) -> PostIncidentReview | None:
 def _text(value: str | None, field: str, *, required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{field.replace('_', ' ')} must not be empty", field=field)
+        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} must not be empty.", field=field)
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"{field.replace('_', ' ')} is longer than {MAX_TEXT} characters", field=field)
     return text

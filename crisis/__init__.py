@@ -163,8 +163,10 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     # Imported when create_app runs: the package-and-its-modules circle (see above).
     from crisis.web.formatting import register_template_helpers as register
+    from crisis.web.refused import register_refused_forms
 
     register(app)
+    register_refused_forms(app)
 
 
 def register_security_headers(app: Flask) -> None:

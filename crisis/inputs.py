@@ -44,11 +44,11 @@ def parse_id(raw: str | None, *, field: str) -> int | None:
 def load_json(raw: bytes | str, *, field: str = "body") -> Any:
     """Parse a JSON document, or raise a 400: not JSON, nested too deep, or carrying a NUL."""
     if _too_deep(raw):
-        raise BadRequest(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field=field)
+        raise BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels", field=field)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("the request body is not valid JSON", field=field) from None
+        raise BadRequest("The request body is not valid JSON", field=field) from None
     found = find_nul(data)
     if found is not None:
         raise BadRequest("Text must not contain a NUL character.", field=found or field)
@@ -107,7 +107,7 @@ def refuse_unstorable_input() -> None:
             raise BadRequest(f"The {name.replace('_', ' ')} in the address must not contain a NUL character.",
                              field=name)
         if isinstance(value, int) and not fits_id(value):
-            raise NotFound(f"no {name.replace('_', ' ')} {value}", field=name)
+            raise NotFound(f"No {name.replace('_', ' ')} {value}", field=name)
     # Only form posts read their body here: an endpoint may still set a smaller size limit.
     is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
     for source in (request.args, request.form) if is_form else (request.args,):

@@ -45,7 +45,7 @@ def get_person_by_id(person_id: int) -> Person:
     """Return the person with this id, or raise NotFound."""
     person = db.session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"no person with id {person_id}", field="person")
+        raise NotFound("There is no such person.", field="person")
     return person
 
 
@@ -67,14 +67,14 @@ def update_person(*, actor: Person, person: Person, name: str, permissions: Iter
     """Replace a person's name, system permissions and response roles, and audit the change."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InvalidInput("name must be 1 to 200 characters", field="name")
+        raise InvalidInput("Give a name of 1 to 200 characters.", field="name")
     known = {p.value for p in Permission}
     wanted = list(dict.fromkeys(permissions))
     for permission in wanted:
         if permission not in known:
-            raise InvalidInput(f"unknown permission {permission!r}", field="permissions")
+            raise InvalidInput("Choose permissions from the list.", field="permissions")
     if person.id == actor.id and Permission.ADMIN.value not in wanted:
-        raise Conflict("you cannot take the admin permission away from yourself", field="permissions")
+        raise Conflict("You cannot take the admin permission away from yourself.", field="permissions")
     parsed = [people.parse_role(spec) for spec in roles if spec.strip()]
     before = {"name": person.name, "permissions": sorted(person.permission_names), "roles": _role_specs(person)}
     person.name = name
@@ -102,9 +102,9 @@ def update_person(*, actor: Person, person: Person, name: str, permissions: Iter
 def set_person_active(*, actor: Person, person: Person, active: bool) -> Person:
     """Enable or disable a person; disabling ends their sessions and revokes their tokens."""
     if person.id == actor.id and not active:
-        raise Conflict("you cannot disable your own account", field="person")
+        raise Conflict("You cannot disable your own account.", field="person")
     if person.active == active:
-        raise Conflict(f"{person.email} is already {'active' if active else 'disabled'}", field="person")
+        raise Conflict(f"{person.name} is already {'active' if active else 'disabled'}.", field="person")
     people.set_active(person=person, active=active)
     audit(actor=actor, action="person.enabled" if active else "person.disabled", target=person.email)
     return person
@@ -149,9 +149,9 @@ def list_tokens() -> list[ApiToken]:
 def create_token(*, actor: Person, person: Person, name: str, scope: str) -> tuple[ApiToken, str]:
     """Create an API token for a person; the secret is returned once."""
     if len(name or "") > 100:
-        raise InvalidInput("name must be at most 100 characters", field="name")
+        raise InvalidInput("The name can be at most 100 characters.", field="name")
     if not person.active:
-        raise Conflict(f"{person.email} is disabled; enable them before creating a token", field="person")
+        raise Conflict(f"{person.name} is disabled: enable them before creating a token.", field="person")
     token, secret = people.create_token(person=person, name=name or "", scope=scope)
     audit(actor=actor, action="token.created", target=person.email, data={"token": token.id, "name": token.name, "scope": scope})
     return token, secret
@@ -161,9 +161,9 @@ def revoke_token(*, actor: Person, token_id: int) -> ApiToken:
     """Revoke an API token."""
     token = db.session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token with id {token_id}", field="token")
+        raise NotFound("There is no such API token.", field="token")
     if token.revoked_at is not None:
-        raise Conflict(f"token {token_id} was already revoked", field="token")
+        raise Conflict("This token was already revoked.", field="token")
     people.revoke_token(token_id=token_id)
     audit(actor=actor, action="token.revoked", target=token.person.email, data={"token": token.id, "name": token.name})
     return token

@@ -125,7 +125,7 @@ def update_person(person_id):
         actor=_actor(), person=found, name=form.name.data, permissions=form.permissions.data or [], roles=_roles(form.roles.data)
     )
     db.session.commit()
-    flash(f"{found.email} saved.", "success")
+    flash(f"{found.name} saved.", "success")
     return redirect(url_for("admin.person", person_id=person_id))
 
 
@@ -136,9 +136,9 @@ def toggle_active(person_id):
     service.set_person_active(actor=_actor(), person=found, active=not found.active)
     db.session.commit()
     if found.active:
-        flash(f"{found.email} enabled.", "success")
+        flash(f"{found.name} enabled.", "success")
     else:
-        flash(f"{found.email} disabled: their sessions ended and their API tokens were revoked.", "warning")
+        flash(f"{found.name} disabled: their sessions ended and their API tokens were revoked.", "warning")
     return redirect(url_for("admin.person", person_id=person_id))
 
 
@@ -152,7 +152,7 @@ def reset_password(person_id):
         return redirect(url_for("admin.person", person_id=person_id))
     service.reset_password(actor=_actor(), person=found, password=form.password.data)
     db.session.commit()
-    flash(f"New password set for {found.email}; their sessions ended.", "success")
+    flash(f"New password set for {found.name}; their sessions ended.", "success")
     return redirect(url_for("admin.person", person_id=person_id))
 
 
@@ -189,7 +189,7 @@ def authorise_spokesperson():
     authorisation = service.authorise_spokesperson(actor=_actor(), person=found, platform=form.platform.data, trained_at=trained_at)
     db.session.commit()
     note = "" if authorisation.is_live else " They cannot publish until their training date is recorded."
-    flash(f"{found.email} authorised for {authorisation.platform}.{note}", "success")
+    flash(f"{found.name} authorised for {authorisation.platform}.{note}", "success")
     return redirect(url_for("admin.spokespeople"))
 
 
@@ -204,7 +204,7 @@ def record_training(authorisation_id):
         actor=_actor(), authorisation_id=authorisation_id, trained_at=_noon(form.trained_on.data)
     )
     db.session.commit()
-    flash(f"{authorisation.person.email} is trained and may now publish on {authorisation.platform}.", "success")
+    flash(f"{authorisation.person.name} is trained and may now publish on {authorisation.platform}.", "success")
     return redirect(url_for("admin.spokespeople"))
 
 
@@ -213,7 +213,7 @@ def record_training(authorisation_id):
 def revoke_spokesperson(authorisation_id):
     authorisation = service.revoke_spokesperson(actor=_actor(), authorisation_id=authorisation_id)
     db.session.commit()
-    flash(f"{authorisation.person.email} may no longer publish on {authorisation.platform}.", "success")
+    flash(f"{authorisation.person.name} may no longer publish on {authorisation.platform}.", "success")
     return redirect(url_for("admin.spokespeople"))
 
 
@@ -258,7 +258,7 @@ def create_token():
 def revoke_token(token_id):
     token = service.revoke_token(actor=_actor(), token_id=token_id)
     db.session.commit()
-    flash(f"Token {token.prefix}… of {token.person.email} revoked.", "success")
+    flash(f"Token {token.prefix}… of {token.person.name} revoked.", "success")
     return redirect(url_for("admin.tokens"))
 
 

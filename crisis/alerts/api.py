@@ -108,13 +108,13 @@ def _authenticate_event() -> tuple[object, ApiToken]:
         data = None
     secret = data.get("routing_key") if isinstance(data, dict) else None
     if not isinstance(secret, str) or not secret.strip():
-        raise Unauthorized("send the token as 'Authorization: Bearer <token>' or as routing_key")
+        raise Unauthorized("Send the token as 'Authorization: Bearer <token>' or as routing_key")
     found = person_for_token(secret.strip())
     if found is None:
-        raise Unauthorized("the routing_key is not a known, live token")
+        raise Unauthorized("The routing_key is not a known, live token")
     person, token = found
     if not scope_admits(token.scope, ALERTS_SCOPE):
-        raise Forbidden(f"this token is scoped to {token.scope!r} and cannot send alerts")
+        raise Forbidden(f"This token is scoped to {token.scope!r} and cannot send alerts")
     _require_intake_right(person, token)
     token.last_used_at = clock.now()
     return person, token
@@ -126,7 +126,7 @@ def _require_intake_right(person, token: ApiToken) -> None:
     permitted = has_permission(person, Permission.DECLARE)
     if not token_may_call(token_scope=token.scope, endpoint_scope=ALERTS_SCOPE, permitted=permitted):
         raise Forbidden(
-            "sending alerts with a general API token needs the 'declare' permission; "
+            "Sending alerts with a general API token needs the 'declare' permission; "
             "use a token created with --scope alerts"
         )
 
@@ -157,9 +157,9 @@ def events_api():
     try:
         event = parse_body(EventIn)
         if event.event_action == "trigger" and event.payload is None:
-            raise BadRequest("payload: Field required (summary, source and severity)", field="payload")
+            raise BadRequest("Payload: Field required (summary, source and severity)", field="payload")
         if event.event_action != "trigger" and not event.dedup_key:
-            raise BadRequest(f"dedup_key: Field required to {event.event_action} an alert", field="dedup_key")
+            raise BadRequest(f"Dedup_key: Field required to {event.event_action} an alert", field="dedup_key")
     except BadRequest as error:
         return _invalid_event(error)
     signal = event_signal(event)
@@ -183,7 +183,7 @@ for _doc in ENDPOINTS:
 def alerts_list():
     disposition = request.args.get("disposition") or None
     if disposition not in (None, "pending", "incident", "dismissed"):
-        raise BadRequest("disposition must be pending, incident or dismissed", field="disposition")
+        raise BadRequest("Disposition must be pending, incident or dismissed", field="disposition")
     page = page_from_request("alerts", datetime, int)
     alerts, next_cursor = page.cut(list_alerts(disposition=disposition, limit=page.fetch, after=page.after),
                                    key=lambda alert: (alert.first_seen_at, alert.id))

@@ -102,11 +102,11 @@ def current_rules() -> tuple[RuleSet, str]:
 def receive_signal(*, signal: Signal, received_by: Person | None, actor_label: str = "") -> Alert | None:
     """Store one trigger/acknowledge/resolve; return its alert (None: resolve of an unknown key)."""
     if signal.intake not in INTAKES:
-        raise InvalidInput(f"unknown intake {signal.intake!r}", field="intake")
+        raise InvalidInput(f"Unknown intake {signal.intake!r}", field="intake")
     if signal.action not in ACTIONS:
-        raise InvalidInput(f"event action must be one of {', '.join(ACTIONS)}", field="event_action")
+        raise InvalidInput(f"Event action must be one of {', '.join(ACTIONS)}", field="event_action")
     if not signal.dedup_key or len(signal.dedup_key) > 255:
-        raise InvalidInput("the dedup key must be 1 to 255 characters", field="dedup_key")
+        raise InvalidInput("The dedup key must be 1 to 255 characters", field="dedup_key")
     label = actor_label or signal.intake
     key = f"{signal.intake}:{signal.dedup_key}"
     # A concurrent delivery may insert the same live key first; then we update its row.
@@ -130,7 +130,7 @@ def receive_signal(*, signal: Signal, received_by: Person | None, actor_label: s
             continue
         _route_new(alert, label)
         return alert
-    raise Conflict(f"the alert {signal.dedup_key!r} is being stored by another delivery; retry", field="dedup_key")
+    raise Conflict(f"The alert {signal.dedup_key!r} is being stored by another delivery; retry", field="dedup_key")
 
 
 def receive_signals(

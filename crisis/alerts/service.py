@@ -77,7 +77,7 @@ def get_alert(alert_id: int) -> Alert:
     """Return one alert or raise NotFound."""
     alert = db.session.get(Alert, alert_id) if fits_id(alert_id) else None
     if alert is None:
-        raise NotFound(f"no alert #{alert_id}", field="alert")
+        raise NotFound("There is no such alert.", field="alert")
     return alert
 
 
@@ -92,19 +92,19 @@ def confirm_alert(
 ) -> Incident:
     """Open an incident from a pending alert (and attach the pending alerts of its group)."""
     if not has_permission(actor, Permission.DECLARE):
-        raise Forbidden("confirming an alert declares an incident: this needs the 'declare' permission")
+        raise Forbidden("Confirming an alert declares an incident: this needs the declare permission.")
     _claim(alert, "incident", actor)
     playbook_key = (playbook_key or alert.playbook_key or "").strip()
     if not playbook_key:
-        raise InvalidInput("choose the playbook to open the incident from", field="playbook")
+        raise InvalidInput("Choose the playbook to open the incident from.", field="playbook")
     if severity is not None and severity not in SEVERITIES:
-        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}", field="severity")
+        raise InvalidInput(f"Severity must be one of {', '.join(SEVERITIES)}", field="severity")
     if title is not None and not title.strip():
-        raise InvalidInput("title must not be empty", field="title")
+        raise InvalidInput("Give the incident a title.", field="title")
     if triage_owner_email:
         triage_owner_email = triage_owner_email.strip().lower()
         if find_person(triage_owner_email) is None:
-            raise NotFound(f"no person with email {triage_owner_email!r}", field="triage_owner")
+            raise NotFound("Nobody here has that email address: choose the triage owner from the list.", field="triage_owner")
     alert.playbook_key = playbook_key
     alert.severity = severity or alert.severity
     incident = declare_from_alert(alert, declared_by=actor, actor_label="", playbook_key=playbook_key,
@@ -122,9 +122,9 @@ def confirm_alert(
 def dismiss_alert(*, alert: Alert, actor: Person, reason: str = "") -> Alert:
     """Dismiss a pending alert; its repeats stay with it until its source resolves it."""
     if not has_permission(actor, Permission.DECLARE):
-        raise Forbidden("dismissing an alert needs the 'declare' permission")
+        raise Forbidden("Dismissing an alert needs the declare permission.")
     if len(reason) > 2000:
-        raise InvalidInput("the reason is longer than 2,000 characters", field="reason")
+        raise InvalidInput("The reason is longer than 2,000 characters", field="reason")
     _claim(alert, "dismissed", actor)
     alert.dismiss_reason = reason.strip()
     if alert.state == "resolved":
@@ -142,7 +142,7 @@ def _claim(alert: Alert, disposition: str, actor: Person) -> None:
     )
     if result.rowcount != 1:
         db.session.refresh(alert)
-        raise Conflict(f"alert #{alert.id} is already {_disposition_phrase(alert)}", field="alert")
+        raise Conflict(f"This alert is already {_disposition_phrase(alert)}.", field="alert")
     db.session.refresh(alert)
 
 
@@ -159,17 +159,17 @@ def report_alert(*, reporter: Person, url: str = "", platform: str = "", concern
     """Store what an employee spotted online as a pending alert for the triage role."""
     url, platform, concern = url.strip(), platform.strip().lower(), concern.strip()
     if not url and not concern:
-        raise InvalidInput("paste the link to what you saw (or describe it)", field="url")
+        raise InvalidInput("Paste the link to what you saw (or describe it)", field="url")
     if url:
         if len(url) > 2000:
-            raise InvalidInput("the link is longer than 2,000 characters", field="url")
+            raise InvalidInput("The link is longer than 2,000 characters", field="url")
         if not is_web_url(url):
-            raise InvalidInput("the link must be a web address starting with http:// or https://",
+            raise InvalidInput("The link must be a web address starting with http:// or https://",
                                field="url")
     if len(platform) > 50:
-        raise InvalidInput("the platform name is longer than 50 characters", field="platform")
+        raise InvalidInput("The platform name is longer than 50 characters", field="platform")
     if len(concern) > 4000:
-        raise InvalidInput("please keep it under 4,000 characters", field="concern")
+        raise InvalidInput("Please keep it under 4,000 characters", field="concern")
     platform = platform or guess_platform(url) or ("web" if url else "")
     title = concern.splitlines()[0] if concern else f"Reported post on {platform}: {url}"
     signal = Signal(

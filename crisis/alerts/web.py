@@ -81,9 +81,9 @@ def dismiss(alert_id: int):
     if not form.validate_on_submit():
         flash("The reason is too long (2,000 characters at most).", "error")
         return redirect(url_for("alerts.detail", alert_id=alert_id))
-    alert = dismiss_alert(alert=get_alert(alert_id), actor=current_user, reason=form.reason.data or "")
+    dismiss_alert(alert=get_alert(alert_id), actor=current_user, reason=form.reason.data or "")
     db.session.commit()
-    flash(f"Alert #{alert.id} dismissed.", "success")
+    flash("Alert dismissed: it stays in the list of dismissed alerts.", "success")
     return redirect(url_for("alerts.list_page", show="pending"))
 
 

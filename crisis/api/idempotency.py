@@ -77,10 +77,10 @@ def _earlier(token_id: int, key: str, fingerprint: str) -> Any:
     if row is None:
         return None
     if row.fingerprint != fingerprint:
-        raise InvalidInput(f"this {HEADER} was already used for a different request", field=FIELD)
+        raise InvalidInput(f"This {HEADER} was already used for a different request", field=FIELD)
     if row.status is None:
         raise Conflict(
-            f"a request with this {HEADER} was saved, but its answer is not known (still running, or lost); "
+            f"A request with this {HEADER} was saved, but its answer is not known (still running, or lost); "
             "read the resource to see the result", field=FIELD,
         )
     return _replay(row)

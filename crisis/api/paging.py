@@ -95,7 +95,7 @@ def page_from_request(list_name: str, *kinds: type) -> Page:
     limit = DEFAULT_LIMIT
     if raw_limit != "":
         if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+            raise BadRequest(f"Limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
         limit = int(raw_limit)
     cursor = request.args.get("cursor", "")
     return Page(list_name=list_name, limit=limit, after=decode_cursor(list_name, cursor, kinds) if cursor else None)

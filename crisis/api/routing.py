@@ -123,14 +123,14 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'")
     found = check_token(secret=secret.strip(), permission=permission)
     if found is None:
-        raise Unauthorized("the bearer token is unknown or revoked")
+        raise Unauthorized("The bearer token is unknown or revoked")
     if not scope_admits(found.scope, scope):
-        raise Forbidden(f"this token is scoped to {found.scope!r} and cannot call this endpoint")
+        raise Forbidden(f"This token is scoped to {found.scope!r} and cannot call this endpoint")
     if not token_may_call(token_scope=found.scope, endpoint_scope=scope, permitted=found.permitted):
-        raise Forbidden(f"this needs the {permission!r} permission (or a token created with --scope {scope})"
+        raise Forbidden(f"This needs the {permission!r} permission (or a token created with --scope {scope})"
                         if scope != API_SCOPE else f"this needs the {permission!r} permission")
     g.api_person_id = found.person_id
     g.api_person_ref = found.person
@@ -150,7 +150,7 @@ def current_actor() -> Person:
     if person is None:
         person = db.session.get(Person, g.api_person_id, options=_ACTOR_OPTIONS)
         if person is None:  # deleted since the token was checked
-            raise Unauthorized("the bearer token is unknown or revoked")
+            raise Unauthorized("The bearer token is unknown or revoked")
         g.api_person = person
     return person
 
@@ -166,7 +166,7 @@ def current_token() -> ApiToken:
     if token is None:
         token = g.api_token = db.session.get(ApiToken, g.api_token_id)
         if token is None:
-            raise Unauthorized("the bearer token is unknown or revoked")
+            raise Unauthorized("The bearer token is unknown or revoked")
     return token
 
 
@@ -178,7 +178,7 @@ def parse_body(model: type[ModelT]) -> ModelT:
     else:
         data = load_json(raw)
     if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object", field="body")
+        raise BadRequest("The request body must be a JSON object", field="body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

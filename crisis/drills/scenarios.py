@@ -147,5 +147,5 @@ def get_scenario(key: str) -> Scenario:
     """Return one scenario or raise NotFound naming the known ones."""
     found = scenarios().get(key)
     if found is None:
-        raise NotFound(f"no drill scenario '{key}' (known: {', '.join(sorted(scenarios())) or 'none'})", field="scenario")
+        raise NotFound(f"No drill scenario '{key}' (known: {', '.join(sorted(scenarios())) or 'none'})", field="scenario")
     return found

@@ -36,7 +36,7 @@ OPEN = tuple(s.value for s in (IncidentStatus.DECLARED, IncidentStatus.TRIAGE, I
 def start_drill(*, scenario_key: str, actor: Person) -> DrillRun:
     """Open a drill incident from a scenario and schedule its injects from the declaration time."""
     if not has_permission(actor, Permission.DECLARE):
-        raise Forbidden("starting a drill needs the declare permission", field="actor")
+        raise Forbidden("Starting a drill needs the declare permission", field="actor")
     scenario = get_scenario(scenario_key)
     declared = declare_incident(
         playbook_key=scenario.playbook, title=f"Drill: {scenario.title}", severity=scenario.severity,
@@ -126,9 +126,9 @@ def end_drill(*, incident: Incident, actor: Person) -> DrillRun:
     """End a drill now: unposted injects are dropped, escalation stops, practice is recorded."""
     run = run_of(incident)
     if run.ended_at is not None:
-        raise Conflict(f"the drill {incident.ref} already ended", field="drill")
+        raise Conflict(f"The drill {incident.ref} already ended", field="drill")
     if not can_end_drill(actor, incident):
-        raise Forbidden("only the triage owner, the declarer, a lead or an admin may end a drill", field="actor")
+        raise Forbidden("Only the triage owner, the declarer, a lead or an admin may end a drill", field="actor")
     now = clock.now()
     unposted = [i.key for i in run.injects if i.posted_at is None]
     if incident.status in OPEN:
@@ -139,7 +139,7 @@ def end_drill(*, incident: Incident, actor: Person) -> DrillRun:
         .values(ended_at=now, ended_early=bool(unposted)).execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"the drill {incident.ref} already ended", field="drill")
+        raise Conflict(f"The drill {incident.ref} already ended", field="drill")
     db.session.refresh(run)
     early = f"; {len(unposted)} inject(s) never posted" if unposted else ""
     record(

@@ -121,7 +121,7 @@ def find_incident(ref: str) -> Incident:
     """Return the incident with this reference or raise NotFound."""
     incident = db.session.scalar(select(Incident).where(Incident.ref == ref.strip().upper()))
     if incident is None:
-        raise NotFound(f"no incident {ref!r}", field="ref")
+        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
     return incident
 
 
@@ -130,7 +130,7 @@ def check_kind(kind: str | None) -> str:
     kind = (kind or "").strip()
     if kind and (len(kind) > 64 or not KIND_PATTERN.match(kind)):
         raise InvalidInput(
-            f"kind {kind!r} is not an event kind or prefix such as 'step.' or 'step.escalated'", field="kind"
+            f"Kind {kind!r} is not an event kind or prefix such as 'step.' or 'step.escalated'", field="kind"
         )
     return kind
 

@@ -19,7 +19,7 @@ from crisis.executive.timeline_page import check_cursor, load_timeline_page
 from crisis.live.stamps import board_stamp
 from crisis.timeline.display import event_text
 from crisis.web.access import permission_required
-from crisis.web.formatting import humanize_delta, viewer_zone
+from crisis.web.formatting import humanize_delta, names_of, viewer_zone
 
 bp = Blueprint("executive", __name__)
 
@@ -90,7 +90,7 @@ def dashboard_fragment():
     return render_template("executive/_board.html", board=load_board(**board_args()), at=_time_formatter())
 
 
-def _event_list(events, at) -> Markup:
+def _event_list(events, at, incident) -> Markup:
     """Render the event list items in one pass: 5,000 rows through Jinja's loop cost too much.
 
     Plain strings with html.escape: Markup arithmetic per row would double the cost. Times are
@@ -98,12 +98,13 @@ def _event_list(events, at) -> Markup:
     """
     items = []
     zone = viewer_zone()
+    names = names_of(incident)
     for event in events:
         kind = html.escape(event.kind)
         css = "ev-" + kind.partition(".")[0] + (" ev-escalated" if event.kind == "step.escalated" else "")
         items.append(
             f'<li class="{css}"><time datetime="{event.at.isoformat()}">{at(event.at, SHORT_FORMAT)}</time> '
-            f'<span class="kind">{kind.replace(".", " ").replace("_", " ")}</span> {html.escape(event_text(event.summary, event.data, zone))} '
+            f'<span class="kind">{kind.replace(".", " ").replace("_", " ")}</span> {html.escape(event_text(event.summary, event.data, zone, kind=event.kind, names=names))} '
             f'<span class="muted">— {html.escape(event.actor_display or event.actor_name)}</span></li>'
         )
     return Markup("\n".join(items))  # noqa: S704 - every dynamic text above goes through html.escape()
@@ -125,7 +126,7 @@ def _timeline_context(ref: str) -> dict:
         "kind": kind,
         "events": view.events,
         "paged": before is not None or after is not None,
-        "event_list": _event_list(view.events, at),
+        "event_list": _event_list(view.events, at, view.incident),
         "chart": chart,
         "kind_filters": KIND_FILTERS,
         "refresh_seconds": current_app.config.get("TIMELINE_REFRESH_SECONDS", REFRESH_SECONDS),
@@ -205,7 +206,7 @@ def metrics():
     if first > last:
         raise InvalidInput("'from' must not be after 'to'", field="from")
     if (last - first).days > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"the period may span at most {MAX_PERIOD_DAYS} days", field="from")
+        raise InvalidInput(f"The period may span at most {MAX_PERIOD_DAYS} days", field="from")
     drills = request.args.get("drills", "") == "only"
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)

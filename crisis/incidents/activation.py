@@ -25,6 +25,8 @@ from crisis.people.models import Person
 from crisis.people.service import PersonRef
 from crisis.playbooks.definition import Playbook, StepDef
 from crisis.timeline import service as timeline
+from crisis.timeline.display import EventNames
+from crisis.timeline.display import switch_phrase as names_switch_phrase
 
 
 def activation_event(
@@ -126,14 +128,16 @@ def reevaluate(incident: Incident, playbook: Playbook) -> tuple[list[str], list[
                            "acknowledged_at": None, "escalation_level": 0}
             if now_applies is True:
                 on.append(step.key)
-        claim_step(step, from_statuses=(step.status,), values=values, refusal=f"step {step.key} changed meanwhile")
+        claim_step(step, from_statuses=(step.status,), values=values, refusal=f"“{step.title}” changed meanwhile.")
     return on, off
 
 
-def switch_phrase(on: Sequence[str], off: Sequence[str]) -> str:
-    parts = []
-    if on:
-        parts.append(f"steps on: {', '.join(on)}")
-    if off:
-        parts.append(f"steps off: {', '.join(off)}")
-    return f" ({'; '.join(parts)})" if parts else ""
+def event_names(incident: Incident, playbook: Playbook) -> EventNames:
+    """What the incident's step and question keys read as on its timeline."""
+    return EventNames(
+        steps={s.key: s.title for s in incident.steps}, questions={q.key: q.prompt for q in playbook.questions}
+    )
+
+
+def switch_phrase(incident: Incident, playbook: Playbook, on: Sequence[str], off: Sequence[str]) -> str:
+    return names_switch_phrase(on, off, event_names(incident, playbook))

@@ -57,7 +57,7 @@ def lock_incident(incident: Incident) -> None:
             .execution_options(populate_existing=True)
         ).unique().all()
     if incident.status == IncidentStatus.CLOSED.value:
-        raise Conflict(f"{incident.ref} is closed", field="status")
+        raise Conflict(f"{incident.ref} is closed: its steps can no longer change.", field="status")
 
 
 def claim_step(

@@ -73,12 +73,12 @@ def check_answers(playbook: Playbook, answers: Mapping[str, str]) -> dict[str, s
         try:
             question = playbook.question(key)
         except KeyError:
-            known = ", ".join(q.key for q in playbook.questions) or "none"
-            raise InvalidInput(f"unknown triage question {key!r} (questions: {known})", field=f"answers.{key}") from None
+            raise InvalidInput("This playbook asks no such triage question.", field=f"answers.{key}") from None
         value = (value or "").strip() if isinstance(value, str) else value
         if value not in question.choices:
             raise InvalidInput(
-                f"{value!r} is not an answer to {key!r} (choices: {', '.join(question.choices)})",
+                f"Answer “{question.prompt}” with one of: "
+                + ", ".join(choice.replace("_", " ") for choice in question.choices) + ".",
                 field=f"answers.{key}",
             )
         clean[key] = value
@@ -88,16 +88,16 @@ def check_answers(playbook: Playbook, answers: Mapping[str, str]) -> dict[str, s
 def named_person(email: str, *, field: str) -> Person:
     person = find_person(email or "")
     if person is None:
-        raise InvalidInput(f"no person with email {email!r}", field=field)
+        raise InvalidInput("Nobody here has that email address.", field=field)
     if not person.active:
-        raise InvalidInput(f"{person.email} is disabled", field=field)
+        raise InvalidInput(f"{person.name} is disabled: choose someone else.", field=field)
     return person
 
 
 def check_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("a reason is required", field="reason")
+        raise InvalidInput("Give a reason.", field="reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="reason")
     return reason

@@ -61,7 +61,7 @@ def declare_incident(
     severity = check_severity(severity) if severity else None
     summary = (summary or "").strip()
     if len(summary) > MAX_SUMMARY:
-        raise InvalidInput(f"summary must be at most {MAX_SUMMARY} characters", field="summary")
+        raise InvalidInput(f"The summary can be at most {MAX_SUMMARY} characters.", field="summary")
     clean_links = check_links(links)
     version, playbook = _current_definition(playbook_key)
     severity = severity or playbook.default_severity
@@ -231,10 +231,9 @@ def _next_ref(year: int) -> str:
 def _current_definition(key: str) -> tuple[VersionRef, Playbook]:
     key = (key or "").strip()
     if not key:
-        raise InvalidInput("playbook is required", field="playbook")
+        raise InvalidInput("Choose a playbook: it decides the steps, their owners and their deadlines.", field="playbook")
     try:
         return current_definition(key)
     except NotFound:
-        known = sorted(v.key for v in list_playbooks())
-        hint = f" (known: {', '.join(known)})" if known else " (no playbooks are synced yet)"
-        raise InvalidInput(f"unknown playbook {key!r}{hint}", field="playbook") from None
+        hint = "the Playbooks page lists those there are" if list_playbooks() else "no playbooks are synced yet"
+        raise InvalidInput(f"There is no playbook “{key}”: {hint}.", field="playbook") from None

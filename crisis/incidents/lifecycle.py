@@ -14,7 +14,7 @@ from crisis.enums import (
 from crisis.errors import Conflict, Forbidden, InvalidInput
 from crisis.escalation.policy import after_acknowledge, escalation_time, first_escalation_at
 from crisis.extensions import db
-from crisis.incidents.activation import activate_ready, reevaluate, switch_phrase
+from crisis.incidents.activation import activate_ready, event_names, reevaluate, switch_phrase
 from crisis.incidents.changes import (
     RUNNING,
     STATUSES,
@@ -39,6 +39,7 @@ from crisis.permissions import can_manage_incident
 from crisis.playbooks.definition import Playbook
 from crisis.reviews.service import highest_severity, review_required_to_close
 from crisis.timeline import service as timeline
+from crisis.timeline.display import triage_phrase
 from crisis.timeline.models import TimelineEvent
 
 
@@ -57,13 +58,13 @@ def change_incident(
     new_severity = check_severity(severity) if severity is not None else None
     new_status = (status or "").strip().lower() if status is not None else None
     if new_status is not None and new_status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}", field="status")
+        raise InvalidInput("Choose a status from the list: " + ", ".join(STATUSES) + ".", field="status")
     new_owner = named_person(triage_owner_email, field="triage_owner") if triage_owner_email is not None else None
     force_reason = (force_reason or "").strip() or None
     if force_reason is not None and len(force_reason) > MAX_REASON:
         raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="force_reason")
     if not can_manage_incident(actor, incident):
-        raise Forbidden("only the triage owner, the declarer, a triage or comms lead, or an admin may change an incident")
+        raise Forbidden("Only the triage owner, the declarer, a triage or comms lead, or an admin may change an incident.")
     lock_incident(incident)
     playbook = playbook_of(incident)
 
@@ -103,10 +104,10 @@ def _change_severity(incident: Incident, playbook: Playbook, actor: Person, seve
             values["next_escalation_at"] = next_at
         if due_at != step.due_at:
             rescheduled.append({"step": step.key, "before": iso(step.due_at), "after": due_at.isoformat()})
-            claim_step(step, from_statuses=RUNNING, values=values, refusal=f"step {step.key} finished meanwhile")
+            claim_step(step, from_statuses=RUNNING, values=values, refusal=f"“{step.title}” finished meanwhile.")
     timeline.record(
         incident_id=incident.id, kind="incident.severity_changed", actor=actor,
-        summary=f"{actor.name} changed severity {before} → {severity}" + switch_phrase(on, off),
+        summary=f"{actor.name} changed severity {before} → {severity}" + switch_phrase(incident, playbook, on, off),
         data={"before": before, "after": severity, "rescheduled": rescheduled, "steps_on": on, "steps_off": off},
     )
     activate_ready(incident, playbook, actor=actor)
@@ -115,8 +116,9 @@ def _change_severity(incident: Incident, playbook: Playbook, actor: Person, seve
 def _change_status(incident: Incident, playbook: Playbook, actor: Person, status: str, force_reason: str | None) -> None:
     before = incident.status
     if status not in TRANSITIONS[before]:
-        allowed = ", ".join(TRANSITIONS[before]) or "nothing (closed is final)"
-        raise Conflict(f"{incident.ref} cannot go from {before} to {status} (allowed: {allowed})", field="status")
+        allowed = " or ".join(TRANSITIONS[before])
+        then = f"from {before} it can go to {allowed}" if allowed else "closed is final"
+        raise Conflict(f"{incident.ref} cannot go from {before} to {status}: {then}.", field="status")
     data: dict[str, Any] = {"before": before, "after": status}
     now = clock.now()
     if status == IncidentStatus.RESOLVED.value:
@@ -138,7 +140,7 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
 
         if review_required_to_close(incident):
             raise Conflict(
-                f"{incident.ref} has been {highest_severity(incident)}: write the post-incident review before closing it",
+                f"{incident.ref} has been {highest_severity(incident)}: write the post-incident review before closing it.",
                 field="status",
             )
         incident.closed_at = now
@@ -162,7 +164,7 @@ def _change_status(incident: Incident, playbook: Playbook, actor: Person, status
             if step.status in RUNNING and step.due_at is not None:
                 next_at = escalation_time(playbook.escalation, step.due_at, step.escalation_level + 1)
                 claim_step(step, from_statuses=RUNNING, values={"next_escalation_at": next_at},
-                       refusal=f"step {step.key} finished meanwhile")
+                       refusal=f"“{step.title}” finished meanwhile.")
                 restarted.append(step.key)
         data["reopened"] = True
         data["escalation_restarted"] = restarted
@@ -181,22 +183,22 @@ def record_triage_answers(*, incident: Incident, actor: Person, answers: Mapping
     """Record answers to the playbook's triage questions, switching conditional steps on or off."""
     playbook = playbook_of(incident)
     if not answers:
-        raise InvalidInput("no answers given", field="answers")
+        raise InvalidInput("Answer at least one triage question.", field="answers")
     clean = check_answers(playbook, answers)
     if not can_manage_incident(actor, incident):
-        raise Forbidden("only the triage owner, the declarer, a triage or comms lead, or an admin may answer triage")
+        raise Forbidden("Only the triage owner, the declarer, a triage or comms lead, or an admin may answer triage.")
     lock_incident(incident)
     current = dict(incident.triage_answers or {})
     changed = {k: v for k, v in clean.items() if current.get(k) != v}
     if not changed:
-        raise Conflict("those answers are already recorded", field="answers")
+        raise Conflict("Those answers are already recorded: change one to update the plan.", field="answers")
     before = {k: current.get(k) for k in changed}
     incident.triage_answers = current | changed
     on, off = reevaluate(incident, playbook)
     timeline.record(
         incident_id=incident.id, kind="incident.triage_answered", actor=actor,
         summary=f"{actor.name} answered triage: "
-        + ", ".join(f"{k} = {v}" for k, v in changed.items()) + switch_phrase(on, off),
+        + triage_phrase(changed, event_names(incident, playbook)) + switch_phrase(incident, playbook, on, off),
         data={"before": before, "after": changed, "steps_on": on, "steps_off": off},
     )
     activate_ready(incident, playbook, actor=actor)
@@ -207,11 +209,11 @@ def add_note(*, incident: Incident, actor: Person, text: str) -> TimelineEvent:
     """Add a free-text note to the timeline."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("a note must not be empty", field="text")
+        raise InvalidInput("Write the note first.", field="text")
     if len(text) > MAX_NOTE:
-        raise InvalidInput(f"a note must be at most {MAX_NOTE} characters", field="text")
+        raise InvalidInput(f"A note can be at most {MAX_NOTE} characters.", field="text")
     if incident.status == IncidentStatus.CLOSED.value:
-        raise Conflict(f"{incident.ref} is closed", field="status")
+        raise Conflict(f"{incident.ref} is closed: nothing more can be added.", field="status")
     summary = text if len(text) <= 500 else text[:497] + "…"
     return timeline.record(
         incident_id=incident.id, kind="incident.note", actor=actor,

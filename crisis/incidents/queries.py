@@ -48,7 +48,7 @@ def get_incident(ref: str) -> Incident:
     """Return the incident with this reference, its steps and owners loaded."""
     incident = db.session.scalar(_incident_query().where(Incident.ref == ref.strip().upper()))
     if incident is None:
-        raise NotFound(f"no incident {ref!r}", field="ref")
+        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
     return incident
 
 
@@ -74,7 +74,7 @@ def list_incidents(
     elif status in STATUSES:
         query = query.where(Incident.status == status)
     elif status != "all":
-        raise InvalidInput(f"status must be open, closed, all or one of {', '.join(STATUSES)}", field="status")
+        raise InvalidInput("Choose open, closed, all or a status: " + ", ".join(STATUSES) + ".", field="status")
     if severity:
         query = query.where(Incident.severity == check_severity(severity))
     if owner is not None:

@@ -26,15 +26,15 @@ def acknowledge_step(*, incident: Incident, step_key: str, actor: Person) -> Inc
     """Acknowledge a running step: its owner has seen it; the next escalation is snoozed."""
     step = _step_for_action(incident, step_key, actor)
     if step.status not in RUNNING:
-        raise Conflict(f"step {step.key} is {step.status}; only an active or blocked step can be acknowledged", field="step")
+        raise Conflict(f"“{step.title}” is {step.status}: only a running step can be acknowledged.", field="step")
     if step.acknowledged_at is not None:
-        raise Conflict(f"step {step.key} was already acknowledged", field="step")
+        raise Conflict(f"“{step.title}” is already acknowledged.", field="step")
     now = clock.now()
     policy = playbook_of(incident).escalation
     next_at = after_acknowledge(policy, step.next_escalation_at, now)
     claim_step(step, from_statuses=RUNNING, extra=[IncidentStep.acknowledged_at.is_(None)],
            values={"acknowledged_at": now, "next_escalation_at": next_at},
-           refusal=f"step {step.key} was acknowledged or finished meanwhile")
+           refusal=f"“{step.title}” was acknowledged or finished meanwhile.")
     timeline.record(
         incident_id=incident.id, kind="step.acknowledged", actor=actor, at=now,
         summary=f"{actor.name} acknowledged “{step.title}”",
@@ -49,7 +49,7 @@ def complete_step(
     """Check a running step off with an optional note; the steps waiting on it may start."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note must be at most {MAX_NOTE} characters", field="note")
+        raise InvalidInput(f"The note can be at most {MAX_NOTE} characters.", field="note")
     # A publication by an authorised spokesperson completes the publishing step whoever owns it:
     # the statements service has already checked that authority.
     step = _step_for_action(incident, step_key, actor, check_owner=via != "statement")
@@ -69,7 +69,7 @@ def complete_step(
     claim_step(step, from_statuses=RUNNING,
            values={"status": StepStatus.DONE.value, "completed_at": now, "completed_by_id": actor.id,
                    "note": note, "next_escalation_at": None, "blocked_reason": ""},
-           refusal=f"step {step.key} is already finished")
+           refusal=f"“{step.title}” is already finished.")
     data: dict[str, Any] = {"step": step.key, "note": note}
     if via:
         data["via"] = via
@@ -94,15 +94,15 @@ def skip_step(*, incident: Incident, step_key: str, actor: Person, reason: str) 
     reason = check_reason(reason)
     step = _find_step(incident, step_key)
     if not can_skip_step(actor, incident):
-        raise Forbidden("only the triage owner, a triage or comms lead, or an admin may skip a step", field="step")
+        raise Forbidden("Only the triage owner, a triage or comms lead, or an admin may skip a step.", field="step")
     lock_incident(incident)
     if step.status in FINISHED:
-        raise Conflict(f"step {step.key} is already {step.status}", field="step")
+        raise Conflict(f"“{step.title}” is already {step.status}.", field="step")
     now = clock.now()
     claim_step(step, from_statuses=UNFINISHED,
            values={"status": StepStatus.SKIPPED.value, "completed_at": now, "completed_by_id": actor.id,
                    "note": reason, "next_escalation_at": None, "blocked_reason": ""},
-           refusal=f"step {step.key} is already finished")
+           refusal=f"“{step.title}” is already finished.")
     timeline.record(
         incident_id=incident.id, kind="step.skipped", actor=actor, at=now,
         summary=f"{actor.name} skipped “{step.title}”: {reason}",
@@ -117,10 +117,10 @@ def block_step(*, incident: Incident, step_key: str, actor: Person, reason: str)
     reason = check_reason(reason)
     step = _step_for_action(incident, step_key, actor)
     if step.status != StepStatus.ACTIVE.value:
-        raise Conflict(f"step {step.key} is {step.status}; only an active step can be blocked", field="step")
+        raise Conflict(f"“{step.title}” is {step.status}: only an active step can be marked blocked.", field="step")
     claim_step(step, from_statuses=(StepStatus.ACTIVE.value,),
            values={"status": StepStatus.BLOCKED.value, "blocked_reason": reason},
-           refusal=f"step {step.key} changed meanwhile")
+           refusal=f"“{step.title}” changed meanwhile.")
     timeline.record(
         incident_id=incident.id, kind="step.blocked", actor=actor,
         summary=f"{actor.name} marked “{step.title}” blocked: {reason}",
@@ -133,14 +133,14 @@ def unblock_step(*, incident: Incident, step_key: str, actor: Person, reason: st
     """Return a blocked step to active."""
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="reason")
     step = _step_for_action(incident, step_key, actor)
     if step.status != StepStatus.BLOCKED.value:
-        raise Conflict(f"step {step.key} is {step.status}, not blocked", field="step")
+        raise Conflict(f"“{step.title}” is {step.status}, not blocked.", field="step")
     was = step.blocked_reason
     claim_step(step, from_statuses=(StepStatus.BLOCKED.value,),
            values={"status": StepStatus.ACTIVE.value, "blocked_reason": ""},
-           refusal=f"step {step.key} changed meanwhile")
+           refusal=f"“{step.title}” changed meanwhile.")
     timeline.record(
         incident_id=incident.id, kind="step.unblocked", actor=actor,
         summary=f"{actor.name} unblocked “{step.title}”" + (f": {reason}" if reason else ""),
@@ -154,7 +154,7 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
     new_owner = named_person(owner_email, field="owner")
     step = _step_for_action(incident, step_key, actor)
     if step.status in FINISHED:
-        raise Conflict(f"step {step.key} is already {step.status}", field="step")
+        raise Conflict(f"“{step.title}” is already {step.status}.", field="step")
     if step.owner_id == new_owner.id:
         raise Conflict(f"“{step.title}” already belongs to {new_owner.name}.", field="owner")
     if not may_own_steps(new_owner):
@@ -166,7 +166,7 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
     previous_owner_id = step.owner_id
     claim_step(step, from_statuses=UNFINISHED,
            values={"owner_id": new_owner.id, "acknowledged_at": None},
-           refusal=f"step {step.key} finished meanwhile")
+           refusal=f"“{step.title}” finished meanwhile.")
     now = clock.now()
     timeline.record(
         incident_id=incident.id, kind="step.assigned", actor=actor, at=now,
@@ -184,8 +184,7 @@ def assign_step(*, incident: Incident, step_key: str, actor: Person, owner_email
 def _find_step(incident: Incident, step_key: str) -> IncidentStep:
     step = incident.step(step_key)
     if step is None:
-        known = ", ".join(s.key for s in incident.steps)
-        raise NotFound(f"{incident.ref} has no step {step_key!r} (steps: {known})", field="step")
+        raise NotFound(f"{incident.ref} has no such step.", field="step")
     return step
 
 

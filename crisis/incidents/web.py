@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from crisis.enums import SEVERITIES, Applicability, Permission, StepStatus
-from crisis.errors import DomainError, InvalidInput
+from crisis.errors import DomainError, Forbidden, InvalidInput, NotFound
 from crisis.escalation.targets import next_levels
 from crisis.extensions import db
 from crisis.incidents import service
@@ -18,10 +18,20 @@ from crisis.permissions import has_permission, is_lead, pending_roles
 from crisis.playbooks.service import definition_of, list_playbooks
 from crisis.statements.waiting import approvals_waiting_on
 from crisis.web.access import permission_required
+from crisis.web.refused import NO_REFUSAL, Refused, refusal
 
 bp = Blueprint("incidents", __name__)
 
 STEP_ACTIONS = ("acknowledge", "complete", "skip", "block", "unblock", "assign")
+# Each form's fields by the domain's name for them: a refusal is shown beside the field it is about.
+STEP_FIELDS = {
+    "acknowledge": {}, "complete": {"note": "note"}, "skip": {"reason": "reason"}, "block": {"reason": "reason"},
+    "unblock": {}, "assign": {"owner_email": "owner", "owner": "owner"},
+}
+CHANGE_FIELDS = {
+    "severity": "severity", "status": "status", "triage_owner_email": "triage_owner", "triage_owner": "triage_owner",
+    "force_reason": "force_reason",
+}
 
 
 @bp.route("/incidents")
@@ -103,15 +113,40 @@ def _field_error(form: DeclareForm, error: DomainError) -> None:
 @bp.route("/incidents/<ref>")
 @permission_required("view")
 def detail(ref):
-    return _render_detail(ref)
+    return render_detail_page(ref)
 
 
-def _render_detail(ref: str, *, edit: dict | None = None, status: int = 200):
+def render_detail_page(ref: str, *, edit: dict | None = None, refused: Refused = NO_REFUSAL, status: int = 200):
+    """The incident page, optionally with a refused form shown again."""
     # The stamp is read before the page: a change landing in between makes the next poll differ.
     stamp = incident_stamp(ref=ref)
     context = detail_context(ref)
     context["edit"] = edit or {"values": _edit_values(context["incident"]), "errors": {}}
-    return render_template("incidents/detail.html", live_stamp=stamp, **context), status
+    return render_template("incidents/detail.html", live_stamp=stamp, refused=refused, **context), status
+
+
+def step_form_id(ref: str, key: str, action: str) -> str:
+    """The id of one step action's form, unique across incidents (My steps lists several)."""
+    return f"{ref}-{key}-{action}"
+
+
+def _show_refused(ref: str, error: DomainError, refused: Refused):
+    """Show the page the form was on again, with the reason beside the field and what was typed kept."""
+    db.session.rollback()
+    if isinstance(error, (Forbidden, NotFound)):
+        # Nobody is shown a form they may not use or for a step that is not there: no field to stand beside.
+        raise error
+    if _back(ref) == url_for("incidents.my_steps"):
+        context = my_steps_context()
+        shown = {step_form_id(s.incident.ref, s.key, "") for s in context["running"]}
+        if not any(refused.form.startswith(prefix) for prefix in shown):
+            # The step left My steps (done or handed over meanwhile): no row to show the reason in.
+            flash(error.message, "error")
+            return redirect(url_for("incidents.my_steps"))
+        return render_template(
+            "incidents/my_steps.html", live_stamp=steps_stamp(person_id=current_user.id), refused=refused, **context,
+        ), error.status
+    return render_detail_page(ref, refused=refused, status=error.status)
 
 
 def detail_context(ref: str, *, actions: bool = True) -> dict:
@@ -163,7 +198,7 @@ def edit(ref):
         db.session.rollback()
         field = (error.field or "").split(".")[0]
         field = field if field in values else "title"
-        return _render_detail(
+        return render_detail_page(
             ref, edit={"values": values, "errors": {field: error.message}, "open": True},
             status=422,
         )
@@ -183,8 +218,20 @@ def step_action(ref, key, action):
     if action not in STEP_ACTIONS:
         abort(404)
     incident = service.get_incident(ref)
+    try:
+        message = _act_on_step(incident, key, action, request.form)
+    except DomainError as error:
+        values = request.form.to_dict()
+        refused = refusal(step_form_id(ref, key, action), error, values, STEP_FIELDS[action])
+        return _show_refused(ref, error, refused)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(_back(ref))
+
+
+def _act_on_step(incident, key: str, action: str, form) -> str:
+    """Run one step action; return what to tell the person."""
     actor = current_user._get_current_object()
-    form = request.form
     if action == "acknowledge":
         step = service.acknowledge_step(incident=incident, step_key=key, actor=actor)
         message = f"Acknowledged “{step.title}”."
@@ -203,9 +250,7 @@ def step_action(ref, key, action):
     else:
         step = service.assign_step(incident=incident, step_key=key, actor=actor, owner_email=form.get("owner", ""))
         message = f"Handed “{step.title}” to {step.owner.name}."
-    db.session.commit()
-    flash(message, "success")
-    return redirect(_back(ref))
+    return message
 
 
 def _back(ref: str) -> str:
@@ -220,14 +265,18 @@ def _back(ref: str) -> str:
 @permission_required("respond")
 def change(ref):
     form = request.form
-    service.change_incident(
-        incident=service.get_incident(ref),
-        actor=current_user._get_current_object(),
-        severity=form.get("severity") or None,
-        status=form.get("status") or None,
-        triage_owner_email=form.get("triage_owner") or None,
-        force_reason=form.get("force_reason") or None,
-    )
+    incident = service.get_incident(ref)
+    try:
+        service.change_incident(
+            incident=incident,
+            actor=current_user._get_current_object(),
+            severity=form.get("severity") or None,
+            status=form.get("status") or None,
+            triage_owner_email=form.get("triage_owner") or None,
+            force_reason=form.get("force_reason") or None,
+        )
+    except DomainError as error:
+        return _show_refused(ref, error, refusal("change", error, form.to_dict(), CHANGE_FIELDS))
     db.session.commit()
     flash("Incident updated.", "success")
     return redirect(url_for("incidents.detail", ref=ref))
@@ -242,7 +291,11 @@ def triage(ref):
         for name, value in request.form.items()
         if name.startswith("answer-") and value
     }
-    service.record_triage_answers(incident=incident, actor=current_user._get_current_object(), answers=answers)
+    try:
+        service.record_triage_answers(incident=incident, actor=current_user._get_current_object(), answers=answers)
+    except DomainError as error:
+        fields = {f"answers.{q.key}": f"answer-{q.key}" for q in service.playbook_of(incident).questions}
+        return _show_refused(ref, error, refusal("triage", error, request.form.to_dict(), fields))
     db.session.commit()
     flash("Triage answers recorded; the plan is updated.", "success")
     return redirect(url_for("incidents.detail", ref=ref))
@@ -251,9 +304,13 @@ def triage(ref):
 @bp.route("/incidents/<ref>/notes", methods=["POST"])
 @permission_required("respond")
 def add_note(ref):
-    service.add_note(
-        incident=service.get_incident(ref), actor=current_user._get_current_object(), text=request.form.get("text", "")
-    )
+    try:
+        service.add_note(
+            incident=service.get_incident(ref), actor=current_user._get_current_object(),
+            text=request.form.get("text", ""),
+        )
+    except DomainError as error:
+        return _show_refused(ref, error, refusal("note", error, request.form.to_dict(), {"text": "text"}))
     db.session.commit()
     flash("Note added to the timeline.", "success")
     return redirect(url_for("incidents.detail", ref=ref) + "#timeline")

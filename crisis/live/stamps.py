@@ -165,7 +165,7 @@ def incident_stamp(*, ref: str) -> str:
     """Stamp of an incident page's live part (raises NotFound for an unknown reference)."""
     stamp = read(kinds=("incident",), ref=ref)[1][0]
     if stamp is None:
-        raise NotFound(f"no incident {ref!r}", field="ref")
+        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
     return stamp
 
 

@@ -136,7 +136,7 @@ def _parts(keys: list[str]) -> tuple[tuple[str, ...], str | None]:
         kind, _, argument = key.partition(":")
         if kind not in stamps.KINDS or bool(argument) != (kind == "incident") or kind in kinds:
             raise InvalidInput(
-                f"unknown live part {key!r}: use incident:<reference>, board, steps or bell, each once", field="k"
+                f"Unknown live part {key!r}: use incident:<reference>, board, steps or bell, each once", field="k"
             )
         kinds.append(kind)
         ref = argument or ref
@@ -160,7 +160,7 @@ def poll():
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
     keys = request.args.getlist("k")
     if not keys or len(keys) > MAX_KEYS:
-        raise InvalidInput(f"name 1 to {MAX_KEYS} live parts with k=", field="k")
+        raise InvalidInput(f"Name 1 to {MAX_KEYS} live parts with k=", field="k")
     kinds, ref = _parts(keys)
     # Who asks and every stamp asked for: one query.
     facts, found = stamps.read(kinds=kinds, ref=ref, person_id=named[0], watcher=True)
@@ -168,9 +168,9 @@ def poll():
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
     if ({"incident", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
-        raise Forbidden("you may not watch incidents or the dashboard", field="k")
+        raise Forbidden("You may not watch incidents or the dashboard", field="k")
     if None in found:
-        raise NotFound(f"no incident {ref!r}", field="k")
+        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="k")
     answer = dict(zip(keys, found, strict=True))
     etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
     response = jsonify({"stamps": answer})

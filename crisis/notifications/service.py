@@ -107,7 +107,7 @@ def compose_rows(
     """
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
-        raise InvalidInput(f"unknown notification channel {unknown[0]!r}", field="channels")
+        raise InvalidInput(f"Unknown notification channel {unknown[0]!r}", field="channels")
     now = clock.now()
     incident_id = incident.id if incident is not None else None
     subject = subject.strip()[:300]
@@ -275,9 +275,9 @@ def mark_read(*, person: Person, notification_id: int) -> Notification:
     """Mark one of a person's in-app notifications read (reading it again changes nothing)."""
     item = db.session.get(Notification, notification_id)
     if item is None or item.channel != NotificationChannel.IN_APP.value:
-        raise NotFound(f"no notification with id {notification_id}", field="notification")
+        raise NotFound("There is no such notification.", field="notification")
     if not owns_notification(person, item):
-        raise Forbidden("this notification is someone else's", field="notification")
+        raise Forbidden("This notification is someone else's.", field="notification")
     if item.read_at is None:
         item.read_at = clock.now()
     return item
@@ -318,19 +318,19 @@ def deliveries(*, status: str | None = None, limit: int = 200) -> list[Notificat
             | ((Notification.status == NotificationStatus.PENDING.value) & (Notification.attempts > 0))
         )
     else:
-        raise InvalidInput(f"unknown delivery filter {status!r} (failed, retrying, problems)", field="status")
+        raise InvalidInput(f"Unknown delivery filter {status!r} (failed, retrying, problems)", field="status")
     return list(db.session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
 def retry_delivery(*, actor: Person, notification_id: int) -> Notification:
     """Put a failed delivery back in the outbox for another round of attempts (admins only)."""
     if not has_permission(actor, Permission.ADMIN):
-        raise Forbidden("only admins may retry deliveries")
+        raise Forbidden("Only admins may retry deliveries.")
     item = db.session.get(Notification, notification_id)
     if item is None or item.channel == NotificationChannel.IN_APP.value:
-        raise NotFound(f"no delivery with id {notification_id}", field="notification")
+        raise NotFound("There is no such delivery.", field="notification")
     if item.status != NotificationStatus.FAILED.value:
-        raise Conflict("only a failed delivery can be retried", field="notification")
+        raise Conflict("Only a failed delivery can be retried.", field="notification")
     item.status = NotificationStatus.PENDING.value
     item.attempts = 0
     item.next_attempt_at = clock.now()

@@ -28,6 +28,7 @@ from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.notifications.service import notify
 from crisis.playbooks.definition import Playbook
+from crisis.statements.checks import capitalised, statement_name
 from crisis.statements.models import SpokespersonAuthorisation, Statement
 
 PERSONAL = ("email", "in_app")
@@ -208,7 +209,7 @@ def step_due_soon(*, incident: Incident, step: StepWork) -> int:
 # -- statements ------------------------------------------------------------------------------
 
 def _statement_ref(statement: Statement) -> str:
-    return f"statement #{statement.id} ({statement.platform})"
+    return statement_name(statement)
 
 
 def statement_waiting(*, statement: Statement, roles: Iterable[str], author_id: int | None, round_: int,
@@ -219,7 +220,7 @@ def statement_waiting(*, statement: Statement, roles: Iterable[str], author_id: 
     messages, add = _collect(directory)
     for person in [holder for role in roles for holder in directory.holders(role)]:
         add(person.id, f"Please review {_statement_ref(statement)}",
-            f"- {_statement_ref(statement).capitalize()} waits for your sign-off, due "
+            f"- {capitalised(_statement_ref(statement))} waits for your sign-off, due "
             f"{local_time(due_at, person)}:\n\n{statement.body}",
             anchor=f"#statement-{statement.id}", exclude=[author_id] if author_id else ())
     return _send(messages.values(), incident=incident, ref=incident.ref, title=incident.title,
@@ -232,9 +233,9 @@ def statement_approved(*, statement: Statement, spokesperson_ids: Iterable[int],
     incident = statement.incident
     directory = Directory()
     messages, add = _collect(directory)
-    line = f"- {_statement_ref(statement).capitalize()} is approved and waits to be published:\n\n{statement.body}"
+    line = f"- {capitalised(_statement_ref(statement))} is approved and waits to be published:\n\n{statement.body}"
     for person_id in [*spokesperson_ids, *step_owner_ids]:
-        add(person_id, f"{_statement_ref(statement).capitalize()} is ready to publish", line,
+        add(person_id, f"{capitalised(_statement_ref(statement))} is ready to publish", line,
             anchor=f"#statement-{statement.id}", exclude=[actor_id])
     # One message per person: holding both roles must not mean two lines.
     for message in messages.values():
@@ -249,7 +250,7 @@ def statement_sent_back(*, statement: Statement, author_id: int | None, actor_id
     directory = Directory()
     actor = directory.person(actor_id)
     messages, add = _collect(directory)
-    add(author_id, f"{_statement_ref(statement).capitalize()} was sent back",
+    add(author_id, f"{capitalised(_statement_ref(statement))} was sent back",
         f"- {actor.name if actor else 'An approver'} sent {_statement_ref(statement)} back: {reason}\n"
         "Edit the wording and submit it again.", anchor=f"#statement-{statement.id}", exclude=[actor_id])
     return _send(messages.values(), incident=incident, ref=incident.ref, title=incident.title,
@@ -262,7 +263,7 @@ def statement_published(*, statement: Statement, actor_id: int) -> int:
     directory = Directory()
     actor = directory.person(actor_id)
     messages, add = _collect(directory)
-    add(incident.triage_owner_id, f"{_statement_ref(statement).capitalize()} was published",
+    add(incident.triage_owner_id, f"{capitalised(_statement_ref(statement))} was published",
         f"- {actor.name if actor else 'A spokesperson'} published {_statement_ref(statement)}: "
         f"{statement.published_url}", anchor=f"#statement-{statement.id}", exclude=[actor_id])
     return _send(messages.values(), incident=incident, ref=incident.ref, title=incident.title,

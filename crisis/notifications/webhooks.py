@@ -43,17 +43,17 @@ def add_webhook(
     """Register an outbound webhook; every notification with the webhook channel goes to it (audited)."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidInput("name must be 1 to 100 characters", field="name")
+        raise InvalidInput("Name must be 1 to 100 characters", field="name")
     if format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {format!r}", field="format")
+        raise InvalidInput(f"Format must be one of {', '.join(FORMATS)}, not {format!r}", field="format")
     if len(secret) > 200:
-        raise InvalidInput("secret must be at most 200 characters", field="secret")
+        raise InvalidInput("Secret must be at most 200 characters", field="secret")
     try:
         check_url(url, allow_private=allow_private)
     except DeliveryRefused as error:
         raise InvalidInput(str(error), field="url") from None
     if db.session.scalar(select(Webhook.id).where(Webhook.name == name)) is not None:
-        raise Conflict(f"a webhook named {name!r} already exists", field="name")
+        raise Conflict(f"A webhook named {name!r} already exists", field="name")
     webhook = Webhook(name=name, url=url.strip(), format=format, secret=secret, active=True, drills=drills)
     db.session.add(webhook)
     db.session.flush()
@@ -108,7 +108,7 @@ def set_webhook_active(*, name: str, active: bool, actor: Person | None = None, 
     """Switch a webhook on or off (its past deliveries stay visible; audited)."""
     webhook = db.session.scalar(select(Webhook).where(Webhook.name == name))
     if webhook is None:
-        raise NotFound(f"no webhook named {name!r}", field="name")
+        raise NotFound(f"No webhook named {name!r}", field="name")
     webhook.active = active
     audit(actor=actor, actor_label=actor_label, action="webhook.enabled" if active else "webhook.disabled",
           target=webhook.name)
@@ -119,14 +119,14 @@ def get_webhook(webhook_id: int) -> Webhook:
     """Return a webhook by id or raise NotFound."""
     webhook = db.session.get(Webhook, webhook_id)
     if webhook is None:
-        raise NotFound(f"no webhook with id {webhook_id}", field="webhook")
+        raise NotFound("There is no such webhook.", field="webhook")
     return webhook
 
 
 def queue_test_message(*, webhook: Webhook, requested_by: str) -> Notification:
     """Put a test message for one webhook in the outbox (delivered by the next outbox run)."""
     if not webhook.active:
-        raise Conflict(f"webhook {webhook.name!r} is switched off", field="webhook")
+        raise Conflict(f"Webhook {webhook.name!r} is switched off", field="webhook")
 
     [row] = compose(
         recipients=[], subject="Test message from crisis",

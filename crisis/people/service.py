@@ -87,7 +87,7 @@ def create_person(
     for permission in permissions:
         if permission not in known_permissions:
             raise InvalidInput(
-                f"unknown permission {permission!r} (known: {', '.join(sorted(known_permissions))})",
+                f"Unknown permission {permission!r} (known: {', '.join(sorted(known_permissions))})",
                 field="permission",
             )
     parsed_roles = [parse_role(spec) for spec in roles]
@@ -128,7 +128,7 @@ def get_person(email: str, *, field: str = "email") -> Person:
     """Return the person with this email or raise NotFound naming the field."""
     person = find_person(email)
     if person is None:
-        raise NotFound(f"no person with email {email!r}", field=field)
+        raise NotFound("Nobody here has that email address.", field=field)
     return person
 
 
@@ -183,7 +183,7 @@ def hash_token(token: str) -> str:
 def create_token(*, person: Person, name: str = "", scope: str = "api") -> tuple[ApiToken, str]:
     """Create an API token and return it with its secret, which is never stored or shown again."""
     if scope not in TOKEN_SCOPES:
-        raise InvalidInput(f"token scope must be one of {', '.join(TOKEN_SCOPES)}", field="scope")
+        raise InvalidInput(f"Token scope must be one of {', '.join(TOKEN_SCOPES)}", field="scope")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         person_id=person.id, name=name, token_hash=hash_token(secret), prefix=secret[:12], scope=scope
@@ -196,7 +196,7 @@ def create_token(*, person: Person, name: str = "", scope: str = "api") -> tuple
 def revoke_token(*, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token with id {token_id}", field="token")
+        raise NotFound("There is no such API token.", field="token")
     token.revoked_at = token.revoked_at or clock.now()
     return token
 

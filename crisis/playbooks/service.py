@@ -183,7 +183,7 @@ def get_playbook_version(key: str, *, version: int | None = None) -> PlaybookVer
     found = db.session.scalars(query.order_by(PlaybookVersion.version.desc())).first() if version is None or fits_id(version) else None
     if found is None:
         what = f"playbook {key!r}" if version is None else f"version {version} of playbook {key!r}"
-        raise NotFound(f"no {what}", field="playbook")
+        raise NotFound(f"No {what}", field="playbook")
     return found
 
 
@@ -230,7 +230,7 @@ def current_definition(key: str) -> tuple[VersionRef, Playbook]:
     """Return the current version of a playbook and its definition (one small query when cached)."""
     row = db.session.execute(_CURRENT_VERSION, {"key": key}).one_or_none()
     if row is None:
-        raise NotFound(f"no playbook {key!r}", field="playbook")
+        raise NotFound(f"There is no playbook “{key}”.", field="playbook")
     version = VersionRef(*row)
 
     def load() -> dict:

@@ -32,13 +32,13 @@ def publish_policy(*, body: str, actor: Person | None, actor_label: str = "") ->
     """Publish a new version of the policy; everyone must acknowledge it again."""
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("the policy text must not be empty", field="body")
+        raise InvalidInput("The policy text must not be empty", field="body")
     if len(body) > MAX_POLICY:
-        raise InvalidInput(f"the policy text is longer than {MAX_POLICY} characters", field="body")
+        raise InvalidInput(f"The policy text is longer than {MAX_POLICY} characters", field="body")
     current = current_policy()
     digest = content_hash(body)
     if current is not None and current.content_hash == digest:
-        raise Conflict(f"this text is already version {current.number}", field="body")
+        raise Conflict(f"This text is already version {current.number}", field="body")
     version = PolicyVersion(
         number=(current.number + 1) if current else 1, body=body, content_hash=digest, published_at=clock.now(),
         published_by_id=actor.id if actor else None, published_by_label=actor.name if actor else actor_label,
@@ -52,9 +52,9 @@ def acknowledge_policy(*, person: Person, number: int) -> PolicyAcknowledgement:
     """Record that the person read version `number`; only the version in force can be acknowledged."""
     current = current_policy()
     if current is None:
-        raise NotFound("no policy has been published yet", field="version")
+        raise NotFound("No policy has been published yet", field="version")
     if number != current.number:
-        raise Conflict(f"version {number} is not in force; read and acknowledge version {current.number}", field="version")
+        raise Conflict(f"Version {number} is not in force; read and acknowledge version {current.number}", field="version")
     if acknowledgement_of(person=person, version=current) is not None:
         raise Conflict(f"{person.name} already acknowledged version {current.number}", field="version")
     acknowledgement = PolicyAcknowledgement(version_id=current.id, person_id=person.id, acknowledged_at=clock.now())

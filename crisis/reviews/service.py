@@ -71,7 +71,7 @@ def get_review(incident: Incident) -> PostIncidentReview | None:
 def _text(value: str | None, field: str, *, required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{field.replace('_', ' ')} must not be empty", field=field)
+        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} must not be empty.", field=field)
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"{field.replace('_', ' ')} is longer than {MAX_TEXT} characters", field=field)
     return text
@@ -83,7 +83,7 @@ def _due(value: date | str | None, field: str) -> date:
     try:
         return date.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidInput(f"due date {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidInput("Give the due date as a date, for example 2026-12-15.", field=field) from None
 
 
 def _actions(actions: Sequence[ActionInput]) -> list[ReviewAction]:
@@ -92,10 +92,10 @@ def _actions(actions: Sequence[ActionInput]) -> list[ReviewAction]:
         field = f"actions[{index}]"
         description = _text(action.description, f"{field}.description", required=True)
         if not action.owner_email.strip():
-            raise InvalidInput("every follow-up action needs an owner", field=f"{field}.owner")
+            raise InvalidInput("Every follow-up action needs an owner.", field=f"{field}.owner")
         owner = find_person(action.owner_email)
         if owner is None:
-            raise InvalidInput(f"no person with email {action.owner_email!r}", field=f"{field}.owner")
+            raise InvalidInput("Nobody here has that email address: choose the owner from the list.", field=f"{field}.owner")
         due_on = _due(action.due_on, f"{field}.due_on")
         result.append(ReviewAction(position=index, description=description, owner_id=owner.id, due_on=due_on))
     return result
@@ -119,15 +119,15 @@ def write_review(
     review = get_review(incident)
     if not can_write_review(actor, incident, review):
         if review is None:
-            raise Forbidden("only responders and declarers write post-incident reviews")
-        raise Forbidden(f"this review can be changed by {EDIT_REVIEW_RULE}", field="review")
+            raise Forbidden("Only responders and declarers write post-incident reviews.")
+        raise Forbidden(f"This review can be changed by {EDIT_REVIEW_RULE}", field="review")
     if incident.status not in REVIEWABLE_STATUSES:
         raise InvalidInput(
             f"{incident.ref} is {incident.status}; a review is written after it is resolved", field="status"
         )
     reason = _text(reason, "reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason is longer than {MAX_REASON} characters", field="reason")
+        raise InvalidInput(f"The reason can be at most {MAX_REASON} characters.", field="reason")
     if review is not None and incident.status == IncidentStatus.CLOSED.value and not reason:
         raise InvalidInput(f"{incident.ref} is closed: say why the review is amended", field="reason")
     fields = {

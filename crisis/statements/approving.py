@@ -11,7 +11,7 @@ from crisis.extensions import db
 from crisis.notifications import triggers
 from crisis.people.models import Person
 from crisis.permissions import decidable_approvals, has_permission, wrote_current_version
-from crisis.statements.checks import not_an_approver, not_in_review
+from crisis.statements.checks import capitalised, not_an_approver, not_in_review, statement_name
 from crisis.statements.models import (
     ApprovalStatus,
     Statement,
@@ -28,7 +28,7 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
     if not has_permission(actor, Permission.APPROVE):
-        raise Forbidden("approving statements needs the 'approve' permission")
+        raise Forbidden("Approving statements needs the approve permission: ask an admin.")
     if wrote_current_version(actor, statement):
         raise Forbidden("You wrote this version of the statement, so another approver must approve it.")
     approvals = _approvals_to_decide(statement, actor, role)
@@ -50,7 +50,7 @@ def approve_statement(*, statement: Statement, actor: Person, role: str | None =
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:
-            raise Conflict(f"the {approval.role} approval of statement #{statement.id} was decided meanwhile", field="statement")
+            raise Conflict(f"The {approval.role} approval of {statement_name(statement)} was decided meanwhile.", field="statement")
         db.session.refresh(approval)
         roles.append(approval.role)
     complete = all(a.status == ApprovalStatus.APPROVED.value for a in statement.approvals)
@@ -90,13 +90,13 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
     lock_statement(statement)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("say why the statement is sent back (reason)", field="reason")
+        raise InvalidInput("Say why the statement goes back.", field="reason")
     if len(reason) > 2000:
-        raise InvalidInput("reason must be at most 2000 characters", field="reason")
+        raise InvalidInput("The reason can be at most 2000 characters.", field="reason")
     if statement.status != StatementStatus.IN_REVIEW.value:
         raise Conflict(not_in_review(statement), field="statement")
     if not has_permission(actor, Permission.APPROVE):
-        raise Forbidden("sending statements back needs the 'approve' permission")
+        raise Forbidden("Sending statements back needs the approve permission: ask an admin.")
     approvals = _approvals_to_decide(statement, actor, role)
     now = clock.now()
     claimed = db.session.execute(
@@ -106,7 +106,7 @@ def reject_statement(*, statement: Statement, actor: Person, reason: str, role: 
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"statement #{statement.id} changed meanwhile; reload and decide again", field="statement")
+        raise Conflict(f"{capitalised(statement_name(statement))} changed meanwhile: read it again and decide.", field="statement")
     for approval in approvals:
         approval.status = ApprovalStatus.REJECTED.value
         approval.version = statement.version

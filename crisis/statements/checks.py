@@ -42,21 +42,31 @@ EDITABLE = (
 )
 
 
+def statement_name(statement: Statement) -> str:
+    """Name a statement in a message: its platform and the step it is for, never its number."""
+    step = statement.incident.step(statement.step_key) if statement.step_key else None
+    return f"the {statement.platform} statement" + (f" for “{step.title}”" if step is not None else "")
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise InvalidInput("body must not be empty", field="body")
+        raise InvalidInput("Write the wording of the statement.", field="body")
     if len(body) > MAX_BODY:
-        raise InvalidInput(f"body must be at most {MAX_BODY} characters", field="body")
+        raise InvalidInput(f"The wording can be at most {MAX_BODY} characters.", field="body")
     return body
 
 
 def clean_platform(platform: str) -> str:
     platform = (platform or "").strip()
     if not platform:
-        raise InvalidInput("platform must not be empty (e.g. x, instagram, facebook, website)", field="platform")
+        raise InvalidInput("Name the platform the statement is for (for example x, instagram, facebook, website).", field="platform")
     if len(platform) > MAX_PLATFORM or platform == ANY_PLATFORM:
-        raise InvalidInput(f"platform must be a name of at most {MAX_PLATFORM} characters", field="platform")
+        raise InvalidInput(f"Name one platform, in at most {MAX_PLATFORM} characters.", field="platform")
     return platform
 
 
@@ -64,19 +74,21 @@ def clean_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
-        raise InvalidInput("url must be the http(s) address of the live post", field="url")
+        raise InvalidInput("Give the address of the live post, starting with https:// or http://.", field="url")
     return url
 
 
 def not_in_review(statement: Statement) -> str:
-    return f"statement #{statement.id} is {statement.status.replace('_', ' ')}, not in review: there is nothing to decide"
+    status = statement.status.replace("_", " ")
+    return f"{capitalised(statement_name(statement))} is {status}, not in review: there is nothing to decide."
 
 
 def not_an_approver(statement: Statement, actor: Person, role: str | None) -> str:
     waiting = [a.role for a in statement.approvals if a.status == ApprovalStatus.PENDING.value]
     if role is not None and role not in waiting:
-        return f"statement #{statement.id} awaits no {role} approval (waiting for: {', '.join(waiting) or 'nobody'})"
+        return (f"{capitalised(statement_name(statement))} waits for no {role} approval "
+                f"(it waits for {' and '.join(waiting) or 'nobody'}).")
     return (
-        f"{actor.email} holds none of the approver roles statement #{statement.id} waits for "
-        f"({', '.join(waiting) or 'none'})"
+        f"{actor.name} holds none of the approver roles {statement_name(statement)} waits for "
+        f"({' and '.join(waiting) or 'none'})."
     )

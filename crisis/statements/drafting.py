@@ -24,7 +24,14 @@ from crisis.playbooks.definition import (
     fold_lines,
     render_template,
 )
-from crisis.statements.checks import APPROVAL_DUE, EDITABLE, clean_body, clean_platform
+from crisis.statements.checks import (
+    APPROVAL_DUE,
+    EDITABLE,
+    capitalised,
+    clean_body,
+    clean_platform,
+    statement_name,
+)
 from crisis.statements.models import (
     ApprovalStatus,
     HoldingStatement,
@@ -56,21 +63,21 @@ def draft_statement(
     """Draft a statement: from `body`, else from a holding statement, else from the step's template."""
     platform = clean_platform(platform)
     if not incident.is_open:
-        raise Conflict(f"incident {incident.ref} is {incident.status}; statements are closed", field="incident")
+        raise Conflict(f"{incident.ref} is {incident.status}: no more statements can be drafted for it.", field="incident")
     step = None
     if step_key:
         step = step_def_of(incident, step_key)
         if step is None or incident.step(step_key) is None:
-            raise InvalidInput(f"incident {incident.ref} has no step {step_key!r}", field="step")
+            raise InvalidInput(f"{incident.ref} has no such step: choose one from the list.", field="step")
     holding = None
     if holding_statement_id is not None:
         holding = db.session.get(HoldingStatement, holding_statement_id) if fits_id(holding_statement_id) else None
         if holding is None or holding.retired_at is not None:
-            raise InvalidInput(f"no holding statement {holding_statement_id} in the library", field="holding_statement")
+            raise InvalidInput("That wording is not in the library (or was retired): choose an entry from the list.", field="holding_statement")
     if body is None or not body.strip():
         source = holding.body if holding else (fold_lines(step.template) if step and step.template else None)
         if source is None:
-            raise InvalidInput("body must not be empty (or draft from a step template or the library)", field="body")
+            raise InvalidInput("Write the wording, or start from a step with a template or from the library.", field="body")
         spokesperson = role_primary(ResponseRole.SPOKESPERSON.value)
         body = render_template(source, template_values(incident=incident, platform=platform, spokesperson=spokesperson))
     body = clean_body(body)
@@ -97,14 +104,14 @@ def draft_statement(
 def edit_statement(*, statement: Statement, actor: Person, body: str | None = None, platform: str | None = None) -> Statement:
     """Save new wording as a new version; any approval given or asked so far is reset."""
     if not can_edit_statement(actor, statement):
-        raise Forbidden(f"statement #{statement.id} can be edited by {EDIT_STATEMENT_RULE}", field="statement")
+        raise Forbidden(f"{capitalised(statement_name(statement))} can be edited by {EDIT_STATEMENT_RULE}.", field="statement")
     lock_statement(statement)
     if statement.status not in EDITABLE:
-        raise Conflict(f"statement #{statement.id} is {statement.status} and can no longer be edited", field="statement")
+        raise Conflict(f"{capitalised(statement_name(statement))} is {statement.status} and can no longer be edited.", field="statement")
     new_body = statement.body if body is None else clean_body(body)
     new_platform = statement.platform if platform is None else clean_platform(platform)
     if new_body == statement.body and new_platform == statement.platform:
-        raise InvalidInput("nothing changed: the body and platform are the same as the current version", field="body")
+        raise InvalidInput("Nothing changed: the wording and platform are those of the current version.", field="body")
     if statement.status in (StatementStatus.IN_REVIEW.value, StatementStatus.APPROVED.value):
         alone = roles_only_they_approve(actor, [a.role for a in statement.approvals], role_holders)
         if alone:
@@ -147,7 +154,7 @@ def submit_statement(*, statement: Statement, actor: Person) -> Statement:
     lock_statement(statement)
     if statement.status != StatementStatus.DRAFT.value:
         raise Conflict(
-            f"statement #{statement.id} is {statement.status}; only a draft can be submitted for review",
+            f"{capitalised(statement_name(statement))} is {statement.status.replace('_', ' ')}: only a draft can be submitted for approval.",
             field="statement",
         )
     roles = approver_roles(incident=statement.incident, step_key=statement.step_key)

@@ -36,9 +36,9 @@ def authorise_spokesperson(
         )
     )
     if existing is not None:
-        raise Conflict(f"{person.email} is already authorised for {platform}", field="platform")
+        raise Conflict(f"{person.name} is already authorised for {platform}.", field="platform")
     if trained_at is not None and trained_at > clock.now():
-        raise InvalidInput("the training date cannot be in the future", field="trained_at")
+        raise InvalidInput("The training date cannot be in the future.", field="trained_at")
     authorisation = SpokespersonAuthorisation(
         person_id=person.id, platform=platform, trained_at=trained_at,
         granted_by_id=granted_by.id if granted_by else None, granted_at=clock.now(),
@@ -54,11 +54,11 @@ def record_training(*, authorisation_id: int, trained_at: datetime) -> Spokesper
     """Record when an authorised spokesperson was trained; from then on they may publish."""
     authorisation = db.session.get(SpokespersonAuthorisation, authorisation_id)
     if authorisation is None:
-        raise NotFound(f"no spokesperson authorisation {authorisation_id}", field="authorisation")
+        raise NotFound("There is no such spokesperson authorisation.", field="authorisation")
     if authorisation.revoked_at is not None:
-        raise Conflict("this authorisation was revoked; authorise the person again", field="authorisation")
+        raise Conflict("This authorisation was revoked: authorise the person again.", field="authorisation")
     if trained_at > clock.now():
-        raise InvalidInput("the training date cannot be in the future", field="trained_at")
+        raise InvalidInput("The training date cannot be in the future.", field="trained_at")
     authorisation.trained_at = trained_at
     record_spokesperson_training(person=authorisation.person, trained_at=trained_at, recorded_by=None)
     return authorisation
@@ -68,9 +68,9 @@ def revoke_spokesperson(*, authorisation_id: int) -> SpokespersonAuthorisation:
     """Withdraw a spokesperson authorisation."""
     authorisation = db.session.get(SpokespersonAuthorisation, authorisation_id)
     if authorisation is None:
-        raise NotFound(f"no spokesperson authorisation {authorisation_id}", field="authorisation")
+        raise NotFound("There is no such spokesperson authorisation.", field="authorisation")
     if authorisation.revoked_at is not None:
-        raise Conflict("this authorisation was already revoked", field="authorisation")
+        raise Conflict("This authorisation was already revoked.", field="authorisation")
     authorisation.revoked_at = clock.now()
     return authorisation
 
@@ -89,13 +89,13 @@ def add_holding_statement(*, title: str, body: str, platform: str, approved_by: 
     """Add approved wording to the library; the approver must hold the 'approve' permission."""
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise InvalidInput("title must be 1 to 200 characters", field="title")
+        raise InvalidInput("Give a title of 1 to 200 characters.", field="title")
     body = clean_body(body)
     platform = (platform or "").strip()
     if len(platform) > MAX_PLATFORM:
-        raise InvalidInput(f"platform must be at most {MAX_PLATFORM} characters", field="platform")
+        raise InvalidInput(f"The platform can be at most {MAX_PLATFORM} characters.", field="platform")
     if not has_permission(approved_by, Permission.APPROVE):
-        raise Forbidden("only a person with the 'approve' permission can approve library wording")
+        raise Forbidden("Only a person with the approve permission can approve library wording.")
     now = clock.now()
     entry = HoldingStatement(
         title=title, body=body, platform=platform, approved_by_id=approved_by.id, approved_at=now,
@@ -110,9 +110,9 @@ def retire_holding_statement(*, holding_statement_id: int) -> HoldingStatement:
     """Take wording out of the library (statements drafted from it keep their text)."""
     entry = db.session.get(HoldingStatement, holding_statement_id)
     if entry is None:
-        raise NotFound(f"no holding statement {holding_statement_id}", field="holding_statement")
+        raise NotFound("There is no such wording in the library.", field="holding_statement")
     if entry.retired_at is not None:
-        raise Conflict("this holding statement was already retired", field="holding_statement")
+        raise Conflict("This wording was already retired from the library.", field="holding_statement")
     entry.retired_at = clock.now()
     return entry
 

@@ -11,7 +11,7 @@ from crisis.extensions import db
 from crisis.incidents.service import complete_step
 from crisis.notifications import triggers
 from crisis.people.models import Person
-from crisis.statements.checks import clean_url
+from crisis.statements.checks import capitalised, clean_url, statement_name
 from crisis.statements.models import (
     ApprovalStatus,
     Statement,
@@ -33,20 +33,20 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
     lock_statement(statement)
     url = clean_url(url)
     if statement.status == StatementStatus.PUBLISHED.value:
-        raise Conflict(f"statement #{statement.id} was already published", field="statement")
+        raise Conflict(f"{capitalised(statement_name(statement))} was already published.", field="statement")
     if statement.status != StatementStatus.APPROVED.value or not fully_approved(statement):
         waiting = [a.role for a in statement.approvals if a.status != ApprovalStatus.APPROVED.value]
         detail = f"; waiting for {', '.join(waiting)}" if waiting and statement.status == StatementStatus.IN_REVIEW.value else ""
         raise Forbidden(
-            f"statement #{statement.id} is {statement.status.replace('_', ' ')}, not approved{detail}: "
-            "nothing goes out in the company's name before it is approved",
+            f"{capitalised(statement_name(statement))} is {statement.status.replace('_', ' ')}, not approved{detail}: "
+            "nothing goes out in the company's name before it is approved.",
             field="statement",
         )
     if live_authorisation(actor, statement.platform) is not None and (lapsed := spokesperson_training_problem(person=actor)):
         raise Forbidden(lapsed, field="actor")
     if not is_spokesperson(actor, statement.platform):
         raise Forbidden(
-            f"{actor.email} is not an authorised, trained spokesperson for {statement.platform}: "
+            f"{actor.name} is not an authorised, trained spokesperson for {statement.platform}: "
             "only they may publish in the company's name",
             field="actor",
         )
@@ -58,7 +58,7 @@ def publish_statement(*, statement: Statement, actor: Person, url: str) -> State
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"statement #{statement.id} changed meanwhile; reload before publishing", field="statement")
+        raise Conflict(f"{capitalised(statement_name(statement))} changed meanwhile: read it again before publishing.", field="statement")
     db.session.refresh(statement)
     approvers = sorted({a.decided_by.email for a in statement.approvals if a.decided_by is not None})
     record(

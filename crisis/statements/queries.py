@@ -37,7 +37,7 @@ def get_statement(*, incident: Incident, statement_id: int) -> Statement:
     """Return a statement of this incident, or raise NotFound."""
     statement = db.session.get(Statement, statement_id) if fits_id(statement_id) else None
     if statement is None or statement.incident_id != incident.id:
-        raise NotFound(f"incident {incident.ref} has no statement {statement_id}", field="statement")
+        raise NotFound(f"{incident.ref} has no such statement.", field="statement")
     return statement
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from crisis.enums import Permission
-from crisis.errors import InvalidInput
+from crisis.errors import DomainError, Forbidden, InvalidInput, NotFound
 from crisis.extensions import db
 from crisis.incidents.models import Incident
 from crisis.incidents.service import get_incident
+from crisis.incidents.web import render_detail_page
 from crisis.permissions import (
     EDIT_STATEMENT_RULE,
     can_edit_statement,
@@ -18,15 +19,27 @@ from crisis.permissions import (
     sole_approver_message,
 )
 from crisis.statements import service
+from crisis.statements.checks import statement_name
 from crisis.statements.forms import ActionForm, DraftForm, EditForm, PublishForm, RejectForm
 from crisis.statements.models import Statement
 from crisis.web.access import permission_required
 from crisis.web.formatting import localtime
+from crisis.web.refused import NO_REFUSAL, WHOLE_FORM, Refused, refusal
 
 bp = Blueprint("statements", __name__)
 
+# Each form's fields by the domain's name for them: a refusal is shown beside the field it is about.
+DRAFT_FIELDS = {
+    "platform": "platform", "body": "body", "step_key": "step", "step": "step",
+    "holding_statement_id": "holding_statement", "holding_statement": "holding_statement",
+}
+FORM_FIELDS = {
+    "edit": {"body": "body", "platform": "platform"}, "reject": {"reason": "reason"}, "publish": {"url": "url"},
+    "submit": {}, "approve": {},
+}
 
-def statement_panel(incident: Incident) -> dict:
+
+def statement_panel(incident: Incident, refused: Refused = NO_REFUSAL) -> dict:
     """What templates/statements/_panel.html shows for an incident (statements and the draft form)."""
     form = DraftForm(formdata=None)
     steps = service.statement_steps(incident=incident)
@@ -40,6 +53,9 @@ def statement_panel(incident: Incident) -> dict:
     ]
     link = incident.links[0] if incident.links else None
     form.platform.data = link.platform if link else ""
+    if refused.on("draft"):
+        for name in ("platform", "step", "holding_statement", "body"):
+            getattr(form, name).data = refused.value("draft", name)
     can_draft = current_user.is_authenticated and has_permission(current_user, Permission.RESPOND) and incident.is_open
     return {"statements": service.list_statements(incident=incident), "form": form, "can_draft": can_draft}
 
@@ -63,11 +79,26 @@ def _back(statement: Statement):
     return redirect(url_for("statements.detail", ref=statement.incident.ref, statement_id=statement.id))
 
 
-def _form_errors(form) -> None:
-    # Field errors become one flash each; a refused action never changes anything.
-    for name, errors in form.errors.items():
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        flash(f"{label}: {errors[0]}", "error")
+def _form_refusal(form_id: str, form) -> Refused:
+    """The first field a form's own checks refused, as a refusal shown beside that field."""
+    name, errors = next(iter(form.errors.items()))
+    place = name if hasattr(form, name) and name != "csrf_token" else WHOLE_FORM
+    return Refused(form=form_id, field=place, message=errors[0], values=request.form.to_dict())
+
+
+def _refused_draft(ref: str, refused: Refused, status: int):
+    db.session.rollback()
+    return render_detail_page(ref, refused=refused, status=status)
+
+
+def _refused_action(statement: Statement, error: DomainError, form_id: str):
+    """Show the statement again with the reason beside the field and what was typed kept."""
+    db.session.rollback()
+    if isinstance(error, (Forbidden, NotFound)):
+        # Nobody is shown a form they may not use: there is no field to stand beside.
+        raise error
+    refused = refusal(form_id, error, request.form.to_dict(), FORM_FIELDS[form_id])
+    return _render_statement(_statement(statement.incident.ref, statement.id), refused=refused, status=error.status)
 
 
 @bp.route("/incidents/<ref>/statements")
@@ -85,17 +116,21 @@ def draft(ref):
     form.step.choices = []
     form.holding_statement.choices = []
     if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(url_for("statements.list_statements", ref=ref))
+        return _refused_draft(ref, _form_refusal("draft", form), 422)
     holding = form.holding_statement.data or None
-    if holding is not None and not holding.isdigit():
-        raise InvalidInput("choose a library entry from the list", field="holding_statement")
-    statement = service.draft_statement(
-        incident=incident, actor=current_user, platform=form.platform.data, body=form.body.data or None,
-        step_key=form.step.data or None, holding_statement_id=int(holding) if holding else None,
-    )
+    try:
+        if holding is not None and not holding.isdigit():
+            raise InvalidInput("Choose a library entry from the list.", field="holding_statement")
+        statement = service.draft_statement(
+            incident=incident, actor=current_user, platform=form.platform.data, body=form.body.data or None,
+            step_key=form.step.data or None, holding_statement_id=int(holding) if holding else None,
+        )
+    except DomainError as error:
+        if isinstance(error, (Forbidden, NotFound)):
+            raise
+        return _refused_draft(ref, refusal("draft", error, request.form.to_dict(), DRAFT_FIELDS), error.status)
     db.session.commit()
-    flash(f"Statement #{statement.id} drafted. Edit it, then submit it for approval.", "success")
+    flash(f"Drafted {statement_name(statement)}. Edit it, then submit it for approval.", "success")
     return _back(statement)
 
 
@@ -109,11 +144,19 @@ def _sole_approver_warning(statement) -> str:
 @bp.route("/incidents/<ref>/statements/<int:statement_id>")
 @permission_required("view")
 def detail(ref, statement_id):
-    statement = _statement(ref, statement_id)
+    return _render_statement(_statement(ref, statement_id))
+
+
+def _render_statement(statement: Statement, *, refused: Refused = NO_REFUSAL, status: int = 200):
     edit_form = EditForm(formdata=None, obj=statement)
+    reject_form, publish_form = RejectForm(formdata=None), PublishForm(formdata=None)
+    for form_id, form in (("edit", edit_form), ("reject", reject_form), ("publish", publish_form)):
+        if refused.on(form_id):
+            for name in FORM_FIELDS[form_id].values():
+                getattr(form, name).data = refused.value(form_id, name)
     return render_template(
         "statements/detail.html", statement=statement, incident=statement.incident, edit_form=edit_form,
-        reject_form=RejectForm(formdata=None), publish_form=PublishForm(formdata=None), action_form=ActionForm(formdata=None),
+        reject_form=reject_form, publish_form=publish_form, action_form=ActionForm(formdata=None), refused=refused,
         can_approve=service.can_approve(current_user, statement),
         approves_pending=service.is_pending_approver(current_user, statement),
         is_spokesperson=service.is_spokesperson(current_user, statement.platform),
@@ -122,7 +165,7 @@ def detail(ref, statement_id):
         may_edit=can_edit_statement(current_user._get_current_object(), statement),
         sole_approver=_sole_approver_warning(statement),
         edit_rule=EDIT_STATEMENT_RULE.removeprefix("only "),
-    )
+    ), status
 
 
 @bp.route("/incidents/<ref>/statements/<int:statement_id>/edit", methods=["POST"])
@@ -131,10 +174,12 @@ def edit(ref, statement_id):
     statement = _statement(ref, statement_id)
     form = EditForm()
     if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(statement)
+        return _render_statement(statement, refused=_form_refusal("edit", form), status=422)
     before = statement.status
-    service.edit_statement(statement=statement, actor=current_user, body=form.body.data, platform=form.platform.data)
+    try:
+        service.edit_statement(statement=statement, actor=current_user, body=form.body.data, platform=form.platform.data)
+    except DomainError as error:
+        return _refused_action(statement, error, "edit")
     db.session.commit()
     if before in ("in_review", "approved"):
         flash(f"Saved as version {statement.version}; the approvers were asked again.", "warning")
@@ -147,7 +192,10 @@ def edit(ref, statement_id):
 @permission_required("respond")
 def submit(ref, statement_id):
     statement = _statement(ref, statement_id)
-    service.submit_statement(statement=statement, actor=current_user)
+    try:
+        service.submit_statement(statement=statement, actor=current_user)
+    except DomainError as error:
+        return _refused_action(statement, error, "submit")
     db.session.commit()
     flash("Submitted for approval by " + ", ".join(a.role for a in statement.approvals) + ".", "success")
     return _back(statement)
@@ -157,7 +205,10 @@ def submit(ref, statement_id):
 @permission_required("approve")
 def approve(ref, statement_id):
     statement = _statement(ref, statement_id)
-    service.approve_statement(statement=statement, actor=current_user)
+    try:
+        service.approve_statement(statement=statement, actor=current_user)
+    except DomainError as error:
+        return _refused_action(statement, error, "approve")
     db.session.commit()
     flash("Approved." + (" It is ready to publish." if statement.status == "approved" else ""), "success")
     return _back(statement)
@@ -169,9 +220,11 @@ def reject(ref, statement_id):
     statement = _statement(ref, statement_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        flash("Say why the statement goes back.", "error")
-        return _back(statement)
-    service.reject_statement(statement=statement, actor=current_user, reason=form.reason.data)
+        return _render_statement(statement, refused=_form_refusal("reject", form), status=422)
+    try:
+        service.reject_statement(statement=statement, actor=current_user, reason=form.reason.data)
+    except DomainError as error:
+        return _refused_action(statement, error, "reject")
     db.session.commit()
     flash("Sent back to the drafter with your reason.", "success")
     return _back(statement)
@@ -183,9 +236,11 @@ def publish(ref, statement_id):
     statement = _statement(ref, statement_id)
     form = PublishForm()
     if not form.validate_on_submit():
-        flash("Give the address of the live post.", "error")
-        return _back(statement)
-    service.publish_statement(statement=statement, actor=current_user, url=form.url.data)
+        return _render_statement(statement, refused=_form_refusal("publish", form), status=422)
+    try:
+        service.publish_statement(statement=statement, actor=current_user, url=form.url.data)
+    except DomainError as error:
+        return _refused_action(statement, error, "publish")
     db.session.commit()
     flash("Marked published. The record shows who, when and which words.", "success")
     return _back(statement)

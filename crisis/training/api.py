@@ -23,7 +23,7 @@ def person_training(email: str):
     actor = current_actor()
     person = get_person(email)
     if not can_read_training_of(actor, person):
-        raise Forbidden("only the person, executives and admins may read these training records", field="email")
+        raise Forbidden("Only the person, executives and admins may read these training records", field="email")
     return training_out(person, service.training_of(person=person), service.completions_of(person=person)).model_dump()
 
 

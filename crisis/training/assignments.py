@@ -31,14 +31,14 @@ def assign_training(
     """Assign a course to a person, due on a day (today or later)."""
     course = get_course(course_key)
     if not person.active:
-        raise InvalidInput(f"{person.email} is disabled", field="email")
+        raise InvalidInput(f"{person.name} is disabled.", field="email")
     if due_on < clock.now().astimezone(UTC).date():
-        raise InvalidInput(f"the due date {due_on.strftime('%d %b %Y')} is in the past", field="due_on")
+        raise InvalidInput(f"The due date {due_on.strftime('%d %b %Y')} is in the past", field="due_on")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"the note is longer than {MAX_NOTE} characters", field="note")
+        raise InvalidInput(f"The note is longer than {MAX_NOTE} characters", field="note")
     if review_id is not None and db.session.get(PostIncidentReview, review_id) is None:
-        raise NotFound(f"no review {review_id}", field="review")
+        raise NotFound("There is no such review.", field="review")
     assignment = TrainingAssignment(
         person_id=person.id, course_key=course.key, due_on=due_on, review_id=review_id, note=note,
         assigned_by_id=assigned_by.id if assigned_by else None, assigned_at=clock.now(),

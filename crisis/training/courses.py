@@ -83,9 +83,8 @@ def courses() -> dict[str, Course]:
 
 
 def get_course(key: str) -> Course:
-    """Return one course or raise NotFound naming the known ones."""
+    """Return one course or raise NotFound."""
     found = courses().get(key)
     if found is None:
-        known = ", ".join(sorted(courses())) or "none"
-        raise NotFound(f"no course '{key}' (known: {known})", field="course")
+        raise NotFound("There is no such course.", field="course")
     return found

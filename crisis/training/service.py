@@ -56,15 +56,15 @@ def record_completion(
     """Record that a person completed a course on a day; it counts until the course's validity ends."""
     course = get_course(course_key)
     if not person.active:
-        raise InvalidInput(f"{person.email} is disabled", field="email")
+        raise InvalidInput(f"{person.name} is disabled.", field="email")
     today = clock.now().astimezone(UTC).date()
     if completed_on > today:
-        raise InvalidInput(f"the completion date {completed_on.strftime('%d %b %Y')} is in the future", field="completed_on")
+        raise InvalidInput(f"The completion date {completed_on.strftime('%d %b %Y')} is in the future", field="completed_on")
     evidence = (evidence or "").strip()
     if len(evidence) > MAX_EVIDENCE:
-        raise InvalidInput(f"the evidence note is longer than {MAX_EVIDENCE} characters", field="evidence")
+        raise InvalidInput(f"The evidence note is longer than {MAX_EVIDENCE} characters", field="evidence")
     if source not in SOURCES:
-        raise InvalidInput(f"unknown source {source!r}", field="source")
+        raise InvalidInput(f"Unknown source {source!r}", field="source")
     completed_at = day_to_time(completed_on)
     completion = TrainingCompletion(
         person_id=person.id, course_key=course.key, completed_at=completed_at,

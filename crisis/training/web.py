@@ -60,7 +60,7 @@ def record():
         try:
             completed_on = date.fromisoformat(form.get("completed_on", ""))
         except ValueError:
-            raise InvalidInput("give the completion date as a date, e.g. 2026-11-20", field="completed_on") from None
+            raise InvalidInput("Give the completion date as a date, e.g. 2026-11-20", field="completed_on") from None
         person = get_person(form.get("email", ""), field="email")
         completion = service.record_completion(
             person=person, course_key=form.get("course", ""), completed_on=completed_on, source="web",
@@ -100,7 +100,7 @@ def assign(ref: str):
         try:
             due_on = date.fromisoformat(form.get("due_on", ""))
         except ValueError:
-            raise InvalidInput("give the due date as a date, e.g. 2026-12-15", field="due_on") from None
+            raise InvalidInput("Give the due date as a date, e.g. 2026-12-15", field="due_on") from None
         assignment = assign_training(
             person=get_person(form.get("email", ""), field="email"), course_key=form.get("course", ""),
             due_on=due_on, assigned_by=current_user, review_id=review.id, note=form.get("note", ""),

@@ -6,14 +6,16 @@ import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from crisis import clock
 from crisis.clock import humanize_delta
-from crisis.timeline.display import event_text
+from crisis.incidents.activation import event_names
+from crisis.incidents.queries import playbook_of
+from crisis.timeline.display import EventNames, event_text
 
 # html=False escapes raw HTML; links and images may only point at http(s), mailto or this site.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -79,4 +81,14 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown
     app.jinja_env.filters["isoformat"] = lambda v: v.isoformat() if v else ""
     app.jinja_env.globals["now"] = clock.now
-    app.jinja_env.filters["event_text"] = lambda event: event_text(event.summary, event.data, viewer_zone())
+    app.jinja_env.filters["event_text"] = lambda event, incident=None: event_text(
+        event.summary, event.data, viewer_zone(), kind=event.kind, names=names_of(incident) if incident else None
+    )
+
+
+def names_of(incident) -> EventNames:
+    """What the incident's keys read as, worked out once per request."""
+    cache = g.setdefault("event_names", {})
+    if incident.id not in cache:
+        cache[incident.id] = event_names(incident, playbook_of(incident))
+    return cache[incident.id]

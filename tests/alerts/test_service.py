@@ -107,7 +107,7 @@ def test_an_open_rule_whose_playbook_is_not_synced_leaves_a_pending_alert(app, t
         db.session.commit()
 
         assert alert.disposition == "pending"
-        assert alert.routing_note.startswith("could not open an incident: unknown playbook 'viral-complaint'")
+        assert alert.routing_note.startswith("could not open an incident: There is no playbook “viral-complaint”")
         assert alert.rule == "mention-spike"  # the routing survives the failed declare
         assert db.session.scalar(select(db.func.count()).select_from(Incident)) == 0
 

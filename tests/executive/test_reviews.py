@@ -85,9 +85,9 @@ def test_rewriting_replaces_actions_and_records_one_update(app, client, team, lo
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"what_happened": "   "}, "what happened must not be empty"),
-        ({"action_owner": ["nobody@example.com", ""]}, "no person with email"),
-        ({"action_due": ["next week", ""]}, "is not a date"),
+        ({"what_happened": "   "}, "What happened must not be empty"),
+        ({"action_owner": ["nobody@example.com", ""]}, "Nobody here has that email address"),
+        ({"action_due": ["next week", ""]}, "Give the due date as a date"),
         ({"action_description": ["", ""], "action_due": ["2026-12-05", ""]}, "must not be empty"),
     ],
 )

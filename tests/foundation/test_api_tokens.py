@@ -51,7 +51,7 @@ def test_a_refused_token_records_no_use(app, make_person, api_client, sql_statem
     sql_statements.clear()
     response = viewer.post("/api/v1/incidents", json={})
     assert response.status_code == 403
-    assert response.json["error"]["message"] == "this needs the 'declare' permission"
+    assert response.json["error"]["message"] == "This needs the 'declare' permission"
     assert sql_statements.writes() == []
     assert _token(app).last_used_at is None
 

@@ -74,7 +74,7 @@ def test_users_create_and_tokens_create_through_the_cli(app, runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--permission", "superuser"], "unknown permission 'superuser'"),
+        (["--permission", "superuser"], "Unknown permission 'superuser'"),
         (["--role", "astronaut"], "no response role “astronaut”"),
         (["--password", "short"], "at least 10 characters"),
         (["--password", "password123"], "commonly used"),
@@ -98,7 +98,7 @@ def test_duplicate_email_differing_in_case_is_refused(runner, make_person):
 def test_tokens_create_for_unknown_person_fails(runner):
     result = runner.invoke(args=["tokens", "create", "nobody@example.com"])
     assert result.exit_code != 0
-    assert "no person with email" in result.output
+    assert "Nobody here has that email address" in result.output
 
 
 def test_bad_database_url_raises_config_error_in_the_factory():

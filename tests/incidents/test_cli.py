@@ -35,13 +35,14 @@ def test_declare_without_a_person_warns_when_nobody_triages(runner, synced, app)
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--playbook", "nope", "--title", "t", "--severity", "SEV2"], "unknown playbook"),
+        (["--playbook", "nope", "--title", "t", "--severity", "SEV2"], "There is no playbook “nope”"),
         (["--playbook", "wrong-price", "--title", "t", "--severity", "SEV7"], "SEV7"),
         (["--playbook", "wrong-price", "--title", "t" * 201, "--severity", "SEV2"], "at most 200"),
         (["--playbook", "wrong-price", "--title", "t", "--severity", "SEV2", "--link", "x=ftp://a.b/c"], "http(s)"),
         (["--playbook", "wrong-price", "--title", "t", "--severity", "SEV2", "--triage-owner", "ghost@example.com"],
-         "no person"),
-        (["--playbook", "wrong-price", "--title", "t", "--severity", "SEV2", "--as", "ghost@example.com"], "no person"),
+         "Nobody here has that email address"),
+        (["--playbook", "wrong-price", "--title", "t", "--severity", "SEV2", "--as", "ghost@example.com"],
+         "Nobody here has that email address"),
     ],
 )
 def test_bad_declarations_exit_non_zero_and_create_nothing(runner, team, synced, app, arguments, message):
@@ -72,7 +73,7 @@ def test_list_show_and_step_actions(runner, team, incident_factory, app):
     assert step_state(app, ref, "holding-statement")["owner"] == team.social
     assert run("block", ref, "holding-statement", "--reason", "legal", "--as", team.social).exit_code == 0
     assert run("unblock", ref, "holding-statement", "--as", team.social).exit_code == 0
-    assert "only the triage owner" in run("skip", ref, "holding-statement", "--reason", "x", "--as", team.care).output
+    assert "Only the triage owner" in run("skip", ref, "holding-statement", "--reason", "x", "--as", team.care).output
     assert run("skip", ref, "holding-statement", "--reason", "by phone", "--as", team.lead).exit_code == 0
     assert run("triage", ref, "author=misguided", "--as", team.lead).exit_code == 0
     assert run("triage", ref, "author", "--as", team.lead).exit_code == 1

@@ -185,7 +185,7 @@ def test_my_steps_complete_button_returns_to_my_steps(team, synced, login, clien
     assert "evil" not in evil.headers.get("Location", "")
 
 
-def test_a_refused_action_without_a_usable_referrer_shows_the_reason_instead_of_redirecting(
+def test_a_refused_step_action_shows_the_reason_in_the_step_row_instead_of_redirecting(
     as_lead, client, incident_factory, app
 ):
     ref = incident_factory()
@@ -198,10 +198,11 @@ def test_a_refused_action_without_a_usable_referrer_shows_the_reason_instead_of_
     # An off-site Referer is never followed.
     offsite = client.post(f"{base}/complete", data={"note": "again"}, headers={"Referer": "https://evil.example/x"})
     assert offsite.status_code == 409
-    # Our own page is: the flash says why.
+    # Even from our own page the page is shown again (no redirect to a flash), the reason in the step's row.
     back = client.post(f"{base}/complete", data={}, headers={"Referer": f"http://localhost/incidents/{ref}"})
-    assert back.status_code == 302
-    assert back.headers["Location"] == f"http://localhost/incidents/{ref}"
+    assert back.status_code == 409
+    row = re.search(r'<tr id="step-gather-facts".*?</tr>', text(back), re.S).group(0)
+    assert 'class="field-error"' in row and "already done" in row
     assert kinds(app, ref).count("step.completed") == 1
 
 

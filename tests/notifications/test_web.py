@@ -55,7 +55,7 @@ def test_someone_elses_notification_cannot_be_marked(app, client, ana, make_pers
     response = client.post(f"/notifications/{theirs}/read", headers=back, follow_redirects=True)
     assert response.status_code == 200 and "someone else" in response.get_data(as_text=True)
     response = client.post("/notifications/999999/read", headers=back, follow_redirects=True)
-    assert response.status_code == 200 and "no notification with id 999999" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "There is no such notification." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Notification, theirs).read_at is None
 
@@ -98,7 +98,7 @@ def test_admin_sees_failed_deliveries_and_can_retry(app, client, make_person, lo
         assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, clock.current)
     response = client.post(f"/admin/deliveries/{failed_delivery}/retry", follow_redirects=True,
                            headers={"Referer": "http://localhost/admin/deliveries"})
-    assert "only a failed delivery can be retried" in response.get_data(as_text=True)
+    assert "Only a failed delivery can be retried" in response.get_data(as_text=True)
     page = client.get("/admin/deliveries?show=failed").get_data(as_text=True)
     assert "All delivered" in page
 
@@ -128,7 +128,7 @@ def test_webhooks_cli_add_list_disable(app, runner):
     [
         (["desk2", "http://127.0.0.1:8080/x"], "private, loopback or link-local"),
         (["desk2", "not a url"], "not an http(s) URL"),
-        (["", "https://93.184.215.14/x"], "name must be"),
+        (["", "https://93.184.215.14/x"], "Name must be"),
     ],
 )
 def test_webhooks_cli_refuses_bad_input(app, runner, args, message_part):

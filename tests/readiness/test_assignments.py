@@ -75,10 +75,10 @@ def test_bad_assignments_are_refused_and_change_nothing(app, team, incident_fact
     ref = _reviewed(app, team, incident_factory)
     login(team.lead)
     for data, message in [
-        ({"email": team.legal, "course": "juggling", "due_on": "2026-11-30"}, "no course 'juggling'"),
-        ({"email": "nobody@example.com", "course": "spokesperson", "due_on": "2026-11-30"}, "no person with email"),
+        ({"email": team.legal, "course": "juggling", "due_on": "2026-11-30"}, "There is no such course"),
+        ({"email": "nobody@example.com", "course": "spokesperson", "due_on": "2026-11-30"}, "Nobody here has that email address"),
         ({"email": team.legal, "course": "spokesperson", "due_on": "2026-11-01"}, "is in the past"),
-        ({"email": team.legal, "course": "spokesperson", "due_on": "soon"}, "give the due date as a date"),
+        ({"email": team.legal, "course": "spokesperson", "due_on": "soon"}, "Give the due date as a date"),
     ]:
         page = html.unescape(client.post(f"/incidents/{ref}/review/training", data=data, follow_redirects=True).get_data(as_text=True))
         assert "Nothing assigned" in page and message in page

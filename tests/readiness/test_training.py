@@ -96,8 +96,8 @@ def test_the_cli_records_a_completion_with_who_and_why(app, team, runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nobody@example.com", "spokesperson", "--on", "2026-11-01"], "no person with email"),
-        (["spokes@example.com", "juggling", "--on", "2026-11-01"], "no course 'juggling'"),
+        (["nobody@example.com", "spokesperson", "--on", "2026-11-01"], "Nobody here has that email address"),
+        (["spokes@example.com", "juggling", "--on", "2026-11-01"], "There is no such course"),
         (["spokes@example.com", "spokesperson", "--on", "2026-12-01"], "is in the future"),
         (["spokes@example.com", "spokesperson", "--on", "1 Nov"], "Invalid value for '--on'"),
     ],

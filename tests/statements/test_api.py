@@ -133,7 +133,7 @@ def test_refusals_by_permission_and_by_role(ref, team, api_client):
     # The lead may approve in general but holds neither approver role.
     response = api_client(team.lead).post(f"{base}/{sid}/approve")
     assert response.status_code == 403
-    assert "legal, marketing" in response.json["error"]["message"]
+    assert "legal and marketing" in response.json["error"]["message"]
     assert api_client(team.social).post(f"{base}/{sid}/approve").status_code == 403
 
 

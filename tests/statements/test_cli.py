@@ -35,11 +35,11 @@ def test_spokespeople_cli_round_trip(app, runner, make_person):
 def test_spokespeople_cli_refuses_bad_input_and_changes_nothing(app, runner, make_person):
     make_person("voice@example.com", permissions=["publish", "view"])
     for args, message in [
-        (["authorise", "nobody@example.com", "--platform", "x"], "no person with email"),
-        (["authorise", "voice@example.com", "--platform", "  "], "platform must not be empty"),
+        (["authorise", "nobody@example.com", "--platform", "x"], "Nobody here has that email address"),
+        (["authorise", "voice@example.com", "--platform", "  "], "Name the platform"),
         (["authorise", "voice@example.com", "--platform", "x", "--trained", "2030-01-01"], "cannot be in the future"),
-        (["revoke", "99"], "no spokesperson authorisation 99"),
-        (["trained", "99", "2026-01-01"], "no spokesperson authorisation 99"),
+        (["revoke", "99"], "There is no such spokesperson authorisation"),
+        (["trained", "99", "2026-01-01"], "There is no such spokesperson authorisation"),
     ]:
         result = runner.invoke(args=["spokespeople", *args])
         assert result.exit_code != 0, args

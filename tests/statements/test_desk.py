@@ -33,8 +33,9 @@ def test_the_web_refuses_ticking_it_and_offers_drafting(app, team, ref, client, 
     assert "Draft the statement" in mine and "steps/holding-statement/complete" not in mine
     response = client.post(f"/incidents/{ref}/steps/holding-statement/complete", data={"note": "done"},
                            headers={"Referer": f"http://localhost/incidents/{ref}"})
-    assert response.status_code == 302
-    assert "is done when an approved statement is published" in page(client, response.headers["Location"])
+    # Refused in the step's row of the page shown again (no longer a redirect to a flash).
+    assert response.status_code == 409
+    assert "is done when an approved statement is published" in response.get_data(as_text=True)
     assert step_state(app, ref, "holding-statement")["status"] == "active"
 
 

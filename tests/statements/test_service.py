@@ -103,7 +103,7 @@ def test_only_holders_of_a_pending_approver_role_may_approve(app, desk, team, ma
     for email in (team.lead, team.admin):
         with pytest.raises(Forbidden) as error:
             desk.approve(email, sid)
-        assert "legal, marketing" in error.value.message
+        assert "legal and marketing" in error.value.message
     # Marketing cannot approve for legal.
     with pytest.raises(Forbidden):
         desk.approve(team.marketing, sid, role="legal")

@@ -74,9 +74,11 @@ def test_editing_an_approved_statement_warns_and_resets(app, client, login, desk
     response = client.post(f"{detail}/edit", data={"platform": "x", "body": "New words"}, follow_redirects=True)
     assert b"the approvers were asked again" in response.data
     assert desk.get(sid)["status"] == "in_review"
-    # An empty edit is refused with a flash, and nothing changes.
-    response = client.post(f"{detail}/edit", data={"platform": "x", "body": ""}, follow_redirects=True)
-    assert b"Wording: This field is required." in response.data
+    # An empty edit is refused beside the wording, the platform typed is kept, and nothing changes.
+    response = client.post(f"{detail}/edit", data={"platform": "x-typed", "body": ""})
+    assert response.status_code == 422
+    assert b'id="edit-body-error" role="alert">Write the wording of the statement.</p>' in response.data
+    assert b'value="x-typed"' in response.data
     assert desk.get(sid)["version"] == 2
 
 

@@ -131,7 +131,7 @@ def check_bearer(*, permission: str | None, scope: str = "api") -> None:
         raise Forbidden(f"This token is scoped to {found.scope!r} and cannot call this endpoint")
     if not token_may_call(token_scope=found.scope, endpoint_scope=scope, permitted=found.permitted):
         raise Forbidden(f"This needs the {permission!r} permission (or a token created with --scope {scope})"
-                        if scope != API_SCOPE else f"this needs the {permission!r} permission")
+                        if scope != API_SCOPE else f"This needs the {permission!r} permission")
     g.api_person_id = found.person_id
     g.api_person_ref = found.person
     g.api_token_id = found.token_id

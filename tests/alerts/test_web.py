@@ -181,9 +181,9 @@ def test_a_bad_report_shows_the_problem_and_stores_nothing(client, login, team, 
     bad = client.post("/alerts/report", data={"url": "not a link", "concern": "hmm"})
 
     assert empty.status_code == 422
-    assert "paste the link to what you saw" in empty.get_data(as_text=True)
+    assert "Paste the link to what you saw" in empty.get_data(as_text=True)
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "the link must be a web address" in text
+    assert "The link must be a web address" in text
     assert "hmm" in text  # what they typed is kept
     assert stored.count(Alert) == 0

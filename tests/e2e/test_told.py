@@ -34,7 +34,7 @@ def test_legal_hears_of_a_statement_the_moment_it_is_submitted(app, team, incide
     assert badge.inner_text() == "1"
     legal.page.click(".bell")
     legal.page.wait_for_load_state()
-    assert "Please review statement" in legal.page.content() and ref in legal.page.content()
+    assert "Please review the x statement" in legal.page.content() and ref in legal.page.content()
     legal.shoot("inbox")
 
 

@@ -73,7 +73,7 @@ def test_disabling_a_person_or_dropping_a_permission_acts_on_the_next_request(ap
         db.session.commit()
     response = bot.get("/api/v1/me")
     assert response.status_code == 401
-    assert response.json["error"]["message"] == "the bearer token is unknown or revoked"
+    assert response.json["error"]["message"] == "The bearer token is unknown or revoked"
 
 
 def test_admin_passes_every_permission_check(make_person, api_client, synced):

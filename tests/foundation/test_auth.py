@@ -130,7 +130,7 @@ def test_api_with_revoked_token_is_401_json(app, make_person, api_client):
         db.session.commit()
     response = bot.get("/api/v1/me")
     assert response.status_code == 401
-    assert response.json == {"error": {"code": "unauthorized", "message": "the bearer token is unknown or revoked"}}
+    assert response.json == {"error": {"code": "unauthorized", "message": "The bearer token is unknown or revoked"}}
 
 
 def test_alerts_scoped_token_cannot_call_the_general_api(make_person, api_client):

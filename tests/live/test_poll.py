@@ -145,7 +145,7 @@ def test_responders_fragment_carries_their_actions(client, login, team, incident
     ("query", "status", "words"),
     [
         ("", 422, "k="),
-        ("k=weather", 422, "unknown live part"),
+        ("k=weather", 422, "Unknown live part"),
         ("k=bell&k=bell", 422, "each once"),
         ("k=incident:INC-1999-0001", 404, "INC-1999-0001"),
         ("&".join(["k=bell"] * 9), 422, "1 to 8"),

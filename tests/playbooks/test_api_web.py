@@ -86,7 +86,7 @@ def test_api_unknown_playbook_is_404_json(synced, viewer, api_client):
     response = api_client(viewer).get("/api/v1/playbooks/nope")
     assert response.status_code == 404
     assert response.json["error"] == {
-        "code": "not_found", "message": "no playbook 'nope'", "field": "playbook"}
+        "code": "not_found", "message": "No playbook 'nope'", "field": "playbook"}
 
 
 def test_api_needs_a_token(client):

@@ -164,7 +164,7 @@ def test_bad_drill_requests_are_refused_and_start_nothing(app, team, synced, api
     assert lead.post("/api/v1/drills", json={}).get_json()["error"]["field"] == "scenario"
     assert api_client(team.viewer).post("/api/v1/drills", json={"scenario": "kettle-complaint"}).status_code == 403
     result = runner.invoke(args=["drills", "start", "alien-invasion", "--as", team.lead])
-    assert result.exit_code != 0 and "no drill scenario 'alien-invasion'" in result.output
+    assert result.exit_code != 0 and "No drill scenario 'alien-invasion'" in result.output
     assert count(DrillRun) == 0 and count(DrillInject) == 0
     real = lead.post("/api/v1/incidents", json={"playbook": "viral-complaint", "title": "Real one", "severity": "SEV3"})
     ref = real.get_json()["ref"]

@@ -36,7 +36,7 @@ def test_each_person_acknowledges_each_version(app, team, client, login, count):
     assert _publish(app, "# Policy\nReport what you spot to the social media manager.") == 2
     assert "Please read this version" in client.get("/policy").get_data(as_text=True)
     stale = client.post("/policy/acknowledge", data={"version": "1"}, follow_redirects=True).get_data(as_text=True)
-    assert "version 1 is not in force; read and acknowledge version 2" in stale
+    assert "Version 1 is not in force; read and acknowledge version 2" in stale
     assert count(PolicyAcknowledgement) == 1
     client.post("/policy/acknowledge", data={"version": "2"})
     with app.app_context():

@@ -15,7 +15,7 @@
   }
   // Live parts (data-live="<part>"): ask /live whether their stamps moved, about once a second;
   // a 304 means nothing changed. A moved part is fetched and each element of the fragment
-  // replaces the element with the same id, unless the person is typing in it (retried later).
+  // replaces the element with the same id, unless it is held back (see holding; retried later).
   var live = document.querySelectorAll("[data-live]");
   if (live.length) {
     var every = parseFloat(document.documentElement.getAttribute("data-live-seconds") || "1") * 1000;
@@ -28,16 +28,19 @@
       });
       return found;
     };
-    var typingIn = function (el) {
+    // Held back: a part the person is typing in, or one showing a refused form (its error and
+    // what they typed would be lost); it is fetched again once they have sent the form.
+    var holding = function (el) {
       var active = document.activeElement;
-      return active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+      var typing = active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+      return typing || el.querySelector(".field-error") !== null;
     };
     var swap = function (html) {
       var holder = document.createElement("template");
       holder.innerHTML = html;
       holder.content.querySelectorAll("[data-live][id]").forEach(function (fresh) {
         var old = document.getElementById(fresh.id);
-        if (old && !typingIn(old)) { old.replaceWith(fresh); }
+        if (old && !holding(old)) { old.replaceWith(fresh); }
       });
     };
     var tick = function () {

@@ -46,9 +46,11 @@ bp = Blueprint("live", __name__)
 MAX_KEYS = 8
 RENDER_CACHE_SIZE = 256
 DEFAULT_POLL_SECONDS = 1
-# One live render at a time per worker process by default; a viewer who finds it taken is told
-# to come back at once rather than holding one of the worker's few threads while it waits.
+# One live render at a time per worker process by default; a viewer who finds it taken waits
+# about one render's time, not longer (it would hold one of the worker's few threads), and is
+# then told to come back. The short wait lets the parts of one page, fetched together, pass.
 DEFAULT_RENDERS_AT_ONCE = 1
+RENDER_WAIT_SECONDS = 0.05
 # A shared fragment this young is served for a newer stamp of the same part instead of
 # rendering again: while responders change an incident several times a second, each worker
 # renders its view-only page a few times a second, however many watch it.
@@ -102,7 +104,7 @@ class RenderGate:
         self._slots = threading.BoundedSemaphore(limit)
 
     def render(self, render: Callable[[], str]) -> str | None:
-        if not self._slots.acquire(blocking=False):
+        if not self._slots.acquire(timeout=RENDER_WAIT_SECONDS):
             return None
         try:
             return render()

@@ -152,3 +152,35 @@ def test_pages_work_without_javascript(browser, live_server, team, incident_fact
             assert page.goto(live_server + path).status == 200
     finally:
         context.close()
+
+
+def test_a_refused_form_is_not_replaced_by_a_live_update_until_it_is_sent(
+    app, team, incident_factory, open_session, act
+):
+    from playwright.sync_api import expect
+
+    from crisis.incidents.service import add_note
+    from crisis.notifications.service import notify
+
+    ref = incident_factory(title="Kettle video going viral")
+    tab = open_session("live-refused")
+    tab.expect_status(422)
+    tab.login(team.lead, PASSWORD)
+    tab.goto(f"/incidents/{ref}")
+    # A reason of spaces passes the browser's `required` but not the server: refused in the steps part.
+    tab.page.locator("#step-gather-facts summary", has_text="Blocked").click()
+    tab.page.locator("#step-gather-facts input[name=reason]").first.fill("   ")
+    tab.page.locator("#step-gather-facts").get_by_role("button", name="Mark blocked").click()
+    error = tab.page.locator(f"#{ref}-gather-facts-block-reason-error")
+    expect(error).to_have_text("Give a reason.")
+    tab.page.locator("h1").click()  # nothing focused: only the refusal holds the part back
+    badge = tab.page.locator("#bell-count .badge")
+    before = int(badge.inner_text()) if badge.count() else 0
+
+    act(lambda get, me: add_note(incident=get(ref), actor=me, text="Second video spotted"), email=team.social)
+    act(lambda get, me: notify(recipients=[me], subject="Look at the video", body="It spreads.", incident=get(ref),
+                               dedup_key="live-refused-1", channels=("in_app",)))
+    # The bell moving shows a poll and its swaps ran after the note; the refusal is still there.
+    expect(badge).to_have_text(str(before + 1), timeout=LIVE_WITHIN_MS)
+    tab.page.wait_for_load_state("networkidle")  # that tick's incident fetch has landed too
+    expect(error).to_have_text("Give a reason.")

@@ -20,11 +20,13 @@ def test_lead_writes_the_review_then_closes_the_incident(app, team, desk, incide
     desk.resolve(ref)
 
     tab = open_session("6-review")
+    tab.expect_status(409)  # closing without a review is refused
     tab.login(team.lead, PASSWORD)
     tab.goto(f"/incidents/{ref}")
     tab.page.select_option("#status", "closed")
     tab.page.get_by_role("button", name="Save changes").click()
-    expect(tab.page.locator(".flash-error")).to_contain_text("review")  # refused: no review yet
+    # Refused beside the status field: no review yet.
+    expect(tab.page.locator("#change-status-error")).to_contain_text("review")
 
     tab.goto(f"/incidents/{ref}/timeline")
     tab.page.get_by_role("link", name="Post-incident review").click()
@@ -42,7 +44,7 @@ def test_lead_writes_the_review_then_closes_the_incident(app, team, desk, incide
     tab.shoot("form")
     tab.expect_status(422)
     tab.page.get_by_role("button", name="Save review").click()
-    expect(tab.page.locator(".flash-error")).to_contain_text("is not a date")
+    expect(tab.page.locator(".flash-error")).to_contain_text("Give the due date as a date")
     expect(tab.page.locator("#training_needs")).to_have_value("On-camera practice for the regional spokespeople.")
     tab.page.fill("#au2", "2026-12-20")
     tab.page.get_by_role("button", name="Save review").click()

@@ -54,8 +54,11 @@ def browser():
 
 @pytest.fixture
 def app_config(app_config):
-    # Real forms in a real browser: CSRF on, as in production.
-    return {**app_config, "WTF_CSRF_ENABLED": True}
+    # Real forms in a real browser: CSRF on, as in production. One server process serves every
+    # tab of a journey, so the live render gate (one render per process in production, where a
+    # turned-away part simply asks again) gets a slot per tab: the browser would log its 503s as
+    # errors. The gate itself is tested in tests/live.
+    return {**app_config, "WTF_CSRF_ENABLED": True, "LIVE_RENDERS_AT_ONCE": 4}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from crisis.extensions import db
+from tests.support.browser import refuse_blank_block_reason
 from tests.support.constants import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -167,11 +168,7 @@ def test_a_refused_form_is_not_replaced_by_a_live_update_until_it_is_sent(
     tab.expect_status(422)
     tab.login(team.lead, PASSWORD)
     tab.goto(f"/incidents/{ref}")
-    # A reason of spaces passes the browser's `required` but not the server: refused in the steps part.
-    tab.page.locator("#step-gather-facts summary", has_text="Blocked").click()
-    tab.page.locator("#step-gather-facts input[name=reason]").first.fill("   ")
-    tab.page.locator("#step-gather-facts").get_by_role("button", name="Mark blocked").click()
-    error = tab.page.locator(f"#{ref}-gather-facts-block-reason-error")
+    error = refuse_blank_block_reason(tab, ref)  # refused in the steps part
     expect(error).to_have_text("Give a reason.")
     tab.page.locator("h1").click()  # nothing focused: only the refusal holds the part back
     badge = tab.page.locator("#bell-count .badge")

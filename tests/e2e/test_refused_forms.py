@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisis.extensions import db
+from tests.support.browser import refuse_blank_block_reason
 from tests.support.constants import PASSWORD
 from tests.support.incidents import kinds, step_state
 
@@ -20,11 +21,7 @@ def test_the_comms_lead_sees_refusals_beside_the_fields_and_keeps_the_typing(app
     tab.expect_status(422)
     tab.login(team.lead, PASSWORD)
     tab.goto(f"/incidents/{ref}")
-    # A reason of spaces passes the browser's `required` but not the server.
-    tab.page.locator("#step-gather-facts summary", has_text="Blocked").click()
-    tab.page.locator("#step-gather-facts input[name=reason]").first.fill("   ")
-    tab.page.locator("#step-gather-facts").get_by_role("button", name="Mark blocked").click()
-    error = tab.page.locator(f"#{ref}-gather-facts-block-reason-error")
+    error = refuse_blank_block_reason(tab, ref)
     expect(error).to_have_text("Give a reason.")
     expect(tab.page.locator("#step-gather-facts input[name=reason]").first).to_have_attribute("aria-invalid", "true")
     tab.shoot("block-reason")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, cast, column, literal_column, or_, select, values
+from sqlalchemy import bindparam, literal_column, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
@@ -39,7 +39,7 @@ from crisis.notifications.triggers import by_local_time, local_time
 from crisis.playbooks.definition import EscalationLevel, EscalationPolicy
 from crisis.playbooks.models import PlaybookVersion
 from crisis.playbooks.service import definition_of
-from crisis.timeline.service import record
+from crisis.timeline.service import record_many
 
 log = logging.getLogger(__name__)
 
@@ -211,28 +211,12 @@ def _sweep_batch(
 def _claim(connection: Any, claims: list[tuple[Any, Any, int | None, datetime | None]], now: datetime) -> set[int]:
     """Compare-and-set each step from the level we saw to the next; return the ids we won.
 
-    Each step is claimed only if it still has the level we read, is still running and still
-    due: whoever else (another sweep, a completion) changed it first makes our claim miss.
+    One prepared UPDATE for the batch, run as an executemany. Each step is claimed only if it
+    still has the level we read, is still running and still due. No other writer can have moved
+    a step since we read it: on PostgreSQL the batch's rows are locked (FOR UPDATE), on SQLite
+    the sweep's transaction began IMMEDIATE. Should one have all the same (a driver-begun
+    transaction), the batch is rolled back and the next tick claims afresh.
     """
-    condition = (_steps.c.status.in_(ESCALATING), _steps.c.next_escalation_at <= now)
-    if connection.dialect.name == "postgresql":
-        # One statement for the whole batch: a compare-and-set per row, joined to the claims.
-        table = values(
-            column("claim_id", Integer), column("seen", Integer), column("level", Integer),
-            column("next_at", UTCDateTime()), name="claims",
-        ).data([(row.id, row.escalation_level, row.escalation_level if level is None else level, next_at)
-                for row, _, level, next_at in claims])
-        statement = (
-            _steps.update()
-            .where(_steps.c.id == table.c.claim_id, _steps.c.escalation_level == table.c.seen, *condition)
-            # A column of NULLs in VALUES is text to PostgreSQL, hence the cast.
-            .values(escalation_level=table.c.level, next_escalation_at=cast(table.c.next_at, UTCDateTime()))
-            .returning(_steps.c.id)
-        )
-        return set(connection.execute(statement).scalars())
-    # SQLite: one prepared UPDATE for the batch. The sweep's transaction began IMMEDIATE, so no
-    # other writer can have moved a step since we read it; should one have (a driver-begun
-    # transaction), the batch is rolled back and the next tick claims afresh.
     outcome = connection.execute(_CLAIM_ONE, [
         {"claim_id": row.id, "seen": row.escalation_level, "now": now,
          "level": row.escalation_level if level is None else level, "next_at": next_at}
@@ -326,6 +310,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
     outbox: list[dict[str, Any]] = []
     fired: list[dict[str, Any]] = []
     reached = _reached_before({row.id for row, _, _ in won})
+    events: list[dict[str, Any]] = []
     triage_roles: dict[int, str] = {}
     for row, policy, level in won:
         spec = level_for(policy, level)
@@ -344,15 +329,15 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
         summary = f"“{row.title}” is overdue: escalation level {level}, told {who}"
         if reach.nobody_new:
             summary += "; nobody new was left to reach"
-        record(
-            incident_id=row.incident_id,
-            kind="step.escalated",
-            summary=summary,
-            actor_label="scheduler",
-            data={"step": row.key, "level": level, "notified": notified,
-                  **({"nobody_new": True} if reach.nobody_new else {})},
-            at=now,
-        )
+        events.append({
+            "incident_id": row.incident_id,
+            "kind": "step.escalated",
+            "summary": summary,
+            "actor_label": "scheduler",
+            "data": {"step": row.key, "level": level, "notified": notified,
+                     **({"nobody_new": True} if reach.nobody_new else {})},
+            "at": now,
+        })
         owner = directory.person(row.owner_id)
         fields = {
             "step_title": row.title,
@@ -395,6 +380,7 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
     # Core executemany inserts: one multi-row INSERT each. The unique (step, level) key makes a
     # second firing fail the whole batch, whatever went wrong elsewhere.
     db.session.execute(StepEscalation.__table__.insert(), fired)
+    record_many(events)
     if not outbox:
         return
     if not wakeup.has_courier():
@@ -405,6 +391,5 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
     # A courier runs in this process: the rows are written leased to it and sent the moment
     # this batch commits, with no lease transaction of their own (crisis.notifications.delivery.Courier).
     lease_on_write(outbox, now)
-    table = Notification.__table__
-    ids = {key: row_id for key, row_id in db.session.execute(table.insert().returning(table.c.dedup_key, table.c.id), outbox)}
-    wakeup.hand_over(db.session(), leases_for(outbox, ids, webhooks))
+    db.session.execute(Notification.__table__.insert(), outbox)
+    wakeup.hand_over(db.session(), leases_for(outbox, webhooks))

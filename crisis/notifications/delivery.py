@@ -52,14 +52,15 @@ class DeliveryResult:
 
 @dataclass
 class _Lease:
-    id: int
+    # The row's dedup_key (unique): settling finds the row by it, so a writer that leased its
+    # own rows needs no ids back from its INSERT.
+    key: str
     attempt: int
     channel: str
     address: str
     subject: str
     body: str
     payload: dict[str, Any]
-    key: str
     webhook: dict[str, Any] | None
 
 
@@ -120,7 +121,8 @@ def _record(
     outcomes: list[tuple[_Lease, tuple[str | None, bool]]], settings: dict[str, Any], result: DeliveryResult
 ) -> None:
     """Settle a round's outcomes and commit: sent and retried rows in one executemany each."""
-    outcomes = sorted(outcomes, key=lambda pair: pair[0].id)
+    # One order for every settling writer, so two never wait on each other's rows in a cycle.
+    outcomes = sorted(outcomes, key=lambda pair: pair[0].key)
     sent = [lease for lease, (error, _) in outcomes if error is None]
     result.attempted += len(sent)
     result.sent += _settle_sent(sent)
@@ -181,8 +183,8 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
         if row.id in won:
             leases.append(
                 _Lease(
-                    id=row.id, attempt=row.attempts + 1, channel=row.channel, address=row.address,
-                    subject=row.subject, body=row.body, payload=row.payload or {}, key=row.dedup_key,
+                    key=row.dedup_key, attempt=row.attempts + 1, channel=row.channel, address=row.address,
+                    subject=row.subject, body=row.body, payload=row.payload or {},
                     webhook=hooks.get(row.webhook_id) if row.webhook_id is not None else None,
                 )
             )
@@ -190,15 +192,15 @@ def _lease(now: datetime, limit: int, settings: dict[str, Any]) -> list[_Lease]:
     return leases
 
 
-def leases_for(rows: Sequence[dict[str, Any]], ids: Mapping[str, int], webhooks: Sequence[Webhook]) -> list[_Lease]:
-    """Return the leases of rows their writer leased itself (attempt 1), by dedup key to row id."""
+def leases_for(rows: Sequence[dict[str, Any]], webhooks: Sequence[Webhook]) -> list[_Lease]:
+    """Return the leases of rows their writer leased itself (attempt 1)."""
     hooks = {hook.id: {"format": hook.format, "secret": hook.secret, "active": hook.active, "url": hook.url}
              for hook in webhooks}
     return [
-        _Lease(id=ids[row["dedup_key"]], attempt=row["attempts"], channel=row["channel"], address=row["address"],
-               subject=row["subject"], body=row["body"], payload=row["payload"] or {}, key=row["dedup_key"],
+        _Lease(key=row["dedup_key"], attempt=row["attempts"], channel=row["channel"], address=row["address"],
+               subject=row["subject"], body=row["body"], payload=row["payload"] or {},
                webhook=hooks.get(row["webhook_id"]) if row["webhook_id"] is not None else None)
-        for row in rows if row["attempts"] and row["dedup_key"] in ids
+        for row in rows if row["attempts"]
     ]
 
 
@@ -322,7 +324,7 @@ def _send(
 
 _SETTLE_SENT = (
     update(Notification.__table__)
-    .where(Notification.__table__.c.id == bindparam("lease_id"),
+    .where(Notification.__table__.c.dedup_key == bindparam("lease_key"),
            Notification.__table__.c.attempts == bindparam("lease_attempt"),
            Notification.__table__.c.status == PENDING)
     .values(status=NotificationStatus.SENT.value, sent_at=bindparam("sent_at"), next_attempt_at=None)
@@ -335,14 +337,14 @@ def _settle_sent(leases: list[_Lease]) -> int:
         return 0
     now = clock.now()
     db.session.execute(
-        _SETTLE_SENT, [{"lease_id": lease.id, "lease_attempt": lease.attempt, "sent_at": now} for lease in leases]
+        _SETTLE_SENT, [{"lease_key": lease.key, "lease_attempt": lease.attempt, "sent_at": now} for lease in leases]
     )
     return len(leases)
 
 
 _SETTLE_RETRY = (
     update(Notification.__table__)
-    .where(Notification.__table__.c.id == bindparam("lease_id"),
+    .where(Notification.__table__.c.dedup_key == bindparam("lease_key"),
            Notification.__table__.c.attempts == bindparam("lease_attempt"),
            Notification.__table__.c.status == PENDING)
     .values(last_error=bindparam("error"), next_attempt_at=bindparam("retry_at"))
@@ -355,7 +357,7 @@ def _settle_retries(failures: list[tuple[_Lease, str]], settings: dict[str, Any]
         return 0
     now = clock.now()
     db.session.execute(_SETTLE_RETRY, [
-        {"lease_id": lease.id, "lease_attempt": lease.attempt, "error": error[:2000],
+        {"lease_key": lease.key, "lease_attempt": lease.attempt, "error": error[:2000],
          "retry_at": now + backoff(lease.attempt, base=settings["base"], cap=settings["cap"])}
         for lease, error in failures
     ])
@@ -376,7 +378,7 @@ def _settle(lease: _Lease, error: str | None, permanent: bool, settings: dict[st
         values = {"last_error": error[:2000], "next_attempt_at": now + wait}
     changed = db.session.execute(
         update(table)
-        .where(table.c.id == lease.id, table.c.attempts == lease.attempt, table.c.status == PENDING)
+        .where(table.c.dedup_key == lease.key, table.c.attempts == lease.attempt, table.c.status == PENDING)
         .values(**values)
     ).rowcount
     return values.get("status", PENDING) if changed else None

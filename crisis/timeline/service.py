@@ -57,18 +57,31 @@ def record_all(
     For callers that write many events at once (declaring an incident); the rows are the ones
     `record` would write, in order, in the caller's transaction.
     """
+    record_many([
+        {"incident_id": incident_id, "kind": kind, "summary": summary, "actor": actor, "actor_label": actor_label,
+         "data": data, "at": at}
+        for kind, summary, data in events
+    ])
+
+
+def record_many(events: Sequence[dict[str, Any]]) -> None:
+    """Append events, each given as `record`'s keyword arguments, with one executemany INSERT.
+
+    For writers of many events across incidents (the escalation sweep): no row is loaded back,
+    so on PostgreSQL the batch goes as one pipelined statement.
+    """
     if not events:
         return
-    at = at or clock.now()
-    actor_id = actor.id if actor is not None else None
-    # One executemany INSERT in the session's transaction (which flushes pending events first,
-    # so ids keep the call order).
+    now = clock.now()
+    # The session's transaction flushes pending events first, so ids keep the call order.
     db.session.execute(
         insert(TimelineEvent),
         [
-            {"incident_id": incident_id, "kind": kind, "summary": summary[:1000], "actor_id": actor_id,
-             "actor_label": actor_label, "data": data or {}, "at": at}
-            for kind, summary, data in events
+            {"incident_id": event["incident_id"], "kind": event["kind"], "summary": event["summary"][:1000],
+             "actor_id": event["actor"].id if event.get("actor") is not None else None,
+             "actor_label": event.get("actor_label", ""), "data": event.get("data") or {},
+             "at": event.get("at") or now}
+            for event in events
         ],
     )
 

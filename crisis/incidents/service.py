@@ -36,6 +36,7 @@ from crisis.incidents.checks import (
 from crisis.incidents.declaring import Declared, declare_incident
 from crisis.incidents.lifecycle import add_note, change_incident, record_triage_answers
 from crisis.incidents.queries import (
+    action_profile,
     assignable_people,
     events_of,
     get_incident,
@@ -60,7 +61,7 @@ from crisis.permissions import can_act_on_step, can_manage_incident
 
 __all__ = [
     "FINISHED", "MAX_LINKS", "MAX_NOTE", "MAX_REASON", "MAX_SUMMARY", "MAX_TITLE", "RUNNING", "STATUSES",
-    "TRANSITIONS", "UNFINISHED", "Declared", "LinkInput", "acknowledge_step", "add_note", "assign_step",
+    "TRANSITIONS", "UNFINISHED", "Declared", "LinkInput", "acknowledge_step", "action_profile", "add_note", "assign_step",
     "assignable_people", "block_step", "can_act_on_step", "can_manage_incident", "change_incident", "check_link",
     "complete_step", "declare_incident", "events_of", "get_incident", "handover_candidates", "incident_warnings",
     "late_counts", "list_incidents", "playbook_of", "publishing_step_keys", "recent_events", "record_triage_answers",

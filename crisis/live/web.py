@@ -5,9 +5,12 @@ page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Ma
 nothing changed gets a 304 without a body: one query (who asks, and every part's stamp), no
 ORM, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
 
-Fragments that look the same for many viewers (the dashboard; the incident page of people who
-may only view) are rendered once per stamp and shared (see `SharedRenders`); fragments with
-forms carry the viewer's CSRF token and are rendered for that viewer only.
+Fragments that look the same for many viewers are rendered once per stamp and shared (see
+`SharedRenders`): the dashboard, the incident page of people who may only view, and the incident
+page of responders offered the same actions (the same `action_profile`: those who lead it, or
+who own the same steps). The forms of a shared render carry a slot that each responder's own
+CSRF token fills as it is served. Fragments about one person (My steps, the bell) are rendered
+for that person only.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from crisis.enums import Permission
 from crisis.errors import Forbidden, InvalidInput, NotFound
 from crisis.executive.board import check_board_args, load_board
 from crisis.executive.web import _time_formatter
+from crisis.incidents.service import action_profile
 from crisis.incidents.web import detail_context, my_steps_context
 from crisis.live import stamps
 from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
@@ -55,6 +60,9 @@ RENDER_WAIT_SECONDS = 0.05
 # rendering again: while responders change an incident several times a second, each worker
 # renders its view-only page a few times a second, however many watch it.
 DEFAULT_SHARED_MAX_AGE = 0.5
+# Stands in a shared render for the CSRF token of whoever it is served to (letters only, so
+# escaping leaves it alone).
+CSRF_SLOT = "liveCsrfSlot"
 
 
 class SharedRenders:
@@ -191,15 +199,18 @@ def _zone_of(watcher: Watcher) -> str:
         return current_app.config["TIMEZONE"]
 
 
-def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None):
+def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None,
+              personal: Callable[[str], str] | None = None):
     """Answer a fragment with its stamp as ETag: 304 if the viewer has it, else the body.
 
     With `shared` (the part and the class of viewer), the body is rendered once per stamp in
-    this process and served to every viewer of that class; while the part changes faster than
+    this process and served to every viewer of that class, through `personal` if given (which
+    fills in what is this viewer's own); while the part changes faster than
     LIVE_SHARED_MAX_AGE, a render that young is served for the newer stamp too, under its own
     stamp, so the page asks again on its next poll. A render waits for nothing: when the
     process's render gate is taken, the viewer is told to come back.
     """
+    personal = personal or (lambda body: body)
     if request.if_none_match.contains(stamp):
         return _not_modified(stamp)
     if shared is not None:
@@ -209,7 +220,7 @@ def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = N
             kept_stamp, body = kept
             if request.if_none_match.contains(kept_stamp):
                 return _not_modified(kept_stamp)
-            return _fragment_response(kept_stamp, body)
+            return _fragment_response(kept_stamp, personal(body))
     body = render_gate().render(render)
     if body is None:
         busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
@@ -217,7 +228,7 @@ def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = N
         return busy
     if shared is not None:
         shared_renders().put(shared, stamp, body)
-    return _fragment_response(stamp, body)
+    return _fragment_response(stamp, personal(body))
 
 
 def _not_modified(stamp: str):
@@ -238,8 +249,15 @@ def incident(ref):
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
     if has_permission(watcher, Permission.RESPOND):
-        # Forms with this viewer's actions and CSRF token: rendered for them alone.
-        return _fragment(stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref)))
+        # Forms with the actions this viewer is offered: shared by everyone offered the same.
+        profile = action_profile(ref, person_id=watcher.person_id, admin=has_permission(watcher, Permission.ADMIN))
+        key = ("incident", ref.strip().upper(), _zone_of(watcher), "respond", profile)
+        return _fragment(
+            stamp,
+            lambda: render_template("incidents/_live.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
+                                    **detail_context(ref)),
+            shared=key, personal=lambda body: body.replace(CSRF_SLOT, generate_csrf()),
+        )
     key = ("incident", ref.strip().upper(), _zone_of(watcher))
     return _fragment(
         stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),

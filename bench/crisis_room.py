@@ -10,17 +10,20 @@ database created beside --database-url. One SEV1 incident is declared; then for 
 viewers:
 
 - every viewer is a signed-in browser tab on the incident page: it asks
-  /live?k=incident:<ref>&k=bell every second (If-None-Match, as crisis.js does) and, when the
-  stamp moved, fetches /live/incident/<ref>, as crisis.js does; a --responder-viewers share of
-  them are signed in as a responder (their fragment carries their forms, rendered for them),
-  the rest as the executive (one shared render per state);
+  /live?k=incident:<ref>&h=<stamp shown>&k=bell&h=<stamp> every second (If-None-Match), and
+  takes a moved incident part from the answer, or else fetches /live/incident/<ref>, as
+  crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
+  turn from the demo's nine (their fragment carries the forms each is offered: leads share one
+  render, step owners one per set of steps owned), the rest as the executive (one shared render
+  per state);
 - --responders responders each add a note through the API once a second (POST
   /api/v1/incidents/<ref>/notes, bearer token), numbered.
 
 Printed per run: responders' action latency p50/p95/p99, viewers' change-to-screen p95 (from
 the note's API answer to the first fragment a viewer holds that shows it or a later note),
 errors (non-2xx/304 answers, resets, client timeouts of 10 s), worker crashes (gunicorn's log:
-a worker that died or was killed) and the CPU the web workers used (cores, from /proc).
+a worker that died or was killed), the CPU the web workers used (cores, from /proc), and the
+polls, 304s, parts taken from a poll's answer (inline) and fragments fetched by URL (frags).
 
 Loopback only. Every loop is bounded by --duration. The load generator runs on the same machine
 (asyncio, raw HTTP/1.1 keep-alive), so it takes some of the CPU it measures.
@@ -50,9 +53,10 @@ RESPONDERS = (
     "legal@example.com", "marketing@example.com", "spokesperson@example.com", "security@example.com",
     "hr@example.com",
 )
-VIEWER_EMAIL, RESPONDER_VIEWER_EMAIL = "exec@example.com", "comms.lead@example.com"
+VIEWER_EMAIL = "exec@example.com"
 TIMEOUT = 10.0
 MARK = re.compile(rb"bench note #(\d+)\b")
+STAMP = re.compile(rb'data-live-stamp="([^"]+)"')
 
 
 # --- a tiny HTTP/1.1 keep-alive client ---------------------------------------------------------
@@ -125,7 +129,7 @@ class Tally:
         self.screen: list[float] = []
         self.unseen = 0
         self.errors: dict[str, int] = {}
-        self.polls = self.not_modified = self.fragments = 0
+        self.polls = self.not_modified = self.fragments = self.inline = 0
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -157,8 +161,8 @@ async def responder(port: int, token: str, ref: str, counter, tally: Tally, unti
 
 async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, measure_from: float, seen_from: int) -> None:
     conn = Connection(port)
-    poll = f"/live?{urlencode([('k', f'incident:{ref}'), ('k', 'bell')])}"
-    etag = stamp = None
+    key = f"incident:{ref}"
+    etag = stamp = bell = None
     highest = seen_from  # the newest note this tab shows
     shown: list[tuple[float, int]] = []
     next_at = time.monotonic() + (hash(cookie + str(id(tally))) % 1000) / 1000  # tabs opened at different moments
@@ -168,6 +172,7 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
         headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
         if etag:
             headers["If-None-Match"] = etag
+        poll = f"/live?{urlencode([('k', key), ('h', stamp or ''), ('k', 'bell'), ('h', bell or '')])}"
         try:
             status, answer_headers, body = await conn.request("GET", poll, headers)
             tally.polls += 1
@@ -178,17 +183,25 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
                 tally.error(f"poll HTTP {status}")
                 continue
             etag = answer_headers.get("etag", [None])[0]
-            moved = json.loads(body)["stamps"][f"incident:{ref}"]
-            if moved == stamp:
+            answer = json.loads(body)
+            bell = answer["stamps"]["bell"]
+            if answer["stamps"][key] == stamp:
                 continue
-            frag_headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
-            status, answer_headers, body = await conn.request("GET", f"/live/incident/{ref}", frag_headers)
-            tally.fragments += 1
-            if status != 200:
-                tally.error(f"fragment HTTP {status}")
-                continue
-            stamp = answer_headers.get("etag", [""])[0].strip('W/"')
-            newest = max((int(m) for m in MARK.findall(body)), default=highest)
+            # The moved part comes in the answer, as crisis.js takes it; else from its URL.
+            html = answer.get("parts", {}).get(key)
+            if html is not None:
+                html = html.encode()
+                tally.inline += 1
+            else:
+                frag_headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
+                status, answer_headers, html = await conn.request("GET", f"/live/incident/{ref}", frag_headers)
+                tally.fragments += 1
+                if status != 200:
+                    tally.error(f"fragment HTTP {status}")
+                    continue
+            found = STAMP.search(html)
+            stamp = found.group(1).decode() if found else None
+            newest = max((int(m) for m in MARK.findall(html)), default=highest)
             if newest > highest:
                 shown.append((time.monotonic(), newest))
                 highest = newest
@@ -248,7 +261,8 @@ async def one_run(port: int, server_pid: int, ref: str, cookies: dict, tokens: l
              for i in range(len(tokens))]
     await asyncio.sleep(0)
     tasks += [asyncio.create_task(viewer(
-        port, cookies["responder"] if i < n_responder_viewers else cookies["viewer"], ref, tally, until + 3,
+        port, cookies["responders"][i % len(cookies["responders"])] if i < n_responder_viewers else cookies["viewer"],
+        ref, tally, until + 3,
         measure_from, first_note - 1)) for i in range(viewers)]
     await asyncio.sleep(warmup)
     cpu_before, wall_before = _cpu_seconds(workers), time.monotonic()
@@ -269,6 +283,7 @@ async def one_run(port: int, server_pid: int, ref: str, cookies: dict, tokens: l
         "polls": tally.polls,
         "not_modified": tally.not_modified,
         "fragments": tally.fragments,
+        "inline": tally.inline,
         "worker_cores": (cpu_after - cpu_before) / (wall_after - wall_before),
         "next_note": next(counter),
     }
@@ -365,12 +380,12 @@ def main() -> int:
         time.sleep(2)
         cookies = {
             "viewer": asyncio.run(sign_in(port, VIEWER_EMAIL, DEMO_PASSWORD)),
-            "responder": asyncio.run(sign_in(port, RESPONDER_VIEWER_EMAIL, DEMO_PASSWORD)),
+            "responders": [asyncio.run(sign_in(port, email, DEMO_PASSWORD)) for email in RESPONDERS],
         }
         print(f"setup={args.setup} workers={len([p for p in _children(server.pid) if 'flask' not in _cmdline(p)])} "
               f"responders={args.responders} duration={args.duration}s responder-viewers={args.responder_viewers}")
         print(f"{'viewers':>7} {'actions':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'screen p95 s':>12} "
-              f"{'unseen':>6} {'errors':>6} {'crashes':>7} {'cores':>5} {'polls':>6} {'304s':>6} {'frags':>6}")
+              f"{'unseen':>6} {'errors':>6} {'crashes':>7} {'cores':>5} {'polls':>6} {'304s':>6} {'inline':>6} {'frags':>6}")
         next_note = 1
         for _ in range(args.runs):
             for viewers in args.viewers:
@@ -382,7 +397,7 @@ def main() -> int:
                 print(f"{viewers:>7} {result['actions']:>7} {result['action_p50_ms']:>7.1f} {result['action_p95_ms']:>7.1f} "
                       f"{result['action_p99_ms']:>7.1f} {result['screen_p95_s']:>12.2f} {result['unseen']:>6} "
                       f"{result['errors']:>6} {crashes:>7} {result['worker_cores']:>5.2f} {result['polls']:>6} "
-                      f"{result['not_modified']:>6} {result['fragments']:>6}", flush=True)
+                      f"{result['not_modified']:>6} {result['inline']:>6} {result['fragments']:>6}", flush=True)
                 if result["error_kinds"]:
                     print(f"        errors: {result['error_kinds']}")
     finally:

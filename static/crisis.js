@@ -13,9 +13,10 @@
         .catch(function () {});
     }, seconds * 1000);
   }
-  // Live parts (data-live="<part>"): ask /live whether their stamps moved, about once a second;
-  // a 304 means nothing changed. A moved part is fetched and each element of the fragment
-  // replaces the element with the same id, unless it is held back (see holding; retried later).
+  // Live parts (data-live="<part>"): ask /live whether their stamps moved, about once a second,
+  // saying which stamp each shows (h=); a 304 means nothing changed. A moved part comes in the
+  // answer (or, if not, is fetched from its URL), and each element of the fragment replaces the
+  // element with the same id, unless it is held back (see holding; retried later).
   var live = document.querySelectorAll("[data-live]");
   if (live.length) {
     var every = parseFloat(document.documentElement.getAttribute("data-live-seconds") || "1") * 1000;
@@ -47,7 +48,9 @@
       if (busy) { return; }
       var known = parts();
       var keys = Object.keys(known);
-      var query = keys.map(function (k) { return "k=" + encodeURIComponent(k); }).join("&");
+      var query = keys.map(function (k) {
+        return "k=" + encodeURIComponent(k) + "&h=" + encodeURIComponent(known[k].stamp || "");
+      }).join("&");
       var headers = { "X-Requested-With": "fetch" };
       if (etag) { headers["If-None-Match"] = etag; }
       busy = true;
@@ -55,14 +58,17 @@
         .then(function (r) {
           if (r.status === 200 && (r.headers.get("Content-Type") || "").indexOf("json") >= 0) {
             etag = r.headers.get("ETag");
-            return r.json().then(function (body) { return body.stamps; });
+            return r.json();
           }
           return null;
         })
-        .then(function (stamps) {
-          if (!stamps) { return null; }
+        .then(function (body) {
+          if (!body) { return null; }
+          var stamps = body.stamps;
+          var given = body.parts || {};
           var moved = keys.filter(function (k) { return stamps[k] && stamps[k] !== known[k].stamp; });
           return Promise.all(moved.map(function (k) {
+            if (given[k]) { swap(given[k]); return null; }
             return fetch(known[k].url, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
               .then(function (r) { return r.ok ? r.text() : null; })
               .then(function (html) { if (html !== null) { swap(html); } });

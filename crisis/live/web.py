@@ -3,7 +3,12 @@
 `GET /live?k=incident:INC-2026-0001&k=bell` answers the stamps (crisis.live.stamps) of the
 page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Match while
 nothing changed gets a 304 without a body: one query (who asks, and every part's stamp), no
-ORM, no rendering. When a stamp moved, crisis.js fetches that part's fragment and swaps it in.
+ORM, no rendering. A page also says, with one `h=` per `k=`, which stamp it shows; when a stamp
+moved, the answer carries the part's fragment under "parts" and crisis.js swaps it in: one
+request per change instead of two. The dashboard's part, which depends on the page's filter, and
+any part the render gate turned away, are fetched from the part's own URL
+(`/live/incident/<ref>`, `/live/board`, `/live/my-steps`, `/live/bell`), which answers the same
+fragment with the stamp as ETag.
 
 Fragments that look the same for many viewers are rendered once per stamp and shared (see
 `SharedRenders`): the dashboard, the incident page of people who may only view, and the incident
@@ -172,6 +177,9 @@ def poll():
     if not keys or len(keys) > MAX_KEYS:
         raise InvalidInput(f"Name 1 to {MAX_KEYS} live parts with k=", field="k")
     kinds, ref = _parts(keys)
+    shown = request.args.getlist("h")
+    if shown and len(shown) != len(keys):
+        raise InvalidInput("Give one h= (the stamp the page shows) per k=, or none", field="h")
     # Who asks and every stamp asked for: one query.
     facts, found = stamps.read(kinds=kinds, ref=ref, person_id=named[0], watcher=True)
     watcher = watcher_of(facts, *named)
@@ -183,10 +191,20 @@ def poll():
         raise NotFound(f"There is no incident {ref.strip().upper()}.", field="k")
     answer = dict(zip(keys, found, strict=True))
     etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
-    response = jsonify({"stamps": answer})
+    if request.if_none_match.contains(etag):
+        return _not_modified(etag)
+    # A page that says what it shows gets the parts that moved in this answer, saving a request
+    # each (the dashboard's, which depends on the page's filter, is still fetched by its URL).
+    parts = {}
+    for key, kind, stamp, old in zip(keys, kinds, found, shown, strict=False):
+        if stamp != old and kind != "board":
+            served = _serve(stamp, *_part(kind, ref, watcher, stamp))
+            if served is not None:
+                parts[key] = served[1]
+    response = jsonify({"stamps": answer, "parts": parts} if shown else {"stamps": answer})
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache, private"
-    return response.make_conditional(request)
+    return response
 
 
 poll.required_permission = "authenticated"  # type: ignore[attr-defined]
@@ -199,9 +217,13 @@ def _zone_of(watcher: Watcher) -> str:
         return current_app.config["TIMEZONE"]
 
 
-def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = None,
-              personal: Callable[[str], str] | None = None):
-    """Answer a fragment with its stamp as ETag: 304 if the viewer has it, else the body.
+Render = Callable[[], str]
+Personal = Callable[[str], str]
+
+
+def _serve(stamp: str, render: Render, shared: tuple | None = None,
+           personal: Personal | None = None) -> tuple[str, str] | None:
+    """The (stamp, body) to show for a live part now, or None when the render gate is taken.
 
     With `shared` (the part and the class of viewer), the body is rendered once per stamp in
     this process and served to every viewer of that class, through `personal` if given (which
@@ -211,24 +233,59 @@ def _fragment(stamp: str, render: Callable[[], str], *, shared: tuple | None = N
     process's render gate is taken, the viewer is told to come back.
     """
     personal = personal or (lambda body: body)
-    if request.if_none_match.contains(stamp):
-        return _not_modified(stamp)
     if shared is not None:
         max_age = float(current_app.config.get("LIVE_SHARED_MAX_AGE", DEFAULT_SHARED_MAX_AGE))
         kept = shared_renders().get(shared, stamp, max_age=max_age)
         if kept is not None:
-            kept_stamp, body = kept
-            if request.if_none_match.contains(kept_stamp):
-                return _not_modified(kept_stamp)
-            return _fragment_response(kept_stamp, personal(body))
+            return kept[0], personal(kept[1])
     body = render_gate().render(render)
     if body is None:
+        return None
+    if shared is not None:
+        shared_renders().put(shared, stamp, body)
+    return stamp, personal(body)
+
+
+def _fragment(stamp: str, render: Render, shared: tuple | None = None, personal: Personal | None = None):
+    """Answer a live part's fragment with its stamp as ETag: 304 if the viewer has it, else the body."""
+    if request.if_none_match.contains(stamp):
+        return _not_modified(stamp)
+    served = _serve(stamp, render, shared, personal)
+    if served is None:
         busy = current_app.response_class("Busy; the page asks again shortly.", status=503, mimetype="text/plain")
         busy.headers["Retry-After"] = "1"
         return busy
-    if shared is not None:
-        shared_renders().put(shared, stamp, body)
-    return _fragment_response(stamp, personal(body))
+    served_stamp, body = served
+    if request.if_none_match.contains(served_stamp):
+        return _not_modified(served_stamp)
+    return _fragment_response(served_stamp, body)
+
+
+def _part(kind: str, ref: str | None, watcher: Watcher | None,
+          stamp: str) -> tuple[Render, tuple | None, Personal | None]:
+    """How to render a live part (incident, steps or bell) for the signed-in person: (render, shared key, personal).
+
+    Steps and the bell are that person's own; an incident needs the `watcher` to know whom it is shared with.
+    """
+    if kind == "incident":
+        assert ref is not None and watcher is not None
+        if has_permission(watcher, Permission.RESPOND):
+            # Forms with the actions this viewer is offered: shared by everyone offered the same.
+            profile = action_profile(ref, person_id=watcher.person_id, admin=has_permission(watcher, Permission.ADMIN))
+            return (
+                lambda: render_template("incidents/_live.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
+                                        **detail_context(ref)),
+                ("incident", ref.strip().upper(), _zone_of(watcher), "respond", profile),
+                lambda body: body.replace(CSRF_SLOT, generate_csrf()),
+            )
+        return (
+            lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
+            ("incident", ref.strip().upper(), _zone_of(watcher)),
+            None,
+        )
+    if kind == "steps":
+        return lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()), None, None
+    return lambda: render_template("notifications/_bell_live.html"), None, None
 
 
 def _not_modified(stamp: str):
@@ -248,21 +305,7 @@ def _fragment_response(stamp: str, body: str):
 def incident(ref):
     watcher = _signed_in(Permission.VIEW)
     stamp = stamps.incident_stamp(ref=ref)
-    if has_permission(watcher, Permission.RESPOND):
-        # Forms with the actions this viewer is offered: shared by everyone offered the same.
-        profile = action_profile(ref, person_id=watcher.person_id, admin=has_permission(watcher, Permission.ADMIN))
-        key = ("incident", ref.strip().upper(), _zone_of(watcher), "respond", profile)
-        return _fragment(
-            stamp,
-            lambda: render_template("incidents/_live.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
-                                    **detail_context(ref)),
-            shared=key, personal=lambda body: body.replace(CSRF_SLOT, generate_csrf()),
-        )
-    key = ("incident", ref.strip().upper(), _zone_of(watcher))
-    return _fragment(
-        stamp, lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
-        shared=key,
-    )
+    return _fragment(stamp, *_part("incident", ref, watcher, stamp))
 
 
 incident.required_permission = "view"  # type: ignore[attr-defined]
@@ -288,11 +331,11 @@ board.required_permission = "view"  # type: ignore[attr-defined]
 @permission_required(None)
 def my_steps():
     stamp = stamps.steps_stamp(person_id=current_user.id)
-    return _fragment(stamp, lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()))
+    return _fragment(stamp, *_part("steps", None, None, stamp))
 
 
 @bp.route("/live/bell")
 @permission_required(None)
 def bell():
     stamp = stamps.bell_stamp(person_id=current_user.id)
-    return _fragment(stamp, lambda: render_template("notifications/_bell_live.html"))
+    return _fragment(stamp, *_part("bell", None, None, stamp))

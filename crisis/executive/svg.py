@@ -316,12 +316,23 @@ def _marker_lane(
         css = "tl-mark tl-" + event.kind.replace(".", "-").replace("_", "-")
         points = f"{_num(x)},{_num(middle - 6)} {_num(x + 6)},{_num(middle)} {_num(x)},{_num(middle + 6)} {_num(x - 6)},{_num(middle)}"
         parts.append(f'<polygon class="{css}" points="{points}">{_changes_title(group, zone)}</polygon>')
-        after = event.data.get("after") if isinstance(event.data, dict) else None
-        if after:
+        text = _clip(_changed_to(group), 20)
+        if text:
+            # Centred over its diamond, yet inside the chart and clear of the lane's name (on phones
+            # the name sits above the line, where the text goes): about 6 px a character at 10 px.
+            half = len(text) * 3
+            left = (6 + len(label) * 7 + 8 if layout is NARROW else layout.plot_left) + half
+            tx = min(max(x, left), layout.width - layout.right_pad - half)
             parts.append(
-                f'<text class="tl-mark-label" x="{_num(x)}" y="{_num(middle - 9)}" text-anchor="middle">{escape(_clip(str(after), 12))}</text>'
+                f'<text class="tl-mark-label" x="{_num(tx)}" y="{_num(middle - 9)}" text-anchor="middle">{escape(text)}</text>'
             )
     return parts
+
+
+def _changed_to(group: Sequence[Any]) -> str:
+    """What a group of changes left the incident at: the last new severity and status ('SEV1 · responding')."""
+    last = {e.kind: e.data.get("after") for e in group if isinstance(e.data, dict) and e.data.get("after")}
+    return " · ".join(str(last[kind]) for kind in CHANGE_KINDS if kind in last)
 
 
 def _step_lane(

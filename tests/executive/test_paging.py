@@ -253,7 +253,12 @@ def test_severity_and_status_changes_are_drawn_one_by_one_with_their_new_value(c
     desk.change(ref, team.lead, severity="SEV1")
     clock.advance(minutes=30)
     desk.change(ref, team.lead, severity="SEV2")
+    clock.advance(minutes=30)
+    desk.change(ref, team.lead, severity="SEV1", status="responding")
     login(team.exec)
     chart = _wide_chart(client.get(f"/incidents/{ref}/timeline").get_data(as_text=True))
     assert chart.count('class="tl-mark tl-incident-severity-changed"') == 2
     assert chart.index(">SEV1</text>") < chart.index(">SEV2</text>")
+    # Two changes at one moment: one diamond saying both new values.
+    assert chart.count('class="tl-mark tl-incident-status-changed"') == 1
+    assert ">SEV1 · responding</text>" in chart

@@ -1,7 +1,7 @@
 """Render-time benchmark of the executive pages, in the cases of issue 16.
 
     .venv/bin/python bench/pages.py [--database-url URL] [--runs 50]
-        [--open 100 --closed 10000] [--busy-open 3000] [--events 20000]
+        [--open 100 --closed 10000] [--busy-open 3000] [--events 20000] [--only timeline]
 
 Three cases, each on a fresh database (a temporary SQLite file unless --database-url names an
 empty PostgreSQL database), bulk-inserted (ten steps each, a mix of late, acknowledged,
@@ -216,6 +216,7 @@ def main() -> int:
     parser.add_argument("--busy-open", type=int, default=3000, help="open incidents on a busy day (case 2)")
     parser.add_argument("--events", type=int, default=20000, help="events on one incident (case 3)")
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this text, e.g. timeline")
     parser.add_argument(
         "--gc-freeze", action="store_true",
         help="gc.freeze() after warm-up, as a pre-fork server does: full collections then skip the startup heap",
@@ -232,6 +233,8 @@ def main() -> int:
     print(f"database: {(args.database_url or 'a temporary SQLite file').split('@')[-1]}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, incidents, closed, events, page, target in cases:
+            if args.only not in name:
+                continue
             ok &= run_case(args, tmp, name, incidents=incidents, closed=closed, events=events, page=page, target=target)
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     return 0 if ok else 1

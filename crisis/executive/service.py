@@ -38,8 +38,6 @@ class EventRow(NamedTuple):
     # The actor's name, for pages (actor_name is the email, as in the API and the exports).
     actor_display: str = ""
     id: int = 0
-    # How many events this row stands for on a chart that reads a few per mark (see timeline_page).
-    weight: int = 1
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -65,20 +63,17 @@ def event_query(incident_id: int):
 def event_rows(query) -> list[EventRow]:
     """Run an `event_query` and return plain rows (thousands load in milliseconds).
 
-    A ninth column, if the query has one, is each row's `weight`.
-
     The time and data columns are read raw and converted here: SQLAlchemy's per-row SQLite
     datetime parsing is half the cost of loading a 5,000-event timeline. (SQLite hands back
     text, PostgreSQL a naive UTC datetime and a parsed JSON value.)
     """
     rows = []
-    for at, kind, summary, data, label, email, name, event_id, *weight in db.session.connection().execute(query):
+    for at, kind, summary, data, label, email, name, event_id in db.session.connection().execute(query):
         if isinstance(data, str):
             data = json.loads(data)
         actor = label or "system"
         rows.append(EventRow(
             _utc(at), kind, summary, data if isinstance(data, dict) else {}, email or actor, name or actor, event_id,
-            int(weight[0]) if weight else 1,
         ))
     return rows
 

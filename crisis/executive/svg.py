@@ -6,6 +6,7 @@ every dynamic text is escaped, and each mark carries a <title> so browsers show 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -20,7 +21,14 @@ TICK_STEPS = [
     timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
 ]
 INCIDENT_KINDS = ("incident.", "alert.", "review.")
+# Drawn one by one, as diamonds labelled with the new value; the rest of a lane is counted per bucket.
+CHANGE_KINDS = ("incident.severity_changed", "incident.status_changed")
+# A mark standing for several kinds looks like the first of these it holds, else like its last event.
+NOTABLE_KINDS = ("statement.published", "statement.rejected", "incident.declared")
 AXIS_HEIGHT = 30
+# The time axis is cut into this many buckets; a lane draws at most one mark per bucket (the
+# narrow layout merges them into its own, fewer, buckets).
+BUCKETS = 60
 
 
 @dataclass(frozen=True)
@@ -36,11 +44,26 @@ class Layout:
     label_baseline: int
     label_chars: int
     max_ticks: int
+    buckets: int  # marks per lane at most, about 12 px apart: BUCKETS or a divisor of it
 
 
-WIDE = Layout("wide", 960, 230, 24, 30, 15, 19, 34, 8)
+WIDE = Layout("wide", 960, 230, 24, 30, 15, 19, 34, 8, BUCKETS)
 # Phones: full-width bars under their labels, readable without zooming or scrolling sideways.
-NARROW = Layout("narrow", 380, 8, 14, 40, 28, 13, 56, 4)
+NARROW = Layout("narrow", 380, 8, 14, 40, 28, 13, 56, 4, BUCKETS // 2)
+
+
+@dataclass(frozen=True)
+class ChartBucket:
+    """The drawn events of one kind (of one step, for escalations) in one bucket of the time axis."""
+
+    kind: str
+    step: str
+    index: int  # 0 to BUCKETS - 1, from the chart's start
+    count: int
+    first: datetime
+    last: datetime
+    summary: str  # the event's own summary when count is 1
+    level: int  # escalations: the highest level reached
 
 
 def _num(value: float) -> str:
@@ -76,12 +99,12 @@ def is_late(step: IncidentStep, now: datetime) -> bool:
     return step.status != StepStatus.PENDING and now > step.due_at
 
 
-def _range(
-    incident: Incident, steps: Sequence[IncidentStep], events: Sequence[Any], now: datetime, last_event_at: datetime | None
-):
+def chart_range(
+    incident: Incident, steps: Sequence[IncidentStep], now: datetime, last_event_at: datetime | None
+) -> tuple[datetime, datetime]:
+    """The chart's time axis: from the declaration past the last event, due time or `now`."""
     start = incident.declared_at
     ends = [start + timedelta(minutes=10)]
-    ends += [e.at for e in events]
     if last_event_at is not None:
         ends.append(last_event_at)
     ends += [s.due_at for s in steps if s.due_at is not None and s.status != StepStatus.PENDING]
@@ -92,13 +115,6 @@ def _range(
         ends += [t for t in (incident.resolved_at, incident.closed_at) if t is not None]
     end = max(ends)
     return start, end + (end - start) * 0.03
-
-
-def chart_range(
-    incident: Incident, steps: Sequence[IncidentStep], now: datetime, last_event_at: datetime | None
-) -> tuple[datetime, datetime]:
-    """The chart's time axis when every event falls by `last_event_at`."""
-    return _range(incident, steps, (), now, last_event_at)
 
 
 def _ticks(scale: _Scale, zone: tzinfo) -> list[str]:
@@ -132,26 +148,27 @@ def timeline_chart(
     *,
     incident: Incident,
     steps: Sequence[IncidentStep],
-    events: Sequence[Any],
+    buckets: Sequence[ChartBucket],
+    changes: Sequence[Any],
+    start: datetime,
+    end: datetime,
     now: datetime,
     zone: tzinfo,
-    last_event_at: datetime | None = None,
 ) -> Markup:
     """Return the incident's timeline as two SVGs, wide and narrow; CSS shows the one that fits.
 
-    `events` may hold only the kinds drawn, with `last_event_at` the time of the last event
-    of any kind, which the time axis reaches.
+    `buckets` count the drawn events per kind and bucket of the axis from `start` to `end`
+    (see chart_range); `changes` are the severity and status changes, event by event.
     """
-    start, end = _range(incident, steps, events, now, last_event_at)
-    escalations: dict[str, list[Any]] = {}
-    incident_events, statement_events = [], []
-    for event in events:
-        if event.kind == "step.escalated":
-            escalations.setdefault(str(event.data.get("step", "")), []).append(event)
-        elif event.kind.startswith("statement."):
-            statement_events.append(event)
-        elif event.kind.startswith(INCIDENT_KINDS) and event.kind != "incident.note":
-            incident_events.append(event)
+    escalations: dict[str, list[ChartBucket]] = {}
+    incident_buckets, statement_buckets = [], []
+    for bucket in buckets:
+        if bucket.kind == "step.escalated":
+            escalations.setdefault(bucket.step, []).append(bucket)
+        elif bucket.kind.startswith("statement."):
+            statement_buckets.append(bucket)
+        else:
+            incident_buckets.append(bucket)
     # Steps that never started get no lane of their own: one line counts them, so the late
     # ones stay on the first screen.
     started = [s for s in steps if s.activated_at is not None]
@@ -167,7 +184,7 @@ def timeline_chart(
     for layout in (WIDE, NARROW):
         scale = _Scale(start, end, layout)
         parts.append(
-            _chart(incident, started, summary, incident_events, statement_events, escalations, scale, now, zone)
+            _chart(incident, started, summary, incident_buckets, changes, statement_buckets, escalations, scale, now, zone)
         )
     return Markup("".join(parts))  # noqa: S704 - _chart escapes every dynamic text
 
@@ -176,9 +193,10 @@ def _chart(
     incident: Incident,
     started: Sequence[IncidentStep],
     summary: str,
-    incident_events: Sequence[Any],
-    statement_events: Sequence[Any],
-    escalations: dict[str, list[Any]],
+    incident_buckets: Sequence[ChartBucket],
+    changes: Sequence[Any],
+    statement_buckets: Sequence[ChartBucket],
+    escalations: dict[str, list[ChartBucket]],
     scale: _Scale,
     now: datetime,
     zone: tzinfo,
@@ -196,9 +214,9 @@ def _chart(
     ]
     out += _ticks(scale, zone)
     y = AXIS_HEIGHT
-    out += _marker_lane("Incident", incident_events, y, scale, zone)
+    out += _marker_lane("Incident", incident_buckets, changes, y, scale, zone)
     y += layout.lane_height
-    out += _marker_lane("Statements", statement_events, y, scale, zone)
+    out += _marker_lane("Statements", statement_buckets, (), y, scale, zone)
     y += layout.lane_height
     for step in started:
         out += _step_lane(step, escalations.get(step.key, []), y, scale, now, zone)
@@ -221,24 +239,63 @@ def _lane_label(text: str, y: float, layout: Layout, css: str = "tl-label") -> s
     )
 
 
-def _by_pixel(events: Sequence[Any], scale: _Scale) -> list[tuple[float, list[Any]]]:
-    """Group events that land on the same pixel, so a busy lane draws one mark per pixel."""
+def _merged(buckets: Sequence[ChartBucket], layout: Layout) -> list[list[ChartBucket]]:
+    """Group a lane's buckets into this layout's (the narrow one has fewer, wider buckets)."""
+    groups: dict[int, list[ChartBucket]] = {}
+    for bucket in buckets:
+        groups.setdefault(bucket.index * layout.buckets // BUCKETS, []).append(bucket)
+    return list(groups.values())
+
+
+def _by_bucket(events: Sequence[Any], scale: _Scale) -> list[list[Any]]:
+    """Group events (oldest first) by this layout's bucket of the time axis."""
+    span = (scale.end - scale.start).total_seconds() or 1.0
     groups: dict[int, list[Any]] = {}
     for event in events:
-        groups.setdefault(round(scale.x(event.at)), []).append(event)
-    return [(scale.x(group[0].at), group) for group in groups.values()]
+        index = int((event.at - scale.start).total_seconds() / span * scale.layout.buckets)
+        groups.setdefault(max(0, min(index, scale.layout.buckets - 1)), []).append(event)
+    return list(groups.values())
 
 
-def _group_title(group: Sequence[Any], zone: tzinfo) -> str:
-    lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
-    # A row read for a busy chart may stand for the events left in the database (its weight).
-    more = sum(getattr(e, "weight", 1) for e in group) - len(lines)
-    if more > 0:
-        lines.append(f"… and {more} more")
+def _middle(group: Sequence[ChartBucket]) -> tuple[datetime, datetime, datetime]:
+    """The first and last time of a group of buckets, and the time half-way, where its mark goes."""
+    first, last = min(b.first for b in group), max(b.last for b in group)
+    return first, last, first + (last - first) / 2
+
+
+def _kind_words(kind: str) -> str:
+    return kind.replace(".", " ").replace("_", " ")
+
+
+def _span(first: datetime, last: datetime, zone: tzinfo) -> str:
+    """'14:02', or '14:02–14:40' when the events span more than one minute."""
+    start, end = _when(first, zone), _when(last, zone)
+    return start if start == end else f"{start}–{end}"
+
+
+def _bucket_title(group: Sequence[ChartBucket], zone: tzinfo) -> str:
+    """One event's time and summary; for more, the time span and how many of each kind."""
+    first, last, _ = _middle(group)
+    if len(group) == 1 and group[0].count == 1:
+        return _title(f"{_when(first, zone)} {group[0].summary}")
+    per_kind: Counter[str] = Counter()
+    for bucket in group:
+        per_kind[bucket.kind] += bucket.count
+    lines = [f"{_span(first, last, zone)}: {sum(per_kind.values())} events"]
+    lines += [f"{count} × {_kind_words(kind)}" for kind, count in per_kind.most_common()]
     return _title("\n".join(lines))
 
 
-def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zone: tzinfo) -> list[str]:
+def _changes_title(group: Sequence[Any], zone: tzinfo) -> str:
+    lines = [f"{_when(e.at, zone)} {e.summary}" for e in group[:5]]
+    if len(group) > 5:
+        lines.append(f"… and {len(group) - 5} more")
+    return _title("\n".join(lines))
+
+
+def _marker_lane(
+    label: str, buckets: Sequence[ChartBucket], changes: Sequence[Any], y: float, scale: _Scale, zone: tzinfo
+) -> list[str]:
     layout = scale.layout
     middle = y + layout.bar_middle
     parts = [
@@ -246,25 +303,40 @@ def _marker_lane(label: str, events: Sequence[Any], y: float, scale: _Scale, zon
         f'y1="{_num(middle)}" y2="{_num(middle)}"/>',
         _lane_label(label, y, layout, "tl-label tl-label-strong"),
     ]
-    for x, group in _by_pixel(events, scale):
+    for group in _merged(buckets, layout):
+        kinds = {b.kind for b in group}
+        kind = next((k for k in NOTABLE_KINDS if k in kinds), max(group, key=lambda b: b.last).kind)
+        x = _num(scale.x(_middle(group)[2]))
+        css = "tl-mark tl-" + kind.replace(".", "-").replace("_", "-")
+        parts.append(f'<circle class="{css}" cx="{x}" cy="{_num(middle)}" r="5">{_bucket_title(group, zone)}</circle>')
+    # Changes last, so a diamond is drawn over a busy bucket's dot.
+    for group in _by_bucket(changes, scale):
         event = group[-1]
+        x = scale.x(event.at)
         css = "tl-mark tl-" + event.kind.replace(".", "-").replace("_", "-")
-        tip = _group_title(group, zone)
-        if event.kind in ("incident.severity_changed", "incident.status_changed"):
-            points = f"{_num(x)},{_num(middle - 6)} {_num(x + 6)},{_num(middle)} {_num(x)},{_num(middle + 6)} {_num(x - 6)},{_num(middle)}"
-            parts.append(f'<polygon class="{css}" points="{points}">{tip}</polygon>')
-            after = event.data.get("after") if isinstance(event.data, dict) else None
-            if after:
-                parts.append(
-                    f'<text class="tl-mark-label" x="{_num(x)}" y="{_num(middle - 9)}" text-anchor="middle">{escape(_clip(str(after), 12))}</text>'
-                )
-        else:
-            parts.append(f'<circle class="{css}" cx="{_num(x)}" cy="{_num(middle)}" r="5">{tip}</circle>')
+        points = f"{_num(x)},{_num(middle - 6)} {_num(x + 6)},{_num(middle)} {_num(x)},{_num(middle + 6)} {_num(x - 6)},{_num(middle)}"
+        parts.append(f'<polygon class="{css}" points="{points}">{_changes_title(group, zone)}</polygon>')
+        text = _clip(_changed_to(group), 20)
+        if text:
+            # Centred over its diamond, yet inside the chart and clear of the lane's name (on phones
+            # the name sits above the line, where the text goes): about 6 px a character at 10 px.
+            half = len(text) * 3
+            left = (6 + len(label) * 7 + 8 if layout is NARROW else layout.plot_left) + half
+            tx = min(max(x, left), layout.width - layout.right_pad - half)
+            parts.append(
+                f'<text class="tl-mark-label" x="{_num(tx)}" y="{_num(middle - 9)}" text-anchor="middle">{escape(text)}</text>'
+            )
     return parts
 
 
+def _changed_to(group: Sequence[Any]) -> str:
+    """What a group of changes left the incident at: the last new severity and status ('SEV1 · responding')."""
+    last = {e.kind: e.data.get("after") for e in group if isinstance(e.data, dict) and e.data.get("after")}
+    return " · ".join(str(last[kind]) for kind in CHANGE_KINDS if kind in last)
+
+
 def _step_lane(
-    step: IncidentStep, escalations: Sequence[Any], y: float, scale: _Scale, now: datetime, zone: tzinfo
+    step: IncidentStep, escalations: Sequence[ChartBucket], y: float, scale: _Scale, now: datetime, zone: tzinfo
 ) -> list[str]:
     layout = scale.layout
     middle = y + layout.bar_middle
@@ -303,13 +375,16 @@ def _step_lane(
             f'<circle class="tl-done" cx="{_num(x1)}" cy="{_num(middle)}" r="4">'
             f"{_title(f'Done {_when(finished_at, zone)}')}</circle>"
         )
-    for x, group in _by_pixel(escalations, scale):
-        levels = ", ".join(str(e.data.get("level", "?")) for e in group if isinstance(e.data, dict))
+    for group in _merged(escalations, layout):
+        first, last, when = _middle(group)
+        count, level = sum(b.count for b in group), max(b.level for b in group)
+        if count == 1:
+            tip = f"{_when(first, zone)} escalated to level {level}: {group[0].summary}"
+        else:
+            tip = f"{_span(first, last, zone)}: {count} escalations, up to level {level}"
+        x = scale.x(when)
         points = f"{_num(x)},{_num(middle - 13)} {_num(x + 5)},{_num(middle - 5)} {_num(x - 5)},{_num(middle - 5)}"
-        tip = _group_title(group, zone) if len(group) > 1 or getattr(group[0], "weight", 1) > 1 else _title(
-            f"{_when(group[0].at, zone)} escalated to level {levels}: {group[0].summary}"
-        )
-        parts.append(f'<polygon class="tl-escalation" points="{points}">{tip}</polygon>')
+        parts.append(f'<polygon class="tl-escalation" points="{points}">{_title(tip)}</polygon>')
     return parts
 
 

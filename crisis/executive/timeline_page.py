@@ -3,8 +3,10 @@
 A long crisis writes tens of thousands of events; the page reads only what it shows:
 - the events of one page, by keyset on (at, id) from a cursor event, so page 50 costs what
   page 1 costs and an event landing meanwhile shifts nothing;
-- for the chart and the figures, only the kinds they draw (escalations, statements, incident
-  changes) and the time of the last event, which sets the chart's end;
+- for the chart, the events it draws counted per kind and bucket of its time axis (GROUP BY in
+  the database: a few hundred rows however many events), the severity and status changes one
+  by one, and the time of the last event, which sets the axis's end;
+- for the figures, the first statement and the escalations, counted in the database;
 - the number of events of the chosen kind, counted in the database.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 
 from crisis import clock
 from crisis.errors import InvalidInput
@@ -27,17 +29,22 @@ from crisis.executive.service import (
     published_statements,
 )
 from crisis.executive.sql import FIRST_RESPONSE_KIND, epoch_seconds
-from crisis.executive.svg import INCIDENT_KINDS, WIDE, chart_range, is_late
+from crisis.executive.svg import (
+    BUCKETS,
+    CHANGE_KINDS,
+    INCIDENT_KINDS,
+    ChartBucket,
+    chart_range,
+    is_late,
+)
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.statements.models import Statement
 from crisis.timeline.models import TimelineEvent
 
 PAGE_SIZE = 200
-# Up to this many drawn events the chart reads them all; past it, the first MARK_ROWS and the
-# last of each mark (a busy mark's tooltip then names its first and last event and counts the rest).
-CHART_EXACT_LIMIT = 1000
-MARK_ROWS = 1
+# The chart draws the newest this many severity and status changes (an incident has a handful).
+CHANGES_LIMIT = 500
 MAX_EVENT_ID = 2**63 - 1
 
 
@@ -48,9 +55,11 @@ class TimelinePage:
     statements: list[Statement]
     figures: IncidentFigures
     now: datetime
-    # What the chart draws and the time of the last event of any kind.
-    chart_events: list[EventRow]
-    last_event_at: datetime | None
+    # What the chart draws: its time axis, the events counted per bucket, the changes one by one.
+    chart_start: datetime
+    chart_end: datetime
+    chart_buckets: list[ChartBucket]
+    chart_changes: list[EventRow]
     # This page's events, oldest first, and how many events of the kind there are in all.
     events: list[EventRow]
     total: int
@@ -88,38 +97,42 @@ def _chart_kinds():
     return and_(or_(TimelineEvent.kind == "step.escalated", *drawn), TimelineEvent.kind != "incident.note")
 
 
-def _chart_events(incident: Incident, steps: list[IncidentStep], now: datetime, last_event_at: datetime | None):
-    """The events the chart draws: all of them, or past CHART_EXACT_LIMIT a few per mark.
+def _chart_buckets(incident: Incident, start: datetime, end: datetime) -> list[ChartBucket]:
+    """Count the events the chart draws per kind (and step, for escalations) in each bucket of its axis."""
+    span = max(int((end - start).total_seconds()) + 1, 1)
+    # Whole seconds from the start, in integers: integer division then floors alike on SQLite and
+    # PostgreSQL (a CAST of a fraction truncates on one and rounds on the other).
+    seconds = cast(epoch_seconds(TimelineEvent.at), BigInteger) - int(start.timestamp())
+    bucket = (seconds * BUCKETS // span).label("bucket")
+    escalated = TimelineEvent.kind == "step.escalated"
+    step = case((escalated, TimelineEvent.data["step"].as_string()), else_=None).label("step")
+    level = case((escalated, TimelineEvent.data["level"].as_integer()), else_=None)
+    query = (
+        select(
+            TimelineEvent.kind, step, bucket, func.count(), func.min(TimelineEvent.at), func.max(TimelineEvent.at),
+            # A bucket of one event shows its summary; min() of one value is that value.
+            func.min(TimelineEvent.summary), func.max(level),
+        )
+        .where(TimelineEvent.incident_id == incident.id, _chart_kinds(), TimelineEvent.kind.not_in(CHANGE_KINDS))
+        .group_by(TimelineEvent.kind, step, bucket)
+    )
+    return [
+        ChartBucket(
+            kind=kind, step=step or "", index=max(0, min(int(index), BUCKETS - 1)), count=count, first=first,
+            last=last, summary=summary, level=int(level or 0),
+        )
+        for kind, step, index, count, first, last, summary, level in db.session.execute(query)
+    ]
 
-    A mark is a pixel of the wide chart in a lane (incident changes, statements, one step's
-    escalations). Per mark the database keeps the first event(s) (the mark's tooltip names
-    them) and the last (it sets the mark's look); the last carries as `weight` the events left
-    out, so the tooltip still says how many more there were.
-    """
-    drawn = _chart_kinds()
-    query = event_query(incident.id).where(drawn)
-    count = db.session.scalar(
-        select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident.id, drawn)
+
+def _chart_changes(incident: Incident) -> list[EventRow]:
+    """The severity and status changes, oldest first: the newest CHANGES_LIMIT of them."""
+    events = TimelineEvent.__table__.c
+    newest_first = (
+        event_query(incident.id).where(events.kind.in_(CHANGE_KINDS))
+        .order_by(None).order_by(events.at.desc(), events.id.desc()).limit(CHANGES_LIMIT)
     )
-    if not count or count <= CHART_EXACT_LIMIT:
-        return event_rows(query)
-    start, end = chart_range(incident, steps, now, last_event_at)
-    per_second = (WIDE.width - WIDE.plot_left - WIDE.right_pad) / max((end - start).total_seconds(), 1.0)
-    x = WIDE.plot_left + (epoch_seconds(TimelineEvent.at) - start.timestamp()) * per_second
-    lane = case(
-        (TimelineEvent.kind == "step.escalated", "step:" + func.coalesce(TimelineEvent.data["step"].as_string(), "")),
-        (TimelineEvent.kind.startswith("statement.", autoescape=True), "statement"),
-        else_="incident",
-    )
-    mark = {"partition_by": (lane, cast(x + 0.5, Integer))}
-    ranked = query.add_columns(
-        func.row_number().over(order_by=(TimelineEvent.at, TimelineEvent.id), **mark).label("rn"),
-        func.count().over(**mark).label("n"),
-    ).order_by(None).subquery()
-    rn, n = ranked.c.rn, ranked.c.n
-    weight = case(((rn == n) & (n > MARK_ROWS), n - MARK_ROWS), else_=1).label("weight")
-    kept = select(*list(ranked.c)[:8], weight).where((rn <= MARK_ROWS) | (rn == n))
-    return event_rows(kept.order_by(ranked.c[0], ranked.c.id))
+    return event_rows(newest_first)[::-1]
 
 
 def _figures(incident: Incident, steps: list[IncidentStep], now: datetime) -> IncidentFigures:
@@ -181,7 +194,7 @@ def load_timeline_page(
     last_event_at = db.session.scalar(
         select(func.max(TimelineEvent.at)).where(TimelineEvent.incident_id == incident.id)
     )
-    chart_events = _chart_events(incident, steps, now, last_event_at)
+    chart_start, chart_end = chart_range(incident, steps, now, last_event_at)
     total = db.session.scalar(
         select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident.id, _of_kind(kind))
     )
@@ -192,8 +205,10 @@ def load_timeline_page(
         statements=published_statements(incident),
         figures=_figures(incident, steps, now),
         now=now,
-        chart_events=chart_events,
-        last_event_at=last_event_at,
+        chart_start=chart_start,
+        chart_end=chart_end,
+        chart_buckets=_chart_buckets(incident, chart_start, chart_end),
+        chart_changes=_chart_changes(incident),
         events=events,
         total=int(total or 0),
         older=older,

@@ -117,8 +117,8 @@ def _timeline_context(ref: str) -> dict:
     at = _time_formatter()
     view = load_timeline_page(ref=ref, kind=kind, before=before, after=after)
     chart = timeline_chart(
-        incident=view.incident, steps=view.steps, events=view.chart_events, now=view.now, zone=viewer_zone(),
-        last_event_at=view.last_event_at,
+        incident=view.incident, steps=view.steps, buckets=view.chart_buckets, changes=view.chart_changes,
+        start=view.chart_start, end=view.chart_end, now=view.now, zone=viewer_zone(),
     )
     return {
         "view": view,

@@ -7,6 +7,7 @@ same at the shipped sizes (crisis.executive.metrics, crisis.executive.timeline_p
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -180,36 +181,84 @@ def test_an_event_of_another_incident_is_not_a_cursor(app, client, team, login, 
     assert client.get(f"/incidents/{mine}/timeline?before={foreign}").status_code == 422
 
 
-def test_a_busy_chart_read_a_few_per_mark_draws_what_the_full_read_draws(app, client, team, login, incident_factory, clock, monkeypatch):
+def _wide_chart(page: str) -> str:
+    return page[page.index('<svg class="tl-chart tl-wide"'):page.index('<svg class="tl-chart tl-narrow"')]
+
+
+def test_the_chart_draws_one_mark_per_bucket_and_counts_its_events(app, client, team, login, incident_factory, clock):
     from crisis.timeline.service import record
 
     ref = incident_factory()
     with app.app_context():
         incident_id = get_incident(ref).id
-        for index in range(40):
-            # Bursts of alerts, statements and a step's escalations: eight marks of many events.
-            clock.advance(seconds=0 if index % 5 else 600)
-            for _ in range(2):
-                record(incident_id=incident_id, kind="alert.received", summary=f"Alert {index}")
-                record(incident_id=incident_id, kind="statement.drafted", summary=f"Draft {index}")
-            if index % 3 == 0:
-                record(incident_id=incident_id, kind="step.escalated", summary=f"Escalated {index}",
-                       data={"step": "gather-facts", "level": 1 + index % 2})
+        for burst in range(8):
+            # Bursts ten minutes apart: five alerts, five drafts and two escalations at one moment.
+            clock.advance(minutes=10)
+            for index in range(5):
+                record(incident_id=incident_id, kind="alert.received", summary=f"Alert {burst}.{index}")
+                record(incident_id=incident_id, kind="statement.drafted", summary=f"Draft {burst}.{index}")
+            for level in (1, 1 + burst % 2):
+                record(incident_id=incident_id, kind="step.escalated", summary=f"Escalated {burst}",
+                       data={"step": "gather-facts", "level": level})
         record(incident_id=incident_id, kind="statement.published", summary="Holding statement published")
+        clock.advance(minutes=10)
+        record(incident_id=incident_id, kind="alert.received", summary="Lone alert")
         db.session.commit()
     login(team.exec)
+    chart = _wide_chart(client.get(f"/incidents/{ref}/timeline").get_data(as_text=True))
+    # One dot per burst in each lane (and one for the declaration), whatever the events in it.
+    assert chart.count('class="tl-mark tl-alert-received"') == 8 + 1
+    assert chart.count('class="tl-mark tl-statement-drafted"') == 7
+    assert chart.count('class="tl-escalation"') == 8
+    # The tooltip counts a busy mark's events by kind and names a lone event.
+    assert "5 events\n5 × alert received</title>" in chart
+    assert "2 escalations, up to level 2</title>" in chart and "2 escalations, up to level 1</title>" in chart
+    assert "Lone alert</title>" in chart
+    # Drafts and the published statement share a bucket: the mark shows the publication.
+    assert chart.count('class="tl-mark tl-statement-published"') == 1
+    assert "6 events\n5 × statement drafted\n1 × statement published</title>" in chart
 
-    def chart_and_tiles():
-        page = client.get(f"/incidents/{ref}/timeline").get_data(as_text=True)
-        return page[page.index('<div class="tiles">'):page.index("</figure>")]
 
-    full = chart_and_tiles()
-    monkeypatch.setattr(timeline_page, "CHART_EXACT_LIMIT", 5)
-    monkeypatch.setattr(timeline_page, "MARK_ROWS", 5)
-    assert "… and 5 more" in full  # ten alerts on one mark
-    assert chart_and_tiles() == full  # the first five and the last of each mark: the same chart
-    monkeypatch.setattr(timeline_page, "MARK_ROWS", 1)
-    few = chart_and_tiles()  # the first and the last: the same marks, tiles and counts
-    assert few.count("<circle") == full.count("<circle") and few.count("<polygon") == full.count("<polygon")
-    assert re.findall(r'tile-figure">([^<]*)<', few) == re.findall(r'tile-figure">([^<]*)<', full)
-    assert "… and 8 more" in few and "… and 5 more" not in few
+def test_the_chart_reads_a_bounded_number_of_buckets_however_many_events(app, incident_factory, clock):
+    from crisis.executive.svg import BUCKETS, NARROW, WIDE
+    from crisis.timeline.service import record
+
+    ref = incident_factory(severity="SEV3")
+    with app.app_context():
+        incident = get_incident(ref)
+        for minute in range(150):
+            clock.advance(minutes=1)
+            record(incident_id=incident.id, kind="alert.received", summary=f"Alert {minute}")
+            record(incident_id=incident.id, kind="step.escalated", summary=f"Escalated {minute}",
+                   data={"step": "gather-facts", "level": 1 + minute % 3})
+        db.session.commit()
+        view = timeline_page.load_timeline_page(ref=ref)
+        alerts = [b for b in view.chart_buckets if b.kind == "alert.received"]
+        escalations = [b for b in view.chart_buckets if b.kind == "step.escalated"]
+    assert sum(b.count for b in alerts) == 150 and sum(b.count for b in escalations) == 150
+    assert len(alerts) <= BUCKETS and len({b.index for b in alerts}) == len(alerts)
+    assert {b.step for b in escalations} == {"gather-facts"} and max(b.level for b in escalations) == 3
+    # Each bucket holds the events of its slice of the axis (to the second: the database counts whole ones).
+    width = (view.chart_end - view.chart_start) / BUCKETS
+    second = timedelta(seconds=1)
+    for bucket in alerts:
+        assert view.chart_start + bucket.index * width - second <= bucket.first <= bucket.last
+        assert bucket.last < view.chart_start + (bucket.index + 1) * width + second
+    assert WIDE.buckets == BUCKETS and BUCKETS % NARROW.buckets == 0
+
+
+def test_severity_and_status_changes_are_drawn_one_by_one_with_their_new_value(client, team, login, desk, incident_factory, clock):
+    ref = incident_factory(severity="SEV3")
+    clock.advance(minutes=30)
+    desk.change(ref, team.lead, severity="SEV1")
+    clock.advance(minutes=30)
+    desk.change(ref, team.lead, severity="SEV2")
+    clock.advance(minutes=30)
+    desk.change(ref, team.lead, severity="SEV1", status="responding")
+    login(team.exec)
+    chart = _wide_chart(client.get(f"/incidents/{ref}/timeline").get_data(as_text=True))
+    assert chart.count('class="tl-mark tl-incident-severity-changed"') == 2
+    assert chart.index(">SEV1</text>") < chart.index(">SEV2</text>")
+    # Two changes at one moment: one diamond saying both new values.
+    assert chart.count('class="tl-mark tl-incident-status-changed"') == 1
+    assert ">SEV1 · responding</text>" in chart

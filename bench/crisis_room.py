@@ -10,9 +10,9 @@ database created beside --database-url. One SEV1 incident is declared; then for 
 viewers:
 
 - every viewer is a signed-in browser tab on the incident page: it asks
-  /live?k=incident:<ref>&h=<stamp shown>&k=bell&h=<stamp> every second (If-None-Match), and
-  takes a moved incident part from the answer, or else fetches /live/incident/<ref>, as
-  crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
+  /live?k=incident:<ref>&h=<stamp shown>&k=events:<ref>&h=..&k=bell&h=.. every second
+  (If-None-Match), and takes a moved part (the steps, the recent events) from the answer, or
+  else fetches it by its URL, as crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
   turn from the demo's nine (their fragment carries the forms each is offered: leads share one
   render, step owners one per set of steps owned), the rest as the executive (one shared render
   per state);
@@ -161,8 +161,10 @@ async def responder(port: int, token: str, ref: str, counter, tally: Tally, unti
 
 async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, measure_from: float, seen_from: int) -> None:
     conn = Connection(port)
-    key = f"incident:{ref}"
-    etag = stamp = bell = None
+    keys = (f"incident:{ref}", f"events:{ref}", "bell")
+    urls = {keys[0]: f"/live/incident/{ref}", keys[1]: f"/live/events/{ref}"}
+    shows: dict[str, str] = {}  # the stamp this tab shows, per part
+    etag = None
     highest = seen_from  # the newest note this tab shows
     shown: list[tuple[float, int]] = []
     next_at = time.monotonic() + (hash(cookie + str(id(tally))) % 1000) / 1000  # tabs opened at different moments
@@ -172,7 +174,7 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
         headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
         if etag:
             headers["If-None-Match"] = etag
-        poll = f"/live?{urlencode([('k', key), ('h', stamp or ''), ('k', 'bell'), ('h', bell or '')])}"
+        poll = "/live?" + urlencode([pair for key in keys for pair in (("k", key), ("h", shows.get(key, "")))])
         try:
             status, answer_headers, body = await conn.request("GET", poll, headers)
             tally.polls += 1
@@ -184,27 +186,27 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
                 continue
             etag = answer_headers.get("etag", [None])[0]
             answer = json.loads(body)
-            bell = answer["stamps"]["bell"]
-            if answer["stamps"][key] == stamp:
-                continue
-            # The moved part comes in the answer, as crisis.js takes it; else from its URL.
-            html = answer.get("parts", {}).get(key)
-            if html is not None:
-                html = html.encode()
-                tally.inline += 1
-            else:
-                frag_headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
-                status, answer_headers, html = await conn.request("GET", f"/live/incident/{ref}", frag_headers)
-                tally.fragments += 1
-                if status != 200:
-                    tally.error(f"fragment HTTP {status}")
+            shows["bell"] = answer["stamps"]["bell"]
+            for key, url in urls.items():
+                if answer["stamps"][key] == shows.get(key):
                     continue
-            found = STAMP.search(html)
-            stamp = found.group(1).decode() if found else None
-            newest = max((int(m) for m in MARK.findall(html)), default=highest)
-            if newest > highest:
-                shown.append((time.monotonic(), newest))
-                highest = newest
+                # A moved part comes in the answer, as crisis.js takes it; else from its URL.
+                html = answer.get("parts", {}).get(key)
+                if html is not None:
+                    html = html.encode()
+                    tally.inline += 1
+                else:
+                    status, _, html = await conn.request("GET", url, {"Cookie": cookie, "X-Requested-With": "fetch"})
+                    tally.fragments += 1
+                    if status != 200:
+                        tally.error(f"fragment HTTP {status}")
+                        continue
+                found = STAMP.search(html)
+                shows[key] = found.group(1).decode() if found else ""
+                newest = max((int(m) for m in MARK.findall(html)), default=highest)
+                if newest > highest:
+                    shown.append((time.monotonic(), newest))
+                    highest = newest
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             tally.error(f"viewer {type(error).__name__}")
     # Each measured note: from its API answer to the first fragment showing it or a later one.

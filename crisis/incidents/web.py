@@ -13,7 +13,7 @@ from crisis.extensions import db
 from crisis.incidents import service
 from crisis.incidents.editing import edit_incident
 from crisis.incidents.forms import DeclareForm, parse_links
-from crisis.live.stamps import incident_stamp, steps_stamp
+from crisis.live.stamps import incident_stamps, steps_stamp
 from crisis.permissions import has_permission, is_lead, pending_roles
 from crisis.playbooks.service import definition_of, list_playbooks
 from crisis.statements.waiting import approvals_waiting_on
@@ -119,10 +119,11 @@ def detail(ref):
 def render_detail_page(ref: str, *, edit: dict | None = None, refused: Refused = NO_REFUSAL, status: int = 200):
     """The incident page, optionally with a refused form shown again."""
     # The stamp is read before the page: a change landing in between makes the next poll differ.
-    stamp = incident_stamp(ref=ref)
+    stamp, events_stamp = incident_stamps(ref=ref, kinds=("incident", "events"))
     context = detail_context(ref)
     context["edit"] = edit or {"values": _edit_values(context["incident"]), "errors": {}}
-    return render_template("incidents/detail.html", live_stamp=stamp, refused=refused, **context), status
+    return render_template("incidents/detail.html", live_stamp=stamp, events_stamp=events_stamp, refused=refused,
+                           **context), status
 
 
 def step_form_id(ref: str, key: str, action: str) -> str:
@@ -176,6 +177,12 @@ def detail_context(ref: str, *, actions: bool = True) -> dict:
         next_levels=next_levels(steps),
         statuses=StepStatus,
     )
+
+
+def events_context(ref: str) -> dict:
+    """What the incident page's list of recent events shows (the same for every viewer)."""
+    incident = service.get_incident(ref)
+    return {"incident": incident, "events": service.recent_events(incident)}
 
 
 def _edit_values(incident) -> dict:

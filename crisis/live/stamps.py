@@ -4,10 +4,13 @@ Everything a live page shows is in the database, written by whichever web worker
 process or machine did the work, so the stamps are read from the database too, never from one
 process's memory:
 
-- an incident: how many timeline events it has and the newest one. Every change to an incident,
-  its steps, links and statements writes its timeline event in the same transaction (the
-  project's rule), so the events are the change log; the count also moves when two writers
-  commit out of id order, which the newest id alone would miss;
+- an incident's steps: how many timeline events it has and the newest one, notes aside. Every
+  change to an incident, its steps, links and statements writes its timeline event in the same
+  transaction (the project's rule), so the events are the change log; the count also moves when
+  two writers commit out of id order, which the newest id alone would miss. A note changes only
+  the list of events, so the steps (rendered once per set of actions offered) are not rendered
+  again for it;
+- an incident's recent events: the same over all its events, notes included;
 - the dashboard: the newest incident and the newest timeline event anywhere;
 - a person's steps: how many steps they own, the count and newest of the events (notes aside)
   of the incidents those steps belong to, and the approvals pending on their roles;
@@ -44,7 +47,9 @@ from crisis.statements.models import StatementApproval
 from crisis.timeline.models import TimelineEvent
 
 DEFAULT_TICK_SECONDS = 15
-KINDS = ("incident", "board", "steps", "bell")
+KINDS = ("incident", "events", "board", "steps", "bell")
+# The kinds that name an incident (kind:REF); a poll names at most one incident.
+INCIDENT_KINDS = ("incident", "events")
 # What a watcher may hold that the live parts care about.
 WATCHED_PERMISSIONS = (Permission.ADMIN.value, Permission.VIEW.value, Permission.RESPOND.value, Permission.DECLARE.value)
 
@@ -64,9 +69,12 @@ def _events_where(where: Any) -> Any:
 
 
 def _columns(kind: str) -> list[Any]:
-    if kind == "incident":
+    if kind in INCIDENT_KINDS:
         incident_id = select(_incidents.c.id).where(_incidents.c.ref == bindparam("ref")).scalar_subquery()
-        return [incident_id, _events_where(_events.c.incident_id == incident_id)]
+        if kind == "events":
+            return [incident_id, _events_where(_events.c.incident_id == incident_id)]
+        return [incident_id, _events_where(and_(_events.c.incident_id == incident_id,
+                                                _events.c.kind != "incident.note"))]
     if kind == "board":
         return [select(func.max(_events.c.id)).scalar_subquery(), select(func.max(_incidents.c.id)).scalar_subquery()]
     if kind == "steps":
@@ -132,7 +140,7 @@ def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | Non
     Returns (watcher facts or None, one stamp per kind); an unknown `ref`'s stamp is None.
     """
     params: dict[str, Any] = {}
-    if "incident" in kinds:
+    if set(INCIDENT_KINDS) & set(kinds):
         params["ref"] = (ref or "").strip().upper()
     if watcher or "steps" in kinds or "bell" in kinds:
         params["person_id"] = person_id
@@ -143,7 +151,7 @@ def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | Non
     now_tick = tick()
     found = []
     for kind in kinds:
-        if kind == "incident":
+        if kind in INCIDENT_KINDS:
             incident_id, events = row[:2]
             row = row[2:]
             found.append(None if incident_id is None else f"{incident_id}.{events}.{now_tick}")
@@ -162,11 +170,21 @@ def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | Non
 
 
 def incident_stamp(*, ref: str) -> str:
-    """Stamp of an incident page's live part (raises NotFound for an unknown reference)."""
-    stamp = read(kinds=("incident",), ref=ref)[1][0]
-    if stamp is None:
+    """Stamp of an incident page's steps (raises NotFound for an unknown reference)."""
+    return incident_stamps(ref=ref)[0]
+
+
+def events_stamp(*, ref: str) -> str:
+    """Stamp of an incident page's recent events (raises NotFound for an unknown reference)."""
+    return incident_stamps(ref=ref, kinds=("events",))[0]
+
+
+def incident_stamps(*, ref: str, kinds: tuple[str, ...] = ("incident",)) -> list[str]:
+    """Stamps of some of an incident page's parts, in one query (raises NotFound for an unknown reference)."""
+    found = read(kinds=kinds, ref=ref)[1]
+    if None in found:
         raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
-    return stamp
+    return found
 
 
 def board_stamp() -> str:

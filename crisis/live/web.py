@@ -1,21 +1,22 @@
 """The live poll and fragments: an open page asks "changed?" about once a second.
 
-`GET /live?k=incident:INC-2026-0001&k=bell` answers the stamps (crisis.live.stamps) of the
-page's live parts as JSON, with an ETag; a poll that sends it back in If-None-Match while
-nothing changed gets a 304 without a body: one query (who asks, and every part's stamp), no
-ORM, no rendering. A page also says, with one `h=` per `k=`, which stamp it shows; when a stamp
-moved, the answer carries the part's fragment under "parts" and crisis.js swaps it in: one
-request per change instead of two. The dashboard's part, which depends on the page's filter, and
-any part the render gate turned away, are fetched from the part's own URL
-(`/live/incident/<ref>`, `/live/board`, `/live/my-steps`, `/live/bell`), which answers the same
-fragment with the stamp as ETag.
+`GET /live?k=incident:INC-2026-0001&k=events:INC-2026-0001&k=bell` answers the stamps
+(crisis.live.stamps) of the page's live parts as JSON, with an ETag; a poll that sends it back in
+If-None-Match while nothing changed gets a 304 without a body: one query (who asks, and every
+part's stamp), no ORM, no rendering. A page also says, with one `h=` per `k=`, which stamp it
+shows; when a stamp moved, the answer carries the part's fragment under "parts" and crisis.js
+swaps it in: one request per change instead of two. The dashboard's part, which depends on the
+page's filter, and any part the render gate turned away, are fetched from the part's own URL
+(`/live/incident/<ref>` the steps, `/live/events/<ref>` the recent events, `/live/board`,
+`/live/my-steps`, `/live/bell`), which answers the same fragment with the stamp as ETag.
 
+An incident page has two parts: its steps, which a note leaves alone, and its recent events.
 Fragments that look the same for many viewers are rendered once per stamp and shared (see
-`SharedRenders`): the dashboard, the incident page of people who may only view, and the incident
-page of responders offered the same actions (the same `action_profile`: those who lead it, or
-who own the same steps). The forms of a shared render carry a slot that each responder's own
-CSRF token fills as it is served. Fragments about one person (My steps, the bell) are rendered
-for that person only.
+`SharedRenders`): the dashboard, an incident's recent events, the steps of people who may only
+view, and the steps of responders offered the same actions (the same `action_profile`: those
+who lead the incident, or who own the same steps). The forms of a shared render carry a slot
+that each responder's own CSRF token fills as it is served. Fragments about one person (My
+steps, the bell) are rendered for that person only.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from crisis.errors import Forbidden, InvalidInput, NotFound
 from crisis.executive.board import check_board_args, load_board
 from crisis.executive.web import _time_formatter
 from crisis.incidents.service import action_profile
-from crisis.incidents.web import detail_context, my_steps_context
+from crisis.incidents.web import detail_context, events_context, my_steps_context
 from crisis.live import stamps
 from crisis.live.access import Watcher, current_watcher, session_person_id, watcher_of
 from crisis.permissions import has_permission
@@ -149,10 +150,13 @@ def _parts(keys: list[str]) -> tuple[tuple[str, ...], str | None]:
     kinds, ref = [], None
     for key in keys:
         kind, _, argument = key.partition(":")
-        if kind not in stamps.KINDS or bool(argument) != (kind == "incident") or kind in kinds:
+        if kind not in stamps.KINDS or bool(argument) != (kind in stamps.INCIDENT_KINDS) or kind in kinds:
             raise InvalidInput(
-                f"Unknown live part {key!r}: use incident:<reference>, board, steps or bell, each once", field="k"
+                f"Unknown live part {key!r}: use incident:<reference>, events:<reference>, board, steps or bell, "
+                "each once", field="k"
             )
+        if argument and ref is not None and argument.strip().upper() != ref.strip().upper():
+            raise InvalidInput("Watch the parts of one incident per poll", field="k")
         kinds.append(kind)
         ref = argument or ref
     return tuple(kinds), ref
@@ -185,7 +189,7 @@ def poll():
     watcher = watcher_of(facts, *named)
     if watcher is None:
         abort(redirect(url_for("people.login", next=request.full_path.rstrip("?"))))
-    if ({"incident", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
+    if ({"incident", "events", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
         raise Forbidden("You may not watch incidents or the dashboard", field="k")
     if None in found:
         raise NotFound(f"There is no incident {ref.strip().upper()}.", field="k")
@@ -263,23 +267,32 @@ def _fragment(stamp: str, render: Render, shared: tuple | None = None, personal:
 
 def _part(kind: str, ref: str | None, watcher: Watcher | None,
           stamp: str) -> tuple[Render, tuple | None, Personal | None]:
-    """How to render a live part (incident, steps or bell) for the signed-in person: (render, shared key, personal).
+    """How to render a live part (incident, events, steps or bell) for the signed-in person: (render, shared
+    key, personal).
 
-    Steps and the bell are that person's own; an incident needs the `watcher` to know whom it is shared with.
+    Steps and the bell are that person's own; an incident's parts need the `watcher` to know whom they are
+    shared with.
     """
+    if kind == "events":
+        assert ref is not None and watcher is not None
+        return (
+            lambda: render_template("incidents/_recent_events.html", events_stamp=stamp, **events_context(ref)),
+            ("events", ref.strip().upper(), _zone_of(watcher)),
+            None,
+        )
     if kind == "incident":
         assert ref is not None and watcher is not None
         if has_permission(watcher, Permission.RESPOND):
             # Forms with the actions this viewer is offered: shared by everyone offered the same.
             profile = action_profile(ref, person_id=watcher.person_id, admin=has_permission(watcher, Permission.ADMIN))
             return (
-                lambda: render_template("incidents/_live.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
+                lambda: render_template("incidents/_steps.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
                                         **detail_context(ref)),
                 ("incident", ref.strip().upper(), _zone_of(watcher), "respond", profile),
                 lambda body: body.replace(CSRF_SLOT, generate_csrf()),
             )
         return (
-            lambda: render_template("incidents/_live.html", live_stamp=stamp, **detail_context(ref, actions=False)),
+            lambda: render_template("incidents/_steps.html", live_stamp=stamp, **detail_context(ref, actions=False)),
             ("incident", ref.strip().upper(), _zone_of(watcher)),
             None,
         )
@@ -309,6 +322,16 @@ def incident(ref):
 
 
 incident.required_permission = "view"  # type: ignore[attr-defined]
+
+
+@bp.route("/live/events/<ref>")
+def events(ref):
+    watcher = _signed_in(Permission.VIEW)
+    stamp = stamps.events_stamp(ref=ref)
+    return _fragment(stamp, *_part("events", ref, watcher, stamp))
+
+
+events.required_permission = "view"  # type: ignore[attr-defined]
 
 
 @bp.route("/live/board")

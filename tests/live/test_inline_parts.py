@@ -28,24 +28,26 @@ def test_a_moved_part_comes_in_the_answer_and_an_unmoved_one_does_not(app, clien
     app.config["LIVE_SHARED_MAX_AGE"] = 0  # no young render stands in for the new stamp here
     ref = incident_factory()
     login(team.social)
-    key = f"incident:{ref}"
-    first = _poll(client, {key: "", "bell": ""})
+    steps, events = f"incident:{ref}", f"events:{ref}"
+    first = _poll(client, {steps: "", events: "", "bell": ""})
     assert first.status_code == 200
     stamps, parts = first.json["stamps"], first.json["parts"]
-    assert set(parts) == {key, "bell"}  # the page showed nothing yet
-    assert f'data-live-stamp="{stamps[key]}"' in parts[key] and 'id="steps"' in parts[key]
+    assert set(parts) == {steps, events, "bell"}  # the page showed nothing yet
+    assert f'data-live-stamp="{stamps[steps]}"' in parts[steps] and 'id="steps"' in parts[steps]
+    assert f'data-live-stamp="{stamps[events]}"' in parts[events] and 'id="recent-events"' in parts[events]
 
     same = _poll(client, stamps)
     assert same.status_code == 200 and same.json["parts"] == {}  # no If-None-Match: stamps, but nothing to show
     assert _poll(client, stamps, etag=same.headers["ETag"]).status_code == 304
 
+    # A note moves the events, not the steps: only the events come in the answer.
     noted = api_client(team.lead).post(f"/api/v1/incidents/{ref}/notes", json={"text": "Reply drafted for review"})
     assert noted.status_code == 201, noted.json
     moved = _poll(client, stamps, etag=same.headers["ETag"])
     assert moved.status_code == 200
-    assert set(moved.json["parts"]) == {key}
-    assert "Reply drafted for review" in moved.json["parts"][key]
-    assert f'data-live-stamp="{moved.json["stamps"][key]}"' in moved.json["parts"][key]
+    assert set(moved.json["parts"]) == {events}
+    assert "Reply drafted for review" in moved.json["parts"][events]
+    assert f'data-live-stamp="{moved.json["stamps"][events]}"' in moved.json["parts"][events]
 
 
 def test_view_only_watchers_get_the_shared_render_in_the_answer(app, team, incident_factory, renders):
@@ -57,7 +59,7 @@ def test_view_only_watchers_get_the_shared_render_in_the_answer(app, team, incid
         watcher.post("/login", data={"email": email, "password": "correct-horse-battery"})
         answers.append(_poll(watcher, {key: ""}).json["parts"][key])
     assert answers[0] == answers[1] and "csrf_token" not in answers[0]
-    assert renders.count("incidents/_live.html") == 1
+    assert renders.count("incidents/_steps.html") == 1
 
 
 def test_a_poll_without_stamps_answers_stamps_only_and_the_dashboard_is_fetched_by_its_url(
@@ -76,3 +78,12 @@ def test_one_shown_stamp_per_part_or_none(client, login, team, incident_factory)
     answer = client.get(f"/live?k=incident:{ref}&k=bell&h=1.2.3")
     assert answer.status_code == 422
     assert "one h= (the stamp the page shows) per k=" in answer.get_data(as_text=True)
+
+
+def test_a_poll_watches_one_incident(client, login, team, incident_factory):
+    first, second = incident_factory(), incident_factory(title="Second incident")
+    login(team.lead)
+    answer = client.get(f"/live?k=incident:{first}&k=events:{second}")
+    assert answer.status_code == 422
+    assert "one incident per poll" in answer.get_data(as_text=True)
+    assert client.get(f"/live?k=incident:{first}&k=events:{first.lower()}").status_code == 200

@@ -50,7 +50,7 @@ def test_unchanged_poll_is_a_304_without_rendering_and_each_change_moves_its_sta
 
     ref = incident_factory()
     login(team.social)
-    keys = (f"incident:{ref}", "board", "steps", "bell")
+    keys = (f"incident:{ref}", f"events:{ref}", "board", "steps", "bell")
     first = _poll(client, *keys)
     assert first.status_code == 200
     etag = first.headers["ETag"]
@@ -69,18 +69,19 @@ def test_unchanged_poll_is_a_304_without_rendering_and_each_change_moves_its_sta
         after = answer.get_json()["stamps"]
         return {key for key in keys if before[key] != after[key]}
 
-    assert moved(lambda get, me: add_note(incident=get(ref), actor=me, text="A note.")) == {f"incident:{ref}", "board"}
+    # A note changes the list of events, not the steps.
+    assert moved(lambda get, me: add_note(incident=get(ref), actor=me, text="A note.")) == {f"events:{ref}", "board"}
     assert moved(lambda get, me: assign_step(incident=get(ref), step_key="gather-facts", actor=me,
-                                             owner_email=team.social)) >= {f"incident:{ref}", "steps"}
+                                             owner_email=team.social)) >= {f"incident:{ref}", f"events:{ref}", "steps"}
     assert "bell" in moved(lambda get, me: notify(recipients=[me], subject="Hello", body="Hi", incident=None,
                                                   dedup_key="poll-1", channels=("in_app",)), email=team.social)
     assert moved(lambda get, me: complete_step(incident=get(ref), step_key="gather-facts", actor=me),
-                 email=team.social) >= {f"incident:{ref}", "steps", "board"}
+                 email=team.social) >= {f"incident:{ref}", f"events:{ref}", "steps", "board"}
     # "Due in 3 min" texts age with nothing written: the next tick moves the stamps.
     before = _poll(client, *keys).get_json()["stamps"]
     clock.advance(minutes=1)
     after = _poll(client, *keys).get_json()["stamps"]
-    assert {key for key in keys if before[key] != after[key]} == {f"incident:{ref}", "steps", "board"}
+    assert {key for key in keys if before[key] != after[key]} == {f"incident:{ref}", f"events:{ref}", "steps", "board"}
 
 
 def test_fragments_answer_304_for_the_stamp_the_viewer_has(client, login, team, incident_factory, renders):
@@ -105,7 +106,7 @@ def test_view_only_viewers_share_one_render_of_an_unchanged_incident(app, team, 
         fragment = client.get(f"/live/incident/{ref}")
         assert fragment.status_code == 200
         assert "csrf_token" not in fragment.get_data(as_text=True)
-    assert renders.count("incidents/_live.html") == 1
+    assert renders.count("incidents/_steps.html") == 1
 
 
 def test_a_shared_render_this_young_stands_in_for_a_newer_stamp_and_the_page_asks_again(
@@ -113,25 +114,25 @@ def test_a_shared_render_this_young_stands_in_for_a_newer_stamp_and_the_page_ask
     ref = incident_factory()
     viewer = app.test_client()
     viewer.post("/login", data={"email": team.exec, "password": "correct-horse-battery"})
-    first = viewer.get(f"/live/incident/{ref}")
+    first = viewer.get(f"/live/events/{ref}")
     assert first.status_code == 200
     noted = api_client(team.lead).post(f"/api/v1/incidents/{ref}/notes", json={"text": "Second post spotted"})
     assert noted.status_code == 201, noted.json
-    moved = viewer.get(f"/live?k=incident:{ref}").json["stamps"][f"incident:{ref}"]
+    moved = viewer.get(f"/live?k=events:{ref}").json["stamps"][f"events:{ref}"]
     assert moved != first.headers["ETag"].strip('"')
 
     renders.clear()
     app.config["LIVE_SHARED_MAX_AGE"] = 3600  # the first render is still young
-    young = viewer.get(f"/live/incident/{ref}")
+    young = viewer.get(f"/live/events/{ref}")
     assert young.headers["ETag"] == first.headers["ETag"]  # under its own stamp: the page asks again
     assert "Second post spotted" not in young.get_data(as_text=True)
-    assert "incidents/_live.html" not in renders
+    assert "incidents/_recent_events.html" not in renders
 
     app.config["LIVE_SHARED_MAX_AGE"] = 0  # too old now: rendered afresh, once
-    fresh = viewer.get(f"/live/incident/{ref}")
+    fresh = viewer.get(f"/live/events/{ref}")
     assert fresh.headers["ETag"].strip('"') == moved
     assert "Second post spotted" in fresh.get_data(as_text=True)
-    assert renders.count("incidents/_live.html") == 1
+    assert renders.count("incidents/_recent_events.html") == 1
 
 
 def test_responders_fragment_carries_their_actions(client, login, team, incident_factory):

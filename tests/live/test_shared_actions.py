@@ -62,7 +62,7 @@ def test_leads_share_one_render_each_with_a_token_that_works(app, team, incident
     lead, backup = _signed_in(app, team.lead), _signed_in(app, team.triage_backup)
     renders.clear()
     texts = [client.get(f"/live/incident/{ref}").get_data(as_text=True) for client in (lead, backup)]
-    assert renders.count("incidents/_live.html") == 1
+    assert renders.count("incidents/_steps.html") == 1
     assert all(CSRF_SLOT not in text for text in texts)
     tokens = [set(TOKEN.findall(text)) for text in texts]
     assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
@@ -85,7 +85,7 @@ def test_step_owners_are_offered_only_their_own_steps(app, team, incident_factor
     renders.clear()
     social = _signed_in(app, team.social).get(f"/live/incident/{ref}").get_data(as_text=True)
     care = _signed_in(app, team.care).get(f"/live/incident/{ref}").get_data(as_text=True)
-    assert renders.count("incidents/_live.html") == 2  # two profiles, two renders
+    assert renders.count("incidents/_steps.html") == 2  # two profiles, two renders
     for key in mine:
         assert f"/steps/{key}/assign" in social
     for key in theirs:

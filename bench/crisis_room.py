@@ -207,6 +207,9 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
                 if newest > highest:
                     shown.append((time.monotonic(), newest))
                     highest = newest
+            # A part served from a render older than its stamp makes the next poll ask again.
+            if any(shows.get(key) != answer["stamps"][key] for key in urls):
+                etag = None
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             tally.error(f"viewer {type(error).__name__}")
     # Each measured note: from its API answer to the first fragment showing it or a later one.

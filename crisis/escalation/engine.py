@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -279,7 +280,9 @@ def triage_role_for(playbook_version_id: int) -> str:
 
 def _reached_before(step_ids: set[int]) -> dict[int, set[int]]:
     """Return, per step, the ids of everyone its earlier escalation levels notified."""
-    reached: dict[int, set[int]] = {step_id: set() for step_id in step_ids}
+    reached: dict[int, set[int]] = defaultdict(set)
+    if not step_ids:
+        return reached
     table = StepEscalation.__table__
     for step_id, notified in db.session.execute(
         select(table.c.step_id, table.c.notified).where(table.c.step_id.in_(step_ids))
@@ -309,7 +312,8 @@ def _escalate_all(won: list[tuple[Any, EscalationPolicy, int]], now: datetime, d
     base_url = current_app.config["BASE_URL"].rstrip("/")
     outbox: list[dict[str, Any]] = []
     fired: list[dict[str, Any]] = []
-    reached = _reached_before({row.id for row, _, _ in won})
+    # A first level has no earlier levels: (step, level) is unique, so only later levels look.
+    reached = _reached_before({row.id for row, _, level in won if level > 1})
     events: list[dict[str, Any]] = []
     triage_roles: dict[int, str] = {}
     for row, policy, level in won:

@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -367,23 +366,14 @@ def _shutdown_quietly(scheduler: BaseScheduler) -> None:
         scheduler.shutdown(wait=True)
 
 
-# How long a thread may hold the interpreter while another waits for it. Python's default
-# (5 ms) suits threads that all compute; here the sweep waits on the database dozens of times a
-# batch while the courier's threads build and send emails, and each time the sweep's answer
-# arrived it waited up to the full interval to run again (bench/notify_latency.py).
-SWITCH_INTERVAL_SECONDS = 0.0005
-
-
 def _tune_interpreter() -> None:
-    """Set up this process's interpreter for the scheduler's mix of threads (see SWITCH_INTERVAL_SECONDS).
+    """Move the loaded app's objects out of the garbage collector's sight, as in the web workers.
 
-    The objects of the loaded app are moved out of the garbage collector's sight, as in the web
-    workers (gunicorn.conf.py): during a burst of escalations, full collections over them were
-    a third of the process's CPU.
+    During a burst of escalations, full collections over them were a third of this process's
+    CPU (py-spy on the scheduler during bench/notify_latency.py), and the sweep waited on them.
     """
     gc.collect()
     gc.freeze()
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def run_blocking_scheduler(app: Flask) -> None:

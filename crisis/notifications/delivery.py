@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import http.client
 import logging
+import multiprocessing
+import os
 import smtplib
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,23 +216,33 @@ def lease_on_write(rows: Sequence[dict[str, Any]], now: datetime) -> None:
             row["attempts"], row["next_attempt_at"] = 1, until
 
 
+PARENT_CHECK_SECONDS = 0.5
+# What a sender process needs of the app's settings (the rest of the config stays here).
+_SEND_SETTINGS = ("MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "SMTP_PASSWORD", "WEBHOOK_SECRET")
+
+
 class Courier:
     """Sends what the escalation sweep leased to itself the moment its transaction commits.
 
     The sweep writes its email and webhook rows already leased (attempt 1, the next attempt
     after the lease), so no deliverer elsewhere takes them and no lease transaction stands
     between the commit and the send; on SQLite that transaction would queue for the write lock
-    behind the sweep's next batch. Sends run on a few threads, each share over one SMTP session;
-    their outcomes wait here until the delivery job records them (`settle`), exactly as for rows
-    it leased itself. If the process dies first, the lease runs out and any deliverer tries the
-    row again, with the same Message-ID and Idempotency-Key.
+    behind the sweep's next batch. The sends run in a process of their own (on a few threads,
+    each share over one SMTP session): building and sending a thousand emails is as much
+    Python as the sweep that writes them, and in the sweep's own process each slowed the other
+    (bench/notify_latency.py). Their outcomes wait here until the delivery job records them
+    (`settle`), exactly as for rows it leased itself. If either process dies first, the lease
+    runs out and any deliverer tries the row again, with the same Message-ID and Idempotency-Key.
     """
 
     def __init__(self, config: Mapping[str, Any], on_sent: Callable[[], None]) -> None:
-        self.config = dict(config)
+        self.config = {name: config.get(name) for name in _SEND_SETTINGS}
         self.settings = _settings(config)
         self.on_sent = on_sent
-        self.pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-courier")
+        # Spawned, not forked: the scheduler's process has threads and open connections.
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with, initargs=(os.getpid(),))
+        self.pool.submit(_ready).result()  # started now, not on the first burst
         self.lock = threading.Lock()
         self.done: list[tuple[_Lease, tuple[str | None, bool]]] = []
         self.open = True
@@ -239,11 +252,15 @@ class Courier:
         with self.lock:
             if not self.open:
                 return  # stopping: the leases run out and the next deliverer sends them
-            for i in range(min(SENDERS, len(leases))):
-                self.pool.submit(self._send, leases[i::SENDERS])
+            future = self.pool.submit(send_round, leases, self.settings, self.config)
+        future.add_done_callback(self._sent)
 
-    def _send(self, leases: list[_Lease]) -> None:
-        outcomes = _send_share(leases, self.settings, self.config)
+    def _sent(self, future: Future) -> None:
+        try:
+            outcomes = future.result()
+        except Exception:  # noqa: BLE001 - the sender process died: the leases run out and are sent again
+            log.exception("the sender process failed; its leases are retried when they run out")
+            return
         with self.lock:
             self.done.extend(outcomes)
         self.on_sent()
@@ -267,6 +284,34 @@ class Courier:
         with self.lock:
             self.open = False
         self.pool.shutdown(wait=True)
+
+
+def _ready() -> bool:
+    return True
+
+
+def _exit_with(parent: int) -> None:
+    """In the sender process: end when the scheduler that started it is gone (even killed).
+
+    Left alone, a sender whose scheduler was killed would wait for work for ever; what it had
+    not sent is leased, and the next scheduler sends it when the leases run out.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="crisis-sender-watch", daemon=True).start()
+
+
+def send_round(
+    leases: list[_Lease], settings: dict[str, Any], config: dict[str, Any]
+) -> list[tuple[_Lease, tuple[str | None, bool]]]:
+    """Attempt a round of leases on parallel threads, each share over one SMTP session."""
+    shares = [leases[i::SENDERS] for i in range(min(SENDERS, len(leases)))]
+    with ThreadPoolExecutor(max_workers=max(1, len(shares)), thread_name_prefix="crisis-send") as pool:
+        return [pair for share in pool.map(lambda part: _send_share(part, settings, config), shares) for pair in share]
 
 
 def _send_share(

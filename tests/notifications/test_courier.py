@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -10,7 +14,7 @@ from sqlalchemy import select
 from crisis.escalation import scheduler as scheduling
 from crisis.extensions import db
 from crisis.notifications import wakeup
-from crisis.notifications.delivery import Courier, deliver_due
+from crisis.notifications.delivery import Courier, _Lease, deliver_due
 from crisis.notifications.models import Notification
 
 
@@ -101,3 +105,37 @@ def test_a_scheduler_configured_but_not_started_leaves_the_sweeps_rows_to_the_ou
     before = wakeup.has_courier()
     scheduling.configure(BackgroundScheduler(jobstores={"default": MemoryJobStore()}), app)
     assert wakeup.has_courier() is before is False
+
+
+def test_a_round_the_sender_process_could_not_take_is_left_to_the_lease(app, courier, caplog):
+    unsendable = _Lease(key="escalation:1:1:email:1", attempt=1, channel="email", address="owner@example.com",
+                        subject="Overdue", body="Overdue", payload={"not picklable": lambda: None}, webhook=None)
+    courier.take([unsendable])
+    courier.close()  # waits for the round: it fails on its way to the sender process
+    assert courier.done == [] and courier.woken == []
+    assert "retried when they run out" in caplog.text
+
+
+def test_the_sender_process_ends_with_its_scheduler():
+    process = subprocess.Popen([sys.executable, "-c", (
+        "import os, time\n"
+        "from crisis.notifications.delivery import Courier\n"
+        "courier = Courier({'SEND_TIMEOUT': 5, 'WEBHOOK_ALLOW_PRIVATE': False}, on_sent=lambda: None)\n"
+        "print(*(p.pid for p in courier.pool._processes.values()), flush=True)\n"
+        "time.sleep(60)\n"
+    )], stdout=subprocess.PIPE, text=True)
+    sender = int(process.stdout.readline())
+    process.kill()  # as a crash would: no shutdown
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(sender):
+        time.sleep(0.1)
+    assert not _alive(sender)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

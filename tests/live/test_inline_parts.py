@@ -2,21 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from flask import template_rendered
-
-
-@pytest.fixture
-def renders(app):
-    names: list[str] = []
-
-    def record(sender, template, context, **extra):
-        names.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield names
-    template_rendered.disconnect(record, app)
-
 
 def _poll(client, shown: dict[str, str], etag: str | None = None):
     query = "&".join(f"k={key}&h={stamp}" for key, stamp in shown.items())

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from flask import template_rendered
 
 from crisis.extensions import db
 from crisis.live.stamps import steps_stamp
 from crisis.people.service import get_person
-
-
-@pytest.fixture
-def renders(app):
-    """Names of the templates rendered while the test runs."""
-    names: list[str] = []
-
-    def record(sender, template, context, **extra):
-        names.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield names
-    template_rendered.disconnect(record, app)
 
 
 @pytest.fixture

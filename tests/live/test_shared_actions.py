@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from flask import template_rendered
-
 from crisis.extensions import db
 from crisis.incidents.service import action_profile, get_incident
 from crisis.live.web import CSRF_SLOT
@@ -17,16 +14,6 @@ from tests.support.constants import PASSWORD
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
-@pytest.fixture
-def renders(app):
-    names: list[str] = []
-
-    def record(sender, template, context, **extra):
-        names.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield names
-    template_rendered.disconnect(record, app)
 
 
 def _signed_in(app, email):

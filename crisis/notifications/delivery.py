@@ -98,25 +98,21 @@ def deliver_due(
     result = DeliveryResult()
     if courier is not None:
         courier.settle(result)
-    with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="crisis-send") as pool:
-        for _ in range(rounds):
-            # A stopping scheduler finishes the round it is in, not the whole backlog.
-            if not keep_going():
-                break
-            at = now or clock.now()
-            # Look before leasing: on SQLite the lease's transaction takes the write lock, and
-            # a wake-up with nothing to lease must not make the sweep queue for it.
-            with reading():
-                due = wakeup.due_soon(db.session(), at)
-            db.session.commit()
-            leases = _lease(at, limit, settings) if due else []
-            if not leases:
-                break
-            # Each sender thread takes a share of the round and sends its emails over one SMTP session.
-            shares = [leases[i::SENDERS] for i in range(SENDERS)]
-            outcomes = [pair for share in pool.map(lambda part: _send_share(part, settings, config), shares)
-                        for pair in share]
-            _record(outcomes, settings, result)
+    for _ in range(rounds):
+        # A stopping scheduler finishes the round it is in, not the whole backlog.
+        if not keep_going():
+            break
+        at = now or clock.now()
+        # Look before leasing: on SQLite the lease's transaction takes the write lock, and
+        # a wake-up with nothing to lease must not make the sweep queue for it.
+        with reading():
+            due = wakeup.due_soon(db.session(), at)
+        db.session.commit()
+        leases = _lease(at, limit, settings) if due else []
+        if not leases:
+            break
+        outcomes = send_round(leases, settings, config)
+        _record(outcomes, settings, result)
     return result
 
 

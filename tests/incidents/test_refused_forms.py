@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 
 from tests.support.incidents import incident_state, kinds, step_state
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def beside(response, form_id: str, name: str) -> str:
-    """The error shown beside a field of a form (templates/_refused.html)."""
-    found = re.search(rf'id="{re.escape(form_id)}-{name}-error" role="alert">([^<]*)</p>', page(response))
-    assert found, f"no error beside {form_id} {name}"
-    return found.group(1)
+from tests.support.refused import beside, page
 
 
 @pytest.fixture

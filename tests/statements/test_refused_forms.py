@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 from crisis.extensions import db
 from crisis.statements.models import Statement
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def beside(response, form_id: str, name: str) -> str:
-    found = re.search(rf'id="{form_id}-{name}-error" role="alert">([^<]*)</p>', page(response))
-    assert found, f"no error beside {form_id} {name}"
-    return found.group(1)
+from tests.support.refused import beside, page
 
 
 def statements(app) -> int:

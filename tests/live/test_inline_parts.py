@@ -72,3 +72,10 @@ def test_a_poll_watches_one_incident(client, login, team, incident_factory):
     assert answer.status_code == 422
     assert "one incident per poll" in answer.get_data(as_text=True)
     assert client.get(f"/live?k=incident:{first}&k=events:{first.lower()}").status_code == 200
+
+
+def test_the_events_of_an_unknown_incident_are_a_404(client, login, team):
+    login(team.exec)
+    answer = client.get("/live/events/INC-1999-0001")
+    assert answer.status_code == 404
+    assert "INC-1999-0001" in answer.get_data(as_text=True)

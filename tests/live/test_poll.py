@@ -135,6 +135,8 @@ def test_responders_fragment_carries_their_actions(client, login, team, incident
         ("k=weather", 422, "Unknown live part"),
         ("k=bell&k=bell", 422, "each once"),
         ("k=incident:INC-1999-0001", 404, "INC-1999-0001"),
+        ("k=events:INC-1999-0001", 404, "INC-1999-0001"),
+        ("k=events", 422, "Unknown live part"),
         ("&".join(["k=bell"] * 9), 422, "1 to 8"),
     ],
 )
@@ -153,6 +155,7 @@ def test_watching_needs_sign_in_and_the_board_needs_view(client, make_person, lo
     refused = client.get("/live?k=board")
     assert refused.status_code == 403
     assert client.get("/live/board").status_code == 403
+    assert client.get("/live/events/INC-1999-0001").status_code == 403  # may not view: told so before anything is looked up
 
 
 def test_a_render_beyond_the_process_limit_is_told_to_come_back(app, client, login, team, incident_factory):

@@ -116,9 +116,11 @@ def api_answer_triage(ref: str):
            permission="respond", body=NoteIn, response=EventOut, status=201, tag=TAG)
 def api_add_note(ref: str):
     body = parse_body(NoteIn)
-    event = service.add_note(incident=service.get_incident(ref), actor=current_actor(), text=body.text)
+    event = service.add_note(incident=service.find_incident(ref), actor=current_actor(), text=body.text)
+    # The answer is taken before the commit, which would expire the event and read it back.
+    answer = EventOut.of(event)
     db.session.commit()
-    return EventOut.of(event), 201
+    return answer, 201
 
 
 @api_route("/incidents/<ref>/timeline", summary="The incident's timeline, oldest first",

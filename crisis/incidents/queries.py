@@ -52,6 +52,16 @@ def get_incident(ref: str) -> Incident:
     return incident
 
 
+def find_incident(ref: str) -> Incident:
+    """Return the incident with this reference alone (for work that needs none of its steps)."""
+    incident = db.session.scalar(select(Incident).where(Incident.ref == ref.strip().upper()).options(
+        lazyload("*")
+    ))
+    if incident is None:
+        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
+    return incident
+
+
 def playbook_of(incident: Incident) -> Playbook:
     """Return the playbook definition the incident was opened with (its pinned version)."""
     return definition_of(incident.playbook_version)
@@ -162,6 +172,8 @@ def recent_events(incident: Incident, *, limit: int = 15) -> list[TimelineEvent]
         .where(TimelineEvent.incident_id == incident.id)
         .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
         .limit(limit)
+        # The list shows who acted, by name; their permissions and roles are not needed.
+        .options(joinedload(TimelineEvent.actor).options(lazyload(Person.permissions), lazyload(Person.roles)))
     )
     return list(db.session.scalars(query))
 

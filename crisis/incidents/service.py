@@ -39,6 +39,7 @@ from crisis.incidents.queries import (
     action_profile,
     assignable_people,
     events_of,
+    find_incident,
     get_incident,
     handover_candidates,
     incident_warnings,
@@ -63,7 +64,7 @@ __all__ = [
     "FINISHED", "MAX_LINKS", "MAX_NOTE", "MAX_REASON", "MAX_SUMMARY", "MAX_TITLE", "RUNNING", "STATUSES",
     "TRANSITIONS", "UNFINISHED", "Declared", "LinkInput", "acknowledge_step", "action_profile", "add_note", "assign_step",
     "assignable_people", "block_step", "can_act_on_step", "can_manage_incident", "change_incident", "check_link",
-    "complete_step", "declare_incident", "events_of", "get_incident", "handover_candidates", "incident_warnings",
+    "complete_step", "declare_incident", "events_of", "find_incident", "get_incident", "handover_candidates", "incident_warnings",
     "late_counts", "list_incidents", "playbook_of", "publishing_step_keys", "recent_events", "record_triage_answers",
     "skip_step", "steps_for", "unblock_step",
 ]

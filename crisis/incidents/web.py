@@ -313,7 +313,7 @@ def triage(ref):
 def add_note(ref):
     try:
         service.add_note(
-            incident=service.get_incident(ref), actor=current_user._get_current_object(),
+            incident=service.find_incident(ref), actor=current_user._get_current_object(),
             text=request.form.get("text", ""),
         )
     except DomainError as error:

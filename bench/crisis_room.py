@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -159,7 +160,8 @@ async def responder(port: int, token: str, ref: str, counter, tally: Tally, unti
             tally.done_at[number] = finished
 
 
-async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, measure_from: float, seen_from: int) -> None:
+async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, measure_from: float, seen_from: int,
+                 opened_at: float) -> None:
     conn = Connection(port)
     keys = (f"incident:{ref}", f"events:{ref}", "bell")
     urls = {keys[0]: f"/live/incident/{ref}", keys[1]: f"/live/events/{ref}"}
@@ -167,10 +169,13 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
     etag = None
     highest = seen_from  # the newest note this tab shows
     shown: list[tuple[float, int]] = []
-    next_at = time.monotonic() + (hash(cookie + str(id(tally))) % 1000) / 1000  # tabs opened at different moments
+    next_at = opened_at
     while next_at < until:
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        next_at += 1.0
+        # crisis.js polls on a one-second interval and skips a tick that comes while its last
+        # poll is still out: a late answer delays the next poll to the next tick, never sooner.
+        while next_at <= time.monotonic():
+            next_at += 1.0
         headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
         if etag:
             headers["If-None-Match"] = etag
@@ -262,13 +267,15 @@ async def one_run(port: int, server_pid: int, ref: str, cookies: dict, tokens: l
     measure_from, until = start + warmup, start + warmup + duration
     workers = [p for p in _children(server_pid) if "flask" not in _cmdline(p)]
     n_responder_viewers = int(round(viewers * responder_share))
+    # Tabs opened at random moments (the same ones in every run), so their polls spread over the second.
+    opened = [random.Random(i).random() for i in range(viewers)]
     tasks = [asyncio.create_task(responder(port, tokens[i % len(tokens)], ref, counter, tally, until, measure_from))
              for i in range(len(tokens))]
     await asyncio.sleep(0)
     tasks += [asyncio.create_task(viewer(
         port, cookies["responders"][i % len(cookies["responders"])] if i < n_responder_viewers else cookies["viewer"],
         ref, tally, until + 3,
-        measure_from, first_note - 1)) for i in range(viewers)]
+        measure_from, first_note - 1, start + opened[i])) for i in range(viewers)]
     await asyncio.sleep(warmup)
     cpu_before, wall_before = _cpu_seconds(workers), time.monotonic()
     await asyncio.sleep(duration)

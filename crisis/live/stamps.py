@@ -129,8 +129,18 @@ def _statement(kinds: tuple[str, ...], watcher: bool) -> Any:
 
 def tick() -> int:
     """The current tick: time-dependent texts ("due in 3 min") are re-rendered once per tick."""
-    seconds = int(current_app.config.get("LIVE_TICK_SECONDS", DEFAULT_TICK_SECONDS))
-    return int(clock.now().timestamp()) // max(seconds, 1)
+    return int(clock.now().timestamp()) // tick_seconds()
+
+
+def tick_seconds() -> int:
+    return max(int(current_app.config.get("LIVE_TICK_SECONDS", DEFAULT_TICK_SECONDS)), 1)
+
+
+def only_tick_moved(old: str, new: str) -> bool:
+    """Whether two stamps of one incident or dashboard part differ in their tick alone (the content is the same)."""
+    old_content, _, old_tick = old.rpartition(".")
+    new_content, _, new_tick = new.rpartition(".")
+    return old_content == new_content and old_tick != new_tick
 
 
 def _one_row(statement: Any, params: dict[str, Any]) -> Any:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -84,16 +85,20 @@ class SharedRenders:
         self._items: OrderedDict[tuple, tuple[str, str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, stamp: str, *, max_age: float = 0.0) -> tuple[str, str] | None:
-        """The (stamp, body) kept for `key` if it is this stamp's, or another's rendered at most
-        `max_age` seconds ago; else None."""
+    def get(self, key: tuple, stamp: str, *, max_age: float = 0.0, tick_grace: float = 0.0) -> tuple[str, str] | None:
+        """The (stamp, body) kept for `key` if it is this stamp's; or, under this stamp, the render of
+        the same content at an earlier tick made at most `tick_grace` seconds ago; or another stamp's
+        rendered at most `max_age` seconds ago (under its own stamp); else None."""
         with self._lock:
             found = self._items.get(key)
             if found is None:
                 return None
             self._items.move_to_end(key)
         kept_stamp, body, rendered_at = found
-        if kept_stamp == stamp or time.monotonic() - rendered_at <= max_age:
+        age = time.monotonic() - rendered_at
+        if kept_stamp == stamp or (age <= tick_grace and stamps.only_tick_moved(kept_stamp, stamp)):
+            return stamp, body
+        if age <= max_age:
             return kept_stamp, body
         return None
 
@@ -239,7 +244,7 @@ def _serve(stamp: str, render: Render, shared: tuple | None = None,
     personal = personal or (lambda body: body)
     if shared is not None:
         max_age = float(current_app.config.get("LIVE_SHARED_MAX_AGE", DEFAULT_SHARED_MAX_AGE))
-        kept = shared_renders().get(shared, stamp, max_age=max_age)
+        kept = shared_renders().get(shared, stamp, max_age=max_age, tick_grace=_tick_grace(shared))
         if kept is not None:
             return kept[0], personal(kept[1])
     body = render_gate().render(render)
@@ -248,6 +253,18 @@ def _serve(stamp: str, render: Render, shared: tuple | None = None,
     if shared is not None:
         shared_renders().put(shared, stamp, body)
     return stamp, personal(body)
+
+
+def _tick_grace(shared: tuple) -> float:
+    """How long a shared render stands for later ticks of the same content: one to two ticks,
+    the same for a part every time, different between parts.
+
+    Relative times ("due in 3 min") are what a tick refreshes. Were every shared render redone at
+    each tick, every worker would render every class of viewer's view of a busy incident in the
+    same second, and responders' actions would queue behind that burst; spread over a tick, the
+    same renders pass unnoticed. Relative times are then at most two ticks old.
+    """
+    return stamps.tick_seconds() * (1 + zlib.crc32(repr(shared).encode()) % 1000 / 1000)
 
 
 def _fragment(stamp: str, render: Render, shared: tuple | None = None, personal: Personal | None = None):

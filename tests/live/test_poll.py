@@ -188,3 +188,47 @@ def test_a_statement_waiting_for_approval_moves_the_approvers_steps_stamp(app, t
     assert drafted.status_code == 201, drafted.json
     with app.app_context():
         assert steps_stamp(person_id=approver.id) != before
+
+
+def test_a_tick_alone_reuses_the_shared_render_for_a_while_then_renders_again(
+    app, client, login, team, incident_factory, renders, clock, monkeypatch
+):
+    import crisis.live.web as live_web
+
+    ref = incident_factory()
+    login(team.exec)
+    first = client.get(f"/live/incident/{ref}")
+    assert first.status_code == 200
+    assert renders.count("incidents/_steps.html") == 1
+
+    # The next tick: the same content, so the kept render stands for the new stamp (a 304 for
+    # this viewer, who holds the same body) and nothing is rendered again.
+    clock.advance(seconds=app.config.get("LIVE_TICK_SECONDS", 15))
+    ticked = _poll(client, f"incident:{ref}").json["stamps"][f"incident:{ref}"]
+    assert ticked != first.headers["ETag"].strip('"')
+    again = client.get(f"/live/incident/{ref}")
+    assert again.status_code == 200 and again.headers["ETag"].strip('"') == ticked
+    assert renders.count("incidents/_steps.html") == 1
+
+    # Past the grace (at most two ticks after the render), the part is rendered afresh.
+    later = live_web.time.monotonic() + 2 * 15 + 1
+    monkeypatch.setattr(live_web.time, "monotonic", lambda: later)
+    clock.advance(seconds=15)
+    client.get(f"/live/incident/{ref}")
+    assert renders.count("incidents/_steps.html") == 2
+
+
+def test_a_content_change_is_rendered_at_once_whatever_the_tick_grace(
+    app, client, login, team, incident_factory, renders, api_client
+):
+    app.config["LIVE_SHARED_MAX_AGE"] = 0
+    ref = incident_factory()
+    login(team.exec)
+    before = client.get(f"/live/incident/{ref}")
+    changed = api_client(team.lead).patch(f"/api/v1/incidents/{ref}", json={"severity": "SEV1"})
+    assert changed.status_code == 200, changed.json
+    moved = _poll(client, f"incident:{ref}").json["stamps"][f"incident:{ref}"]
+    assert moved != before.headers["ETag"].strip('"')
+    after = client.get(f"/live/incident/{ref}")
+    assert after.status_code == 200 and after.headers["ETag"].strip('"') == moved
+    assert renders.count("incidents/_steps.html") == 2

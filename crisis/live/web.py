@@ -70,6 +70,9 @@ DEFAULT_SHARED_MAX_AGE = 0.5
 # Stands in a shared render for the CSRF token of whoever it is served to (letters only, so
 # escaping leaves it alone).
 CSRF_SLOT = "liveCsrfSlot"
+# Stands in a shared render for the stamp it is served under (a render may stand for a later
+# tick of the same content), which the page reads back from data-live-stamp.
+STAMP_SLOT = "liveStampSlot"
 
 
 class SharedRenders:
@@ -246,13 +249,13 @@ def _serve(stamp: str, render: Render, shared: tuple | None = None,
         max_age = float(current_app.config.get("LIVE_SHARED_MAX_AGE", DEFAULT_SHARED_MAX_AGE))
         kept = shared_renders().get(shared, stamp, max_age=max_age, tick_grace=_tick_grace(shared))
         if kept is not None:
-            return kept[0], personal(kept[1])
+            return kept[0], personal(kept[1].replace(STAMP_SLOT, kept[0]))
     body = render_gate().render(render)
     if body is None:
         return None
     if shared is not None:
         shared_renders().put(shared, stamp, body)
-    return stamp, personal(body)
+    return stamp, personal(body.replace(STAMP_SLOT, stamp))
 
 
 def _tick_grace(shared: tuple) -> float:
@@ -293,7 +296,7 @@ def _part(kind: str, ref: str | None, watcher: Watcher | None,
     if kind == "events":
         assert ref is not None and watcher is not None
         return (
-            lambda: render_template("incidents/_recent_events.html", events_stamp=stamp, **events_context(ref)),
+            lambda: render_template("incidents/_recent_events.html", events_stamp=STAMP_SLOT, **events_context(ref)),
             ("events", ref.strip().upper(), _zone_of(watcher)),
             None,
         )
@@ -303,13 +306,13 @@ def _part(kind: str, ref: str | None, watcher: Watcher | None,
             # Forms with the actions this viewer is offered: shared by everyone offered the same.
             profile = action_profile(ref, person_id=watcher.person_id, admin=has_permission(watcher, Permission.ADMIN))
             return (
-                lambda: render_template("incidents/_steps.html", live_stamp=stamp, live_csrf_slot=CSRF_SLOT,
+                lambda: render_template("incidents/_steps.html", live_stamp=STAMP_SLOT, live_csrf_slot=CSRF_SLOT,
                                         **detail_context(ref)),
                 ("incident", ref.strip().upper(), _zone_of(watcher), "respond", profile),
                 lambda body: body.replace(CSRF_SLOT, generate_csrf()),
             )
         return (
-            lambda: render_template("incidents/_steps.html", live_stamp=stamp, **detail_context(ref, actions=False)),
+            lambda: render_template("incidents/_steps.html", live_stamp=STAMP_SLOT, **detail_context(ref, actions=False)),
             ("incident", ref.strip().upper(), _zone_of(watcher)),
             None,
         )
@@ -360,7 +363,7 @@ def board():
     key = ("board", _zone_of(watcher), has_permission(watcher, Permission.DECLARE),
            has_permission(watcher, Permission.RESPOND), args["severity"], args["page"])
     return _fragment(stamp, lambda: render_template(
-        "executive/_board_live.html", board=load_board(**args), at=_time_formatter(), live_stamp=stamp
+        "executive/_board_live.html", board=load_board(**args), at=_time_formatter(), live_stamp=STAMP_SLOT
     ), shared=key)
 
 

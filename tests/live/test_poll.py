@@ -209,6 +209,8 @@ def test_a_tick_alone_reuses_the_shared_render_for_a_while_then_renders_again(
     again = client.get(f"/live/incident/{ref}")
     assert again.status_code == 200 and again.headers["ETag"].strip('"') == ticked
     assert renders.count("incidents/_steps.html") == 1
+    # The page reads the stamp it shows back from the fragment: the new one, or it would ask again.
+    assert f'data-live-stamp="{ticked}"' in again.get_data(as_text=True)
 
     # Past the grace (at most two ticks after the render), the part is rendered afresh.
     later = live_web.time.monotonic() + 2 * 15 + 1

@@ -4,8 +4,11 @@ import faulthandler
 import gc
 import os
 
+from crisis.serving import default_workers
+
 bind = os.environ.get("CRISIS_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("CRISIS_WEB_WORKERS", "2"))
+# One worker per core and one more, as `python run.py` does (the reason is in crisis/serving.py).
+workers = int(os.environ.get("CRISIS_WEB_WORKERS", default_workers()))
 worker_class = "gthread"
 threads = int(os.environ.get("CRISIS_WEB_THREADS", "4"))
 timeout = 30

@@ -21,14 +21,17 @@ from gunicorn.app.base import BaseApplication
 
 from crisis import create_app
 
-# Worker processes for `python run.py`: one per core, at least two (one busy worker never
-# stalls the room), at most four (SQLite's single writer gains nothing from more).
+# Worker processes for `python run.py`: one per core and one more, at least two (one busy worker
+# never stalls the room), at most four (SQLite's single writer gains nothing from more). A
+# worker's threads spend much of each request waiting on the database, and a browser's
+# connection stays with the worker that accepted it, so with one worker per core the busier
+# one ran out of threads while the cores still had room (bench/crisis_room.py).
 MIN_WORKERS, MAX_WORKERS = 2, 4
 THREADS = 4
 
 
-def default_workers() -> int:
-    return max(MIN_WORKERS, min(MAX_WORKERS, os.cpu_count() or 1))
+def default_workers(cores: int | None = None) -> int:
+    return max(MIN_WORKERS, min(MAX_WORKERS, (cores or os.cpu_count() or 1) + 1))
 
 
 class CrisisServer(BaseApplication):

@@ -9,10 +9,11 @@ fresh database: `embedded` on a temporary SQLite file (the default), `postgres` 
 database created beside --database-url. One SEV1 incident is declared; then for each number of
 viewers:
 
-- every viewer is a signed-in browser tab on the incident page: it asks
-  /live?k=incident:<ref>&h=<stamp shown>&k=events:<ref>&h=..&k=bell&h=.. every second
-  (If-None-Match), and takes a moved part (the steps, the recent events) from the answer, or
-  else fetches it by its URL, as crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
+- every viewer is a signed-in browser tab on the incident page, opened at a random moment: it
+  asks /live?k=incident:<ref>&h=<stamp shown>&k=events:<ref>&h=..&k=bell&h=.. on a one-second
+  interval (If-None-Match), skipping a tick while its last poll is still out, and takes a moved
+  part (the steps, the recent events) from the answer, or else fetches it by its URL, as
+  crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
   turn from the demo's nine (their fragment carries the forms each is offered: leads share one
   render, step owners one per set of steps owned), the rest as the executive (one shared render
   per state);

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=default_workers(),
-                        help="web worker processes (default: one per core, 2 to 4)")
+                        help="web worker processes (default: one per core and one more, 2 to 4)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development server)")
     args = parser.parse_args(argv)
     if args.workers < 1:

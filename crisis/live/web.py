@@ -16,7 +16,8 @@ Fragments that look the same for many viewers are rendered once per stamp and sh
 view, and the steps of responders offered the same actions (the same `action_profile`: those
 who lead the incident, or who own the same steps). The forms of a shared render carry a slot
 that each responder's own CSRF token fills as it is served. Fragments about one person (My
-steps, the bell) are rendered for that person only.
+steps, the bell) are rendered for that person only. A shared render also stands for later ticks
+of the same content for a while (`_tick_grace`), so a tick does not re-render every part at once.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ import faulthandler
 import gc
 import os
 
-from crisis.serving import default_workers
+from crisis.serving import KEEPALIVE_SECONDS, default_workers
 
 bind = os.environ.get("CRISIS_BIND", "127.0.0.1:8000")
 # One worker per core and one more, as `python run.py` does (the reason is in crisis/serving.py).
@@ -12,6 +12,7 @@ workers = int(os.environ.get("CRISIS_WEB_WORKERS", default_workers()))
 worker_class = "gthread"
 threads = int(os.environ.get("CRISIS_WEB_THREADS", "4"))
 timeout = 30
+keepalive = KEEPALIVE_SECONDS
 graceful_timeout = 20
 accesslog = "-"
 

@@ -28,6 +28,9 @@ from crisis import create_app
 # one ran out of threads while the cores still had room (bench/crisis_room.py).
 MIN_WORKERS, MAX_WORKERS = 2, 4
 THREADS = 4
+# Live pages ask every second; gunicorn's 2 s default would close a connection that a busy
+# moment delayed, and the next request would find it reset.
+KEEPALIVE_SECONDS = 5
 
 
 def default_workers(cores: int | None = None) -> int:
@@ -84,9 +87,7 @@ def serve(*, host: str, port: int, workers: int, threads: int = THREADS, schedul
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 30,
-            # Live pages ask every second; gunicorn's 2 s default would close a connection that a
-            # busy moment delayed, and the next request would find it reset.
-            "keepalive": 5,
+            "keepalive": KEEPALIVE_SECONDS,
             "graceful_timeout": 20,
             "post_worker_init": _freeze_start_up_objects,
             "proc_name": "crisis",

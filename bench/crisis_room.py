@@ -10,8 +10,8 @@ database created beside --database-url. One SEV1 incident is declared; then for 
 viewers:
 
 - every viewer is a signed-in browser tab on the incident page, opened at a random moment: it
-  asks /live?k=incident:<ref>&h=<stamp shown>&k=events:<ref>&h=..&k=bell&h=.. on a one-second
-  interval (If-None-Match), skipping a tick while its last poll is still out, and takes a moved
+  asks /live?k=incident:<ref>&h=<stamp shown>&k=events:<ref>&h=..&k=bell&h=.. a second after
+  its last answer, or 1.5 s after one that moved a part (If-None-Match), and takes a moved
   part (the steps, the recent events) from the answer, or else fetches it by its URL, as
   crisis.js does; a --responder-viewers share of them are signed in as responders, taken in
   turn from the demo's nine (their fragment carries the forms each is offered: leads share one
@@ -57,6 +57,8 @@ RESPONDERS = (
 )
 VIEWER_EMAIL = "exec@example.com"
 TIMEOUT = 10.0
+# crisis.js's defaults (LIVE_POLL_SECONDS, LIVE_BUSY_POLL_SECONDS).
+POLL_SECONDS, BUSY_POLL_SECONDS = 1.0, 1.5
 MARK = re.compile(rb"bench note #(\d+)\b")
 STAMP = re.compile(rb'data-live-stamp="([^"]+)"')
 
@@ -170,54 +172,58 @@ async def viewer(port: int, cookie: str, ref: str, tally: Tally, until: float, m
     etag = None
     highest = seen_from  # the newest note this tab shows
     shown: list[tuple[float, int]] = []
-    next_at = opened_at
-    while next_at < until:
-        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        # crisis.js polls on a one-second interval and skips a tick that comes while its last
-        # poll is still out: a late answer delays the next poll to the next tick, never sooner.
-        while next_at <= time.monotonic():
-            next_at += 1.0
+    async def poll_once() -> bool:
+        """One poll as crisis.js makes it; whether a part moved."""
+        nonlocal etag, highest
         headers = {"Cookie": cookie, "X-Requested-With": "fetch"}
         if etag:
             headers["If-None-Match"] = etag
         poll = "/live?" + urlencode([pair for key in keys for pair in (("k", key), ("h", shows.get(key, "")))])
-        try:
-            status, answer_headers, body = await conn.request("GET", poll, headers)
-            tally.polls += 1
-            if status == 304:
-                tally.not_modified += 1
-                continue
-            if status != 200:
-                tally.error(f"poll HTTP {status}")
-                continue
-            etag = answer_headers.get("etag", [None])[0]
-            answer = json.loads(body)
-            shows["bell"] = answer["stamps"]["bell"]
-            for key, url in urls.items():
-                if answer["stamps"][key] == shows.get(key):
+        status, answer_headers, body = await conn.request("GET", poll, headers)
+        tally.polls += 1
+        if status == 304:
+            tally.not_modified += 1
+            return False
+        if status != 200:
+            tally.error(f"poll HTTP {status}")
+            return False
+        etag = answer_headers.get("etag", [None])[0]
+        answer = json.loads(body)
+        shows["bell"] = answer["stamps"]["bell"]
+        moved = [key for key in urls if answer["stamps"][key] != shows.get(key)]
+        for key in moved:
+            # A moved part comes in the answer, as crisis.js takes it; else from its URL.
+            html = answer.get("parts", {}).get(key)
+            if html is not None:
+                html = html.encode()
+                tally.inline += 1
+            else:
+                status, _, html = await conn.request("GET", urls[key], {"Cookie": cookie, "X-Requested-With": "fetch"})
+                tally.fragments += 1
+                if status != 200:
+                    tally.error(f"fragment HTTP {status}")
                     continue
-                # A moved part comes in the answer, as crisis.js takes it; else from its URL.
-                html = answer.get("parts", {}).get(key)
-                if html is not None:
-                    html = html.encode()
-                    tally.inline += 1
-                else:
-                    status, _, html = await conn.request("GET", url, {"Cookie": cookie, "X-Requested-With": "fetch"})
-                    tally.fragments += 1
-                    if status != 200:
-                        tally.error(f"fragment HTTP {status}")
-                        continue
-                found = STAMP.search(html)
-                shows[key] = found.group(1).decode() if found else ""
-                newest = max((int(m) for m in MARK.findall(html)), default=highest)
-                if newest > highest:
-                    shown.append((time.monotonic(), newest))
-                    highest = newest
-            # A part served from a render older than its stamp makes the next poll ask again.
-            if any(shows.get(key) != answer["stamps"][key] for key in urls):
-                etag = None
+            found = STAMP.search(html)
+            shows[key] = found.group(1).decode() if found else ""
+            newest = max((int(m) for m in MARK.findall(html)), default=highest)
+            if newest > highest:
+                shown.append((time.monotonic(), newest))
+                highest = newest
+        # A part served from a render older than its stamp makes the next poll ask again.
+        if any(shows.get(key) != answer["stamps"][key] for key in urls):
+            etag = None
+        return bool(moved)
+
+    next_at = opened_at
+    while next_at < until:
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        try:
+            moved = await poll_once()
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             tally.error(f"viewer {type(error).__name__}")
+            moved = False
+        # As crisis.js: the next poll a second after the answer, or longer after one that moved a part.
+        next_at = time.monotonic() + (BUSY_POLL_SECONDS if moved else POLL_SECONDS)
     # Each measured note: from its API answer to the first fragment showing it or a later one.
     for number, done in tally.done_at.items():
         first = next((at for at, newest in shown if newest >= number and at >= done - 0.05), None)

@@ -13,15 +13,17 @@
         .catch(function () {});
     }, seconds * 1000);
   }
-  // Live parts (data-live="<part>"): ask /live whether their stamps moved, about once a second,
-  // saying which stamp each shows (h=); a 304 means nothing changed. A moved part comes in the
-  // answer (or, if not, is fetched from its URL), and each element of the fragment replaces the
-  // element with the same id, unless it is held back (see holding; retried later).
+  // Live parts (data-live="<part>"): ask /live whether their stamps moved, saying which stamp
+  // each shows (h=); a 304 means nothing changed. A moved part comes in the answer (or, if not,
+  // is fetched from its URL), and each element of the fragment replaces the element with the same
+  // id, unless it is held back (see holding; retried later). The next poll comes a second after
+  // the last answer, or data-live-busy-seconds after one that moved a part.
   var live = document.querySelectorAll("[data-live]");
   if (live.length) {
-    var every = parseFloat(document.documentElement.getAttribute("data-live-seconds") || "1") * 1000;
+    var root = document.documentElement;
+    var every = parseFloat(root.getAttribute("data-live-seconds") || "1") * 1000;
+    var busyEvery = parseFloat(root.getAttribute("data-live-busy-seconds") || "1.5") * 1000;
     var etag = null;
-    var busy = false;
     var parts = function () {
       var found = {};
       document.querySelectorAll("[data-live]").forEach(function (el) {
@@ -44,8 +46,8 @@
         if (old && !holding(old)) { old.replaceWith(fresh); }
       });
     };
+    // One poll; resolves with whether a part moved.
     var tick = function () {
-      if (busy) { return; }
       var known = parts();
       var keys = Object.keys(known);
       var query = keys.map(function (k) {
@@ -53,8 +55,7 @@
       }).join("&");
       var headers = { "X-Requested-With": "fetch" };
       if (etag) { headers["If-None-Match"] = etag; }
-      busy = true;
-      fetch("/live?" + query, { credentials: "same-origin", cache: "no-store", headers: headers })
+      return fetch("/live?" + query, { credentials: "same-origin", cache: "no-store", headers: headers })
         .then(function (r) {
           if (r.status === 200 && (r.headers.get("Content-Type") || "").indexOf("json") >= 0) {
             etag = r.headers.get("ETag");
@@ -63,7 +64,7 @@
           return null;
         })
         .then(function (body) {
-          if (!body) { return null; }
+          if (!body) { return false; }
           var stamps = body.stamps;
           var given = body.parts || {};
           var moved = keys.filter(function (k) { return stamps[k] && stamps[k] !== known[k].stamp; });
@@ -76,12 +77,18 @@
             // A part still showing an old stamp (typing in it) makes the next poll ask again.
             var now = parts();
             if (keys.some(function (k) { return now[k] && now[k].stamp !== stamps[k]; })) { etag = null; }
+            return moved.length > 0;
           });
         })
-        .catch(function () { etag = null; })
-        .then(function () { busy = false; });
+        .catch(function () { etag = null; return false; });
     };
-    setInterval(function () { if (!document.hidden) { tick(); } }, every);
+    var next = function (delay) {
+      setTimeout(function () {
+        if (document.hidden) { next(every); return; }
+        tick().then(function (moved) { next(moved ? busyEvery : every); });
+      }, delay);
+    };
+    next(every);
   }
   // Buttons that ask for confirmation carry data-confirm.
   document.addEventListener("submit", function (event) {

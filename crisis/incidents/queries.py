@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crisis import clock
 from crisis.db.keyset import after_key
+from crisis.db.reads import first_row
 from crisis.enums import (
     APPLICABILITY,
     OPEN_STATUSES,
@@ -215,13 +216,14 @@ def action_profile(ref: str, *, person_id: int, admin: bool) -> tuple[bool, tupl
         .where(IncidentStep.incident_id == Incident.id, IncidentStep.owner_id == person_id)
         .scalar_subquery()
     )
-    row = db.session.execute(
+    # Asked on every poll of a responder watching the incident: one read without a transaction.
+    row = first_row(
         select(
             Incident.triage_owner_id,
             exists().where(RoleMembership.person_id == person_id, RoleMembership.role.in_(LEAD_ROLES)),
             owned,
         ).where(Incident.ref == ref.strip().upper())
-    ).first()
+    )
     if row is None:
         raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
     triage_owner_id, holds_lead_role, keys = row

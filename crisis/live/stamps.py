@@ -37,9 +37,9 @@ from flask import current_app
 from sqlalchemy import String, and_, bindparam, exists, func, literal, select
 
 from crisis import clock
+from crisis.db.reads import first_row
 from crisis.enums import NotificationChannel, Permission
 from crisis.errors import NotFound
-from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications.models import Notification
 from crisis.people.models import Person, PersonPermission, RoleMembership
@@ -143,22 +143,6 @@ def only_tick_moved(old: str, new: str) -> bool:
     return old_content == new_content and old_tick != new_tick
 
 
-def _one_row(statement: Any, params: dict[str, Any]) -> Any:
-    """The statement's one row, read outside a transaction where a transaction costs round trips.
-
-    On PostgreSQL a session's read is four round trips to the server (the pool's ping, BEGIN, the
-    SELECT, the ROLLBACK when the request ends); a single SELECT needs no transaction, so it runs
-    on a connection of its own in autocommit: two. With every open page polling each second,
-    the saved round trips are most of a poll's wait. SQLite is in-process, where a (deferred)
-    transaction costs next to nothing, and its BEGIN recipe (crisis.db.engine) owns the driver's
-    transaction mode, so it reads through the session as everything else.
-    """
-    if db.engine.dialect.name == "sqlite":
-        return db.session.execute(statement, params).one()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(statement, params).one()
-
-
 def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | None = None,
          watcher: bool = False) -> tuple[tuple | None, list[str | None]]:
     """Read the stamps of `kinds` (and, with `watcher`, the person's session facts) in one query.
@@ -170,7 +154,7 @@ def read(*, kinds: tuple[str, ...], ref: str | None = None, person_id: int | Non
         params["ref"] = (ref or "").strip().upper()
     if watcher or "steps" in kinds or "bell" in kinds:
         params["person_id"] = person_id
-    row = list(_one_row(_statement(kinds, watcher), params))[1:]
+    row = list(first_row(_statement(kinds, watcher), params))[1:]
     facts = None
     if watcher:
         facts, row = tuple(row[:3 + len(WATCHED_PERMISSIONS)]), row[3 + len(WATCHED_PERMISSIONS):]

@@ -59,6 +59,10 @@ bp = Blueprint("live", __name__)
 MAX_KEYS = 8
 RENDER_CACHE_SIZE = 256
 DEFAULT_POLL_SECONDS = 1
+# After an answer that moved a part, a page waits this long before it asks again: a quiet page
+# hears of a change within a second, and one watching an incident that changes all the time asks
+# a third less often (each of its answers carries a fragment), still within two seconds.
+DEFAULT_BUSY_POLL_SECONDS = 1.5
 # One live render at a time per worker process by default; a viewer who finds it taken waits
 # about one render's time, not longer (it would hold one of the worker's few threads), and is
 # then told to come back. The short wait lets the parts of one page, fetched together, pass.
@@ -147,11 +151,14 @@ def shared_renders() -> SharedRenders:
 
 @bp.app_context_processor
 def inject_live() -> dict:
-    """The bell's stamp on every page, and how often pages poll."""
-    every = current_app.config.get("LIVE_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+    """The bell's stamp on every page, and how often pages poll (when quiet, and while their parts keep moving)."""
+    polling = {
+        "live_poll_seconds": current_app.config.get("LIVE_POLL_SECONDS", DEFAULT_POLL_SECONDS),
+        "live_busy_poll_seconds": current_app.config.get("LIVE_BUSY_POLL_SECONDS", DEFAULT_BUSY_POLL_SECONDS),
+    }
     if getattr(current_user, "is_authenticated", False):
-        return {"live_bell_stamp": stamps.bell_stamp(person_id=current_user.id), "live_poll_seconds": every}
-    return {"live_bell_stamp": "", "live_poll_seconds": every}
+        return {"live_bell_stamp": stamps.bell_stamp(person_id=current_user.id), **polling}
+    return {"live_bell_stamp": "", **polling}
 
 
 def _parts(keys: list[str]) -> tuple[tuple[str, ...], str | None]:

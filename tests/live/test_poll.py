@@ -234,3 +234,11 @@ def test_a_content_change_is_rendered_at_once_whatever_the_tick_grace(
     after = client.get(f"/live/incident/{ref}")
     assert after.status_code == 200 and after.headers["ETag"].strip('"') == moved
     assert renders.count("incidents/_steps.html") == 2
+
+
+def test_pages_say_how_often_to_poll_when_quiet_and_while_parts_keep_moving(app, client, login, team):
+    login(team.exec)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-live-seconds="1"' in page and 'data-live-busy-seconds="1.5"' in page
+    app.config["LIVE_BUSY_POLL_SECONDS"] = 3
+    assert 'data-live-busy-seconds="3"' in client.get("/dashboard").get_data(as_text=True)

@@ -88,8 +88,9 @@ class SharedRenders:
     cannot grow it. Threads of a gthread worker share it, hence the lock.
     """
 
-    def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
+    def __init__(self, size: int = RENDER_CACHE_SIZE, now: Callable[[], float] = time.monotonic) -> None:
         self.size = size
+        self.now = now
         self._items: OrderedDict[tuple, tuple[str, str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -103,7 +104,7 @@ class SharedRenders:
                 return None
             self._items.move_to_end(key)
         kept_stamp, body, rendered_at = found
-        age = time.monotonic() - rendered_at
+        age = self.now() - rendered_at
         if kept_stamp == stamp or (age <= tick_grace and stamps.only_tick_moved(kept_stamp, stamp)):
             return stamp, body
         if age <= max_age:
@@ -112,7 +113,7 @@ class SharedRenders:
 
     def put(self, key: tuple, stamp: str, body: str) -> None:
         with self._lock:
-            self._items[key] = (stamp, body, time.monotonic())
+            self._items[key] = (stamp, body, self.now())
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)

@@ -213,8 +213,10 @@ def test_a_tick_alone_reuses_the_shared_render_for_a_while_then_renders_again(
     assert f'data-live-stamp="{ticked}"' in again.get_data(as_text=True)
 
     # Past the grace (at most two ticks after the render), the part is rendered afresh.
-    later = live_web.time.monotonic() + 2 * 15 + 1
-    monkeypatch.setattr(live_web.time, "monotonic", lambda: later)
+    with app.app_context():
+        kept = live_web.shared_renders()
+    later = kept.now() + 2 * 15 + 1
+    monkeypatch.setattr(kept, "now", lambda: later)
     clock.advance(seconds=15)
     client.get(f"/live/incident/{ref}")
     assert renders.count("incidents/_steps.html") == 2

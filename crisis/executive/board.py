@@ -310,10 +310,11 @@ def load_board(
         .order_by(Incident.resolved_at.desc(), Incident.id.desc())
         .limit(recent_limit)
     )
+    # The outer query joins only the few it lists: filtered by status alone, PostgreSQL joined
+    # every closed incident ever before keeping the newest.
     resolved_query = (
         _board_query(now, recently_resolved)
-        .where(Incident.status.in_([IncidentStatus.RESOLVED.value, IncidentStatus.CLOSED.value]))
-        .where(Incident.resolved_at.is_not(None))
+        .where(Incident.id.in_(recently_resolved))
         .order_by(Incident.resolved_at.desc(), Incident.id.desc())
         .limit(recent_limit)
     )

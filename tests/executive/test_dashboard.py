@@ -83,6 +83,21 @@ def test_recently_resolved_shows_time_to_resolve_and_missing_review(app, client,
     assert ref in resolved and "2 h" in resolved and "missing" in resolved
 
 
+def test_recently_resolved_lists_the_newest_first_and_no_more_than_asked(app, desk, incident_factory, clock):
+    refs = []
+    for index in range(4):
+        refs.append(incident_factory(title=f"Resolved {index}", severity="SEV3"))
+    still_open = incident_factory(title="Still open", severity="SEV3")
+    for ref in refs:
+        clock.advance(minutes=10)
+        desk.resolve(ref)
+    with app.app_context():
+        board = load_board(recent_limit=3)
+    assert [row.ref for row in board.resolved_rows] == refs[:0:-1]
+    assert still_open not in [row.ref for row in board.resolved_rows]
+    assert all(row.resolved_at is not None for row in board.resolved_rows)
+
+
 def test_dashboard_is_one_query_per_list_whatever_the_number_of_incidents(
     app, desk, incident_factory, clock, sql_statements
 ):

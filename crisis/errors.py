@@ -45,6 +45,11 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+def incident_not_found(ref: str, *, field: str = "ref") -> NotFound:
+    """The one wording for a reference that names no incident, whichever face asked."""
+    return NotFound(f"There is no incident {ref.strip().upper()}.", field=field)
+
+
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"

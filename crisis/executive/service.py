@@ -13,10 +13,11 @@ from sqlalchemy import String, select, type_coerce
 
 from crisis import clock
 from crisis.enums import StepStatus
-from crisis.errors import InvalidInput, NotFound
+from crisis.errors import InvalidInput
 from crisis.executive.svg import is_late
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
+from crisis.incidents.queries import find_incident
 from crisis.people.models import Person
 from crisis.reviews.models import PostIncidentReview
 from crisis.reviews.service import get_review
@@ -110,14 +111,6 @@ class IncidentView:
     @property
     def late_steps(self) -> list[IncidentStep]:
         return [s for s in self.steps if is_late(s, self.now)]
-
-
-def find_incident(ref: str) -> Incident:
-    """Return the incident with this reference or raise NotFound."""
-    incident = db.session.scalar(select(Incident).where(Incident.ref == ref.strip().upper()))
-    if incident is None:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
-    return incident
 
 
 def check_kind(kind: str | None) -> str:

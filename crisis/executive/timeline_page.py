@@ -25,7 +25,6 @@ from crisis.executive.service import (
     event_query,
     event_rows,
     figures_of,
-    find_incident,
     published_statements,
 )
 from crisis.executive.sql import FIRST_RESPONSE_KIND, epoch_seconds
@@ -39,6 +38,7 @@ from crisis.executive.svg import (
 )
 from crisis.extensions import db
 from crisis.incidents.models import Incident, IncidentStep
+from crisis.incidents.queries import find_incident
 from crisis.statements.models import Statement
 from crisis.timeline.models import TimelineEvent
 

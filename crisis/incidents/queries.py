@@ -18,7 +18,7 @@ from crisis.enums import (
     IncidentStatus,
     Permission,
 )
-from crisis.errors import InvalidInput, NotFound
+from crisis.errors import InvalidInput, incident_not_found
 from crisis.extensions import db
 from crisis.incidents.changes import RUNNING, STATUSES, UNFINISHED
 from crisis.incidents.checks import check_severity
@@ -49,7 +49,7 @@ def get_incident(ref: str) -> Incident:
     """Return the incident with this reference, its steps and owners loaded."""
     incident = db.session.scalar(_incident_query().where(Incident.ref == ref.strip().upper()))
     if incident is None:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
+        raise incident_not_found(ref)
     return incident
 
 
@@ -59,7 +59,7 @@ def find_incident(ref: str) -> Incident:
         lazyload("*")
     ))
     if incident is None:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
+        raise incident_not_found(ref)
     return incident
 
 
@@ -225,7 +225,7 @@ def action_profile(ref: str, *, person_id: int, admin: bool) -> tuple[bool, tupl
         ).where(Incident.ref == ref.strip().upper())
     )
     if row is None:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
+        raise incident_not_found(ref)
     triage_owner_id, holds_lead_role, keys = row
     if triage_owner_id == person_id or holds_lead_role:
         return True, ()

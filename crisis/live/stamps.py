@@ -39,7 +39,7 @@ from sqlalchemy import String, and_, bindparam, exists, func, literal, select
 from crisis import clock
 from crisis.db.reads import first_row
 from crisis.enums import NotificationChannel, Permission
-from crisis.errors import NotFound
+from crisis.errors import incident_not_found
 from crisis.incidents.models import Incident, IncidentStep
 from crisis.notifications.models import Notification
 from crisis.people.models import Person, PersonPermission, RoleMembership
@@ -193,7 +193,7 @@ def incident_stamps(*, ref: str, kinds: tuple[str, ...] = ("incident",)) -> list
     """Stamps of some of an incident page's parts, in one query (raises NotFound for an unknown reference)."""
     found = read(kinds=kinds, ref=ref)[1]
     if None in found:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="ref")
+        raise incident_not_found(ref)
     return found
 
 

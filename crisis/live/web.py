@@ -44,7 +44,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from crisis.enums import Permission
-from crisis.errors import Forbidden, InvalidInput, NotFound
+from crisis.errors import Forbidden, InvalidInput, incident_not_found
 from crisis.executive.board import check_board_args, load_board
 from crisis.executive.web import _time_formatter
 from crisis.incidents.service import action_profile
@@ -209,7 +209,7 @@ def poll():
     if ({"incident", "events", "board"} & set(kinds)) and not has_permission(watcher, Permission.VIEW):
         raise Forbidden("You may not watch incidents or the dashboard", field="k")
     if None in found:
-        raise NotFound(f"There is no incident {ref.strip().upper()}.", field="k")
+        raise incident_not_found(ref, field="k")
     answer = dict(zip(keys, found, strict=True))
     etag = hashlib.blake2b(repr(sorted(answer.items())).encode(), digest_size=12).hexdigest()
     if request.if_none_match.contains(etag):

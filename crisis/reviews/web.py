@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crisis.errors import InvalidInput
-from crisis.executive.service import find_incident
 from crisis.extensions import db
+from crisis.incidents.queries import find_incident
 from crisis.permissions import can_write_review
 from crisis.reviews.service import (
     REVIEWABLE_STATUSES,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from crisis.enums import Permission
 from crisis.errors import DomainError, InvalidInput
-from crisis.executive.service import find_incident
 from crisis.extensions import db
+from crisis.incidents.queries import find_incident
 from crisis.people.models import Person
 from crisis.people.service import get_person
 from crisis.permissions import has_permission

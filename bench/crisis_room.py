@@ -24,7 +24,11 @@ Printed per run: responders' action latency p50/p95/p99, viewers' change-to-scre
 the note's API answer to the first fragment a viewer holds that shows it or a later note),
 errors (non-2xx/304 answers, resets, client timeouts of 10 s), worker crashes (gunicorn's log:
 a worker that died or was killed), the CPU the web workers used (cores, from /proc), and the
-polls, 304s, parts taken from a poll's answer (inline) and fragments fetched by URL (frags).
+polls, 304s, parts taken from a poll's answer (inline) and fragments fetched by URL (frags),
+and the share of the machine's CPU time the hypervisor gave to others (steal %, from /proc/stat).
+Before and after the runs it prints how long a fixed loop of pure Python takes: the same code
+measured on the same machine kind has been seen to need twice the CPU on another day, and this
+says which kind of day a set of figures comes from.
 
 Loopback only. Every loop is bounded by --duration. The load generator runs on the same machine
 (asyncio, raw HTTP/1.1 keep-alive), so it takes some of the CPU it measures.
@@ -252,6 +256,22 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _steal_and_total() -> tuple[int, int]:
+    """CPU time stolen by the hypervisor and CPU time in all, machine-wide, in ticks."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def _loop_ms() -> float:
+    """Best of five timings of a fixed pure-Python loop: how fast this machine is right now."""
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        timings.append((time.perf_counter() - started) * 1000)
+    return min(timings)
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -284,9 +304,9 @@ async def one_run(port: int, server_pid: int, ref: str, cookies: dict, tokens: l
         ref, tally, until + 3,
         measure_from, first_note - 1, start + opened[i])) for i in range(viewers)]
     await asyncio.sleep(warmup)
-    cpu_before, wall_before = _cpu_seconds(workers), time.monotonic()
+    cpu_before, wall_before, steal_before = _cpu_seconds(workers), time.monotonic(), _steal_and_total()
     await asyncio.sleep(duration)
-    cpu_after, wall_after = _cpu_seconds(workers), time.monotonic()
+    cpu_after, wall_after, steal_after = _cpu_seconds(workers), time.monotonic(), _steal_and_total()
     await asyncio.gather(*tasks)
     return {
         "viewers": viewers,
@@ -304,6 +324,7 @@ async def one_run(port: int, server_pid: int, ref: str, cookies: dict, tokens: l
         "fragments": tally.fragments,
         "inline": tally.inline,
         "worker_cores": (cpu_after - cpu_before) / (wall_after - wall_before),
+        "steal_percent": 100 * (steal_after[0] - steal_before[0]) / max(1, steal_after[1] - steal_before[1]),
         "next_note": next(counter),
     }
 
@@ -401,10 +422,12 @@ def main() -> int:
             "viewer": asyncio.run(sign_in(port, VIEWER_EMAIL, DEMO_PASSWORD)),
             "responders": [asyncio.run(sign_in(port, email, DEMO_PASSWORD)) for email in RESPONDERS],
         }
+        print(f"machine: a fixed Python loop takes {_loop_ms():.1f} ms (best of 5) before the runs")
         print(f"setup={args.setup} workers={len([p for p in _children(server.pid) if 'flask' not in _cmdline(p)])} "
               f"responders={args.responders} duration={args.duration}s responder-viewers={args.responder_viewers}")
         print(f"{'viewers':>7} {'actions':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'screen p95 s':>12} "
-              f"{'unseen':>6} {'errors':>6} {'crashes':>7} {'cores':>5} {'polls':>6} {'304s':>6} {'inline':>6} {'frags':>6}")
+              f"{'unseen':>6} {'errors':>6} {'crashes':>7} {'cores':>5} {'steal%':>6} {'polls':>6} {'304s':>6} {'inline':>6} "
+              f"{'frags':>6}")
         next_note = 1
         for _ in range(args.runs):
             for viewers in args.viewers:
@@ -415,7 +438,8 @@ def main() -> int:
                 crashes = _crashes(log_path.read_text()) - crashes_before
                 print(f"{viewers:>7} {result['actions']:>7} {result['action_p50_ms']:>7.1f} {result['action_p95_ms']:>7.1f} "
                       f"{result['action_p99_ms']:>7.1f} {result['screen_p95_s']:>12.2f} {result['unseen']:>6} "
-                      f"{result['errors']:>6} {crashes:>7} {result['worker_cores']:>5.2f} {result['polls']:>6} "
+                      f"{result['errors']:>6} {crashes:>7} {result['worker_cores']:>5.2f} {result['steal_percent']:>6.1f} "
+                      f"{result['polls']:>6} "
                       f"{result['not_modified']:>6} {result['inline']:>6} {result['fragments']:>6}", flush=True)
                 if result["error_kinds"]:
                     print(f"        errors: {result['error_kinds']}")
@@ -429,6 +453,8 @@ def main() -> int:
             _drop_postgres(args.database_url, url)
     crashed = _crashes(log_path.read_text())
     print(f"server log: {log_path} (worker crashes in all: {crashed})")
+    print(f"machine: a fixed Python loop takes {_loop_ms():.1f} ms (best of 5) after the runs; "
+          f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 0
 
 

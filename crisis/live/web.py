@@ -157,9 +157,12 @@ def inject_live() -> dict:
         "live_poll_seconds": current_app.config.get("LIVE_POLL_SECONDS", DEFAULT_POLL_SECONDS),
         "live_busy_poll_seconds": current_app.config.get("LIVE_BUSY_POLL_SECONDS", DEFAULT_BUSY_POLL_SECONDS),
     }
-    if getattr(current_user, "is_authenticated", False):
-        return {"live_bell_stamp": stamps.bell_stamp(person_id=current_user.id), **polling}
-    return {"live_bell_stamp": "", **polling}
+    return {"live_bell_stamp": _bell_stamp_of_current_user, **polling}
+
+
+def _bell_stamp_of_current_user() -> str:
+    # Called by the templates that show the bell, so a fragment without it reads nothing.
+    return stamps.bell_stamp(person_id=current_user.id) if getattr(current_user, "is_authenticated", False) else ""
 
 
 def _parts(keys: list[str]) -> tuple[tuple[str, ...], str | None]:
@@ -327,7 +330,7 @@ def _part(kind: str, ref: str | None, watcher: Watcher | None,
         )
     if kind == "steps":
         return lambda: render_template("incidents/my_steps.html", live_stamp=stamp, **my_steps_context()), None, None
-    return lambda: render_template("notifications/_bell_live.html"), None, None
+    return lambda: render_template("notifications/_bell_live.html", live_bell_stamp=lambda: stamp), None, None
 
 
 def _not_modified(stamp: str):

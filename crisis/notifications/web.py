@@ -22,22 +22,34 @@ DELIVERY_FILTERS = ("problems", "failed", "retrying")
 FAILING_WINDOW = timedelta(hours=24)
 
 
-@bp.app_context_processor
-def inject_unread_count() -> dict:
+# The page chrome's per-person figures are functions the templates call where they show them:
+# every render_template runs the context processors, live fragments included, and those show
+# none of them.
+def _unread_notifications() -> int:
     if current_user and getattr(current_user, "is_authenticated", False):
-        return {"unread_notifications": service.unread_count(person=current_user)}
-    return {"unread_notifications": 0}
+        return service.unread_count(person=current_user)
+    return 0
+
+
+def _is_admin() -> bool:
+    return bool(current_user and getattr(current_user, "is_authenticated", False)
+                and has_permission(current_user, Permission.ADMIN))
+
+
+def _failing_channels() -> list[str]:
+    """Admins see, on every page, which outbound channels are failing."""
+    return service.failing_channels(since=clock.now() - FAILING_WINDOW) if _is_admin() else []
+
+
+def _mail_kept() -> bool:
+    """Admins see when mail is only kept in the mailbox, not sent."""
+    return _is_admin() and not service.mail_server_configured()
 
 
 @bp.app_context_processor
-def inject_channel_health() -> dict:
-    """Admins see, on every page, which outbound channels are failing (and whether mail is only kept)."""
-    if current_user and getattr(current_user, "is_authenticated", False) and has_permission(current_user, Permission.ADMIN):
-        return {
-            "failing_channels": service.failing_channels(since=clock.now() - FAILING_WINDOW),
-            "mail_kept": not service.mail_server_configured(),
-        }
-    return {"failing_channels": [], "mail_kept": False}
+def inject_chrome() -> dict:
+    return {"unread_notifications": _unread_notifications, "failing_channels": _failing_channels,
+            "mail_kept": _mail_kept}
 
 
 @bp.route("/admin/mailbox")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import LoginManager
+from sqlalchemy.orm import lazyload
 
 from crisis.extensions import db
 from crisis.people.models import Person
@@ -15,7 +16,9 @@ def load_person(session_id: str) -> Person | None:
     person_id, _, version = session_id.partition(":")
     if not person_id.isdigit() or not version.isdigit():
         return None
-    person = db.session.get(Person, int(person_id))
+    # Permissions and roles load when a page asks about them: Flask-Login loads the person for
+    # every template render, and a live fragment's render shows neither.
+    person = db.session.get(Person, int(person_id), options=[lazyload(Person.permissions), lazyload(Person.roles)])
     if person is None or not person.active or person.session_version != int(version):
         return None
     return person

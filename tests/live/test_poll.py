@@ -121,6 +121,22 @@ def test_a_shared_render_this_young_stands_in_for_a_newer_stamp_and_the_page_ask
     assert renders.count("incidents/_recent_events.html") == 1
 
 
+def test_a_shared_fragment_reads_nothing_of_the_page_chrome(client, login, team, incident_factory, sql_statements):
+    # Every render_template runs the context processors; the bell's count, its stamp and the
+    # person's roles are shown only by whole pages, so a fragment must not read them.
+    ref = incident_factory()
+    login(team.lead)
+    sql_statements.clear()
+    response = client.get(f"/live/events/{ref}")
+    assert response.status_code == 200 and f'data-live="events:{ref}"'.encode() in response.data
+    read = [" ".join(statement.split()) for statement in sql_statements]
+    assert not [s for s in read if "FROM notifications" in s], read
+    assert not [s for s in read if s.startswith("SELECT role_memberships.")], read
+    assert not [s for s in read if s.startswith("SELECT person_permissions.")], read
+    page = client.get(f"/incidents/{ref}").get_data(as_text=True)
+    assert 'id="bell-count"' in page and 'data-live-stamp=""' not in page
+
+
 def test_responders_fragment_carries_their_actions(client, login, team, incident_factory):
     ref = incident_factory()
     login(team.lead)

@@ -308,6 +308,9 @@ def test_without_a_mail_server_emails_are_kept_unsent_for_admins(app, team, inci
     login(team.admin)
     page = client.get("/admin/mailbox").get_data(as_text=True)
     assert "not sent" in page and ref in page
+    assert "Mailbox (not sent)" in client.get("/admin/people").get_data(as_text=True)  # the admin menu leads there
+    app.config["SMTP_HOST"] = "127.0.0.1"
+    assert "Mailbox (not sent)" not in client.get("/admin/people").get_data(as_text=True)
     login(team.lead)
     assert client.get("/admin/mailbox").status_code in (302, 403)
 

@@ -16,9 +16,11 @@ def load_person(session_id: str) -> Person | None:
     person_id, _, version = session_id.partition(":")
     if not person_id.isdigit() or not version.isdigit():
         return None
-    # Permissions and roles load when a page asks about them: Flask-Login loads the person for
-    # every template render, and a live fragment's render shows neither.
-    person = db.session.get(Person, int(person_id), options=[lazyload(Person.permissions), lazyload(Person.roles)])
+    # Roles load when a page asks about them: Flask-Login loads the person for every template
+    # render, live fragments included, and few pages show roles. Permissions still come with
+    # the person: every page's menu asks, and so does an error page rendered after a lost
+    # connection, when the person can no longer load anything.
+    person = db.session.get(Person, int(person_id), options=[lazyload(Person.roles)])
     if person is None or not person.active or person.session_version != int(version):
         return None
     return person

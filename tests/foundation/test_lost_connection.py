@@ -39,6 +39,12 @@ def dying_app(app, kill_my_connection):
         db.session.execute(text("SELECT 1"))  # the first use of the dead connection
         return "unreachable"
 
+    def die_signed_in():
+        from flask_login import current_user
+
+        assert current_user.name  # the person is loaded before the connection dies, as in most views
+        return die()
+
     def die_after_commit():
         kill_my_connection()
         return "ok"  # the teardown's rollback meets the dead connection
@@ -46,6 +52,7 @@ def dying_app(app, kill_my_connection):
     app.add_url_rule("/api/v1/test/die", view_func=die, endpoint="api_die", methods=["GET", "POST"])
     app.add_url_rule("/test/die", view_func=die, endpoint="web_die")
     app.add_url_rule("/test/die-after", view_func=die_after_commit, endpoint="web_die_after")
+    app.add_url_rule("/test/die-signed-in", view_func=die_signed_in, endpoint="web_die_signed_in")
     return app
 
 
@@ -67,6 +74,17 @@ def test_a_page_answers_the_web_error_page_then_recovers(dying_app, team, login,
     page = response.get_data(as_text=True)
     assert "database could not be reached" in page and "<html" in page.lower()
     assert client.get("/dashboard").status_code == 200
+
+
+def test_the_error_page_keeps_the_menu_of_a_person_loaded_before_the_connection_died(
+    dying_app, team, login, client, postgres_only
+):
+    login(team.viewer)
+    response = client.get("/test/die-signed-in")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "database could not be reached" in page and "<html" in page.lower()
+    assert 'href="/alerts"' in page  # the signed-in menu, which asks for the person's permissions
 
 
 def test_a_dead_connection_at_teardown_does_not_escape_the_app(dying_app, team, login, client, postgres_only):
